@@ -1,0 +1,42 @@
+/**
+ * pino logger: human-readable (pino-pretty) when a person runs the CLI on a terminal, JSON lines otherwise.
+ * Logs go to stderr so that stdout carries only reports and JSON. Secrets are redacted by path.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino replaces with "[redacted]" wherever they appear in a log object. */
+export const REDACT_PATHS = [
+  'password', '*.password', 'token', '*.token', 'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken',
+  'access_token', '*.access_token', 'refresh_token', '*.refresh_token', 'id_token', '*.id_token',
+  'apiKey', '*.apiKey', 'subscriptionKey', '*.subscriptionKey', 'clientSecret', '*.clientSecret', 'client_secret',
+  '*.client_secret', 'authorization', '*.authorization', 'headers.authorization', 'headers["ocp-apim-subscription-key"]',
+  'headers["texture-api-key"]', 'secretKey', '*.secretKey', 'databaseUrl', '*.databaseUrl',
+];
+
+export interface LoggerOptions {
+  level?: string;
+  /** Force pretty (true) or JSON (false); default: pretty when stderr is a TTY. */
+  pretty?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const pretty = options.pretty ?? Boolean(process.stderr.isTTY);
+  const base = { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (options.destination) return pino(base, options.destination as pino.DestinationStream);
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'SYS:standard', ignore: 'pid,hostname' } },
+    });
+  }
+  return pino(base, pino.destination(2));
+}
+
+/** A logger that drops everything: for tests and library use. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,31 @@
+/** What every CLI command gets: its output streams and a logger. Tests pass their own streams. */
+import { Command } from 'commander';
+import { createLogger, type Logger } from '../app/logger.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface CliContext extends CliIo {
+  /** Created on first use: commands that log get pino (pretty on a terminal, JSON otherwise). */
+  logger(): Logger;
+}
+
+export function createCliContext(io: CliIo): CliContext {
+  let logger: Logger | undefined;
+  return {
+    ...io,
+    logger: () => (logger ??= createLogger({ pretty: Boolean(io.stderr.isTTY), destination: io.stderr.isTTY ? undefined : io.stderr })),
+  };
+}
+
+/** The sub-command group `name` of `program`, created on first use (so two areas can add to e.g. `fake`). */
+export function commandGroup(program: Command, name: string, description: string): Command {
+  const existing = program.commands.find((c) => c.name() === name);
+  if (existing) return existing;
+  return program.command(name).description(description);
+}
+
+/** A command module registers its sub-commands; actions import their implementation lazily. */
+export type RegisterCommands = (program: Command, ctx: CliContext) => void;

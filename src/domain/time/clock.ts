@@ -1,0 +1,20 @@
+/** The only way domain and app code learn "now": injected, so tests and replays control time. */
+export interface Clock {
+  nowMs(): number;
+}
+
+export const systemClock: Clock = { nowMs: () => Date.now() };
+
+/** A clock that stands still until moved: for tests and for replays that walk through history. */
+export class FixedClock implements Clock {
+  constructor(private ms: number) {}
+  nowMs(): number {
+    return this.ms;
+  }
+  set(ms: number): void {
+    this.ms = ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
