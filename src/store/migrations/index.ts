@@ -1,0 +1,11 @@
+/**
+ * Every migration, in order, imported statically so the same list works from source (vitest, tsx) and from the
+ * compiled dist/ (no directory scanning, no file-extension guessing). Add a new migration file here and append it.
+ * Names sort lexically: NNNN_description.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.js';
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_initial': m0001,
+});

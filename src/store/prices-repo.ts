@@ -1,0 +1,277 @@
+/**
+ * Prices: bulk upsert (chunks of rows sent as one JSON parameter, expanded by json_to_recordset, one
+ * INSERT ... ON CONFLICT per chunk), reads, and the revision history. A re-ingested interval with the same price
+ * writes nothing; a corrected price bumps `revision` and the old row goes to `price_revisions` (trigger).
+ */
+import { sql } from 'kysely';
+import { InvalidPriceData } from '../domain/errors.js';
+import type { PriceSeries } from '../domain/prices/price-series.js';
+import { seriesFromPoints } from '../domain/prices/price-series.js';
+import type { Executor } from './database.js';
+import { inTransaction } from './database.js';
+import type { Market, PriceRow } from './schema.js';
+import { MARKETS } from './schema.js';
+import { msOrNull, toDate } from './mappers.js';
+
+export interface PriceRecord {
+  market: Market;
+  settlementPoint: string;
+  intervalStartMs: number;
+  /** 15 for rt15, 60 for dam, 5 for sced (whatever the source says). */
+  intervalMinutes: number;
+  priceUsdPerMwh: number;
+  /** E.g. "ercot-api:NP6-905-CD" or "csv:file.csv". */
+  source: string;
+  fetchedAtMs: number;
+  publishedAtMs?: number | null;
+}
+
+export interface StoredPrice extends Required<PriceRecord> {
+  publishedAtMs: number | null;
+  /** 0 for the first value; +1 per correction. */
+  revision: number;
+  updatedAtMs: number;
+}
+
+export interface PriceRevision {
+  market: Market;
+  settlementPoint: string;
+  intervalStartMs: number;
+  /** The revision number the old value had. */
+  revision: number;
+  priceUsdPerMwh: number;
+  source: string;
+  fetchedAtMs: number;
+  publishedAtMs: number | null;
+  supersededAtMs: number;
+}
+
+export interface UpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export const DEFAULT_PRICE_CHUNK = 5_000;
+
+export function priceFromRow(row: PriceRow): StoredPrice {
+  return {
+    market: row.market,
+    settlementPoint: row.settlement_point,
+    intervalStartMs: row.interval_start.getTime(),
+    intervalMinutes: row.interval_minutes,
+    priceUsdPerMwh: row.price_usd_per_mwh,
+    source: row.source,
+    fetchedAtMs: row.fetched_at.getTime(),
+    publishedAtMs: msOrNull(row.published_at),
+    revision: row.revision,
+    updatedAtMs: row.updated_at.getTime(),
+  };
+}
+
+/** Adds settlement points that are not known yet (names only). */
+export async function ensureSettlementPoints(db: Executor, names: Iterable<string>): Promise<void> {
+  const unique = [...new Set(names)];
+  if (!unique.length) return;
+  await sql`insert into settlement_points (name)
+    select value from json_array_elements_text(${JSON.stringify(unique)}::json) on conflict (name) do nothing`.execute(db);
+}
+
+export async function upsertSettlementPoint(db: Executor, point: { name: string; kind?: string | null; description?: string | null }): Promise<void> {
+  await db
+    .insertInto('settlement_points')
+    .values({ name: point.name, kind: point.kind ?? null, description: point.description ?? null })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ kind: point.kind ?? null, description: point.description ?? null }))
+    .execute();
+}
+
+export async function listSettlementPoints(db: Executor): Promise<{ name: string; kind: string | null; description: string | null }[]> {
+  return db.selectFrom('settlement_points').select(['name', 'kind', 'description']).orderBy('name').execute();
+}
+
+function validate(record: PriceRecord, index: number): void {
+  const where = { field: `prices[${index}]`, interval: Number.isFinite(record.intervalStartMs) ? new Date(record.intervalStartMs).toISOString() : undefined };
+  if (!MARKETS.includes(record.market)) throw new InvalidPriceData(`unknown market ${JSON.stringify(record.market)}`, where);
+  if (!record.settlementPoint) throw new InvalidPriceData('missing settlement point', where);
+  if (!Number.isFinite(record.priceUsdPerMwh)) throw new InvalidPriceData(`price is not a finite number (${record.priceUsdPerMwh})`, where);
+  if (!Number.isInteger(record.intervalStartMs)) throw new InvalidPriceData('interval start is not an integer epoch ms', where);
+  if (!Number.isInteger(record.intervalMinutes) || record.intervalMinutes <= 0) throw new InvalidPriceData('interval minutes must be a positive integer', where);
+  if (!Number.isFinite(record.fetchedAtMs)) throw new InvalidPriceData('fetched-at is not a finite epoch ms', where);
+}
+
+/**
+ * Inserts new intervals, corrects changed ones (keeping the old value as a revision), leaves identical ones alone.
+ * Duplicates within `records` (same market, point, start): the last one wins. Runs in one transaction.
+ */
+export async function upsertPrices(db: Executor, records: readonly PriceRecord[], options: { chunkSize?: number } = {}): Promise<UpsertCounts> {
+  const byKey = new Map<string, PriceRecord>();
+  records.forEach((r, i) => {
+    validate(r, i);
+    byKey.set(`${r.market}|${r.settlementPoint}|${r.intervalStartMs}`, r);
+  });
+  const unique = [...byKey.values()];
+  const counts: UpsertCounts = { inserted: 0, updated: 0, unchanged: 0 };
+  if (!unique.length) return counts;
+  const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_PRICE_CHUNK);
+  await inTransaction(db, async (trx) => {
+    await ensureSettlementPoints(trx, unique.map((r) => r.settlementPoint));
+    for (let i = 0; i < unique.length; i += chunkSize) {
+      const chunk = unique.slice(i, i + chunkSize);
+      const payload = JSON.stringify(
+        chunk.map((r) => [
+          r.market,
+          r.settlementPoint,
+          new Date(r.intervalStartMs).toISOString(),
+          r.intervalMinutes,
+          r.priceUsdPerMwh,
+          r.source,
+          new Date(r.fetchedAtMs).toISOString(),
+          r.publishedAtMs === undefined || r.publishedAtMs === null ? null : new Date(r.publishedAtMs).toISOString(),
+        ]),
+      );
+      const result = await sql<{ inserted: number; updated: number }>`
+        with input as (
+          select e->>0 as market, e->>1 as settlement_point, (e->>2)::timestamptz as interval_start,
+                 (e->>3)::smallint as interval_minutes, (e->>4)::double precision as price_usd_per_mwh, e->>5 as source,
+                 (e->>6)::timestamptz as fetched_at, (e->>7)::timestamptz as published_at
+          from json_array_elements(${payload}::json) as e
+        ), up as (
+          insert into prices (market, settlement_point, interval_start, interval_minutes, price_usd_per_mwh, source, fetched_at, published_at, revision, updated_at)
+          select market, settlement_point, interval_start, interval_minutes, price_usd_per_mwh, source, fetched_at, published_at, 0, now() from input
+          on conflict (market, settlement_point, interval_start) do update set
+            interval_minutes = excluded.interval_minutes,
+            price_usd_per_mwh = excluded.price_usd_per_mwh,
+            source = excluded.source,
+            fetched_at = excluded.fetched_at,
+            published_at = excluded.published_at,
+            revision = prices.revision + 1,
+            updated_at = now()
+          where prices.price_usd_per_mwh is distinct from excluded.price_usd_per_mwh
+          returning (xmax = 0) as inserted
+        )
+        select (count(*) filter (where inserted))::int as inserted, (count(*) filter (where not inserted))::int as updated from up`.execute(trx);
+      const row = result.rows[0] ?? { inserted: 0, updated: 0 };
+      counts.inserted += row.inserted;
+      counts.updated += row.updated;
+      counts.unchanged += chunk.length - row.inserted - row.updated;
+    }
+  });
+  return counts;
+}
+
+export interface PriceQuery {
+  market: Market;
+  settlementPoint: string;
+  /** Inclusive interval start. */
+  startMs: number;
+  /** Exclusive. */
+  endMs: number;
+}
+
+/** Stored prices with startMs ≤ interval start < endMs, in time order. */
+export async function getPrices(db: Executor, q: PriceQuery): Promise<StoredPrice[]> {
+  const rows = await db
+    .selectFrom('prices')
+    .selectAll()
+    .where('market', '=', q.market)
+    .where('settlement_point', '=', q.settlementPoint)
+    .where('interval_start', '>=', toDate(q.startMs))
+    .where('interval_start', '<', toDate(q.endMs))
+    .orderBy('interval_start')
+    .execute();
+  return rows.map(priceFromRow);
+}
+
+/** A dense 15-minute series (NaN = missing) for the optimizer/replay, built with the domain's price-series. */
+export async function getPriceSeries(db: Executor, q: PriceQuery): Promise<PriceSeries> {
+  const prices = await getPrices(db, q);
+  return seriesFromPoints(
+    prices.map((p) => ({ intervalStartMs: p.intervalStartMs, priceUsdPerMwh: p.priceUsdPerMwh, source: `db:${p.market}/${p.settlementPoint}` })),
+    q.startMs,
+    q.endMs,
+  );
+}
+
+/** Old values of one interval, oldest first (empty when it was never corrected). */
+export async function getPriceRevisions(db: Executor, key: { market: Market; settlementPoint: string; intervalStartMs: number }): Promise<PriceRevision[]> {
+  const rows = await db
+    .selectFrom('price_revisions')
+    .selectAll()
+    .where('market', '=', key.market)
+    .where('settlement_point', '=', key.settlementPoint)
+    .where('interval_start', '=', toDate(key.intervalStartMs))
+    .orderBy('revision')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    market: r.market,
+    settlementPoint: r.settlement_point,
+    intervalStartMs: r.interval_start.getTime(),
+    revision: r.revision,
+    priceUsdPerMwh: r.price_usd_per_mwh,
+    source: r.source,
+    fetchedAtMs: r.fetched_at.getTime(),
+    publishedAtMs: msOrNull(r.published_at),
+    supersededAtMs: r.superseded_at.getTime(),
+  }));
+}
+
+export interface PriceCoverage {
+  market: Market;
+  settlementPoint: string;
+  count: number;
+  firstStartMs: number;
+  lastStartMs: number;
+  revisedCount: number;
+  lastFetchedAtMs: number;
+}
+
+/** Per market and settlement point: how many intervals, first/last, how many corrected (for `prices status`). */
+export async function getPriceCoverage(db: Executor, filter: { market?: Market; settlementPoint?: string } = {}): Promise<PriceCoverage[]> {
+  let q = db
+    .selectFrom('prices')
+    .select((eb) => [
+      'market',
+      'settlement_point',
+      sql<number>`count(*)::int`.as('count'),
+      eb.fn.min('interval_start').as('first_start'),
+      eb.fn.max('interval_start').as('last_start'),
+      sql<number>`(count(*) filter (where revision > 0))::int`.as('revised_count'),
+      eb.fn.max('fetched_at').as('last_fetched'),
+    ])
+    .groupBy(['market', 'settlement_point'])
+    .orderBy('market')
+    .orderBy('settlement_point');
+  if (filter.market) q = q.where('market', '=', filter.market);
+  if (filter.settlementPoint) q = q.where('settlement_point', '=', filter.settlementPoint);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    market: r.market,
+    settlementPoint: r.settlement_point,
+    count: r.count,
+    firstStartMs: (r.first_start as Date).getTime(),
+    lastStartMs: (r.last_start as Date).getTime(),
+    revisedCount: r.revised_count,
+    lastFetchedAtMs: (r.last_fetched as Date).getTime(),
+  }));
+}
+
+/** The latest stored interval start, or null: where incremental ingestion resumes. */
+export async function latestPriceStartMs(db: Executor, market: Market, settlementPoint: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('prices')
+    .select((eb) => eb.fn.max('interval_start').as('last'))
+    .where('market', '=', market)
+    .where('settlement_point', '=', settlementPoint)
+    .executeTakeFirst();
+  return row?.last ? (row.last as Date).getTime() : null;
+}
+
+/** Interval starts in [startMs, endMs) on the `stepMs` grid with no stored price. */
+export async function missingPriceStarts(db: Executor, q: PriceQuery & { stepMs?: number }): Promise<number[]> {
+  const step = q.stepMs ?? 15 * 60_000;
+  const present = new Set((await getPrices(db, q)).map((p) => p.intervalStartMs));
+  const missing: number[] = [];
+  for (let t = q.startMs; t < q.endMs; t += step) if (!present.has(t)) missing.push(t);
+  return missing;
+}

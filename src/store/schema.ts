@@ -1,0 +1,217 @@
+/**
+ * The database's table types (one `Database` interface for kysely). Instants are `timestamptz` columns, read as
+ * `Date` and written as `Date` (or ISO strings); repositories map them to UTC epoch milliseconds for the domain.
+ * No int8/numeric columns are selected anywhere: both drivers would hand them back as strings/bigints.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** A timestamptz column: read as Date, written as Date or ISO string. */
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamptz column with a default of now(). */
+export type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** A jsonb column: read as parsed JSON, written as a JSON string (see `json()` in json.ts). */
+export type Json<T = unknown> = ColumnType<T, string, string>;
+export type NullableJson<T = unknown> = ColumnType<T | null, string | null | undefined, string | null>;
+
+export type Market = 'rt15' | 'dam' | 'sced';
+export const MARKETS: readonly Market[] = ['rt15', 'dam', 'sced'];
+
+export interface SettlementPointsTable {
+  name: string;
+  kind: string | null;
+  description: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PricesTable {
+  market: Market;
+  settlement_point: string;
+  interval_start: Timestamp;
+  interval_minutes: number;
+  price_usd_per_mwh: number;
+  source: string;
+  fetched_at: Timestamp;
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  revision: ColumnType<number, number | undefined, number>;
+  updated_at: CreatedAt;
+}
+
+export interface PriceRevisionsTable {
+  id: Generated<number>;
+  market: Market;
+  settlement_point: string;
+  interval_start: Timestamp;
+  revision: number;
+  price_usd_per_mwh: number;
+  source: string;
+  fetched_at: Timestamp;
+  published_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  superseded_at: CreatedAt;
+}
+
+export type SiteStatus = 'active' | 'paused' | 'needs_reauth' | 'disabled';
+
+export interface SitesTable {
+  site_id: string;
+  enphase_system_id: string | null;
+  name: string;
+  time_zone: string;
+  settlement_point: string;
+  battery: Json<Record<string, unknown>>;
+  reserve_percent: number;
+  tariff: NullableJson<Record<string, unknown>>;
+  control_channel: string;
+  control_settings: NullableJson<Record<string, unknown>>;
+  grid_services_enrolled: ColumnType<boolean, boolean | undefined, boolean>;
+  status: ColumnType<SiteStatus, SiteStatus | undefined, SiteStatus>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface CredentialsTable {
+  id: Generated<number>;
+  owner_key: string;
+  site_id: string | null;
+  account_key: string | null;
+  kind: string;
+  label: string | null;
+  ciphertext: string;
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  metadata: NullableJson<Record<string, unknown>>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface LocksTable {
+  lock_key: string;
+  created_at: CreatedAt;
+}
+
+export interface TelemetryTable {
+  site_id: string;
+  interval_end: Timestamp;
+  soc_percent: number | null;
+  charge_wh: number | null;
+  discharge_wh: number | null;
+  consumption_wh: number | null;
+  production_wh: number | null;
+  devices_reporting: number | null;
+  received_at: CreatedAt;
+}
+
+export interface PlansTable {
+  plan_id: Generated<string>;
+  site_id: string;
+  created_at: CreatedAt;
+  horizon_start: Timestamp;
+  horizon_end: Timestamp;
+  interval_minutes: number;
+  solver: string;
+  status: string;
+  objective_usd: number | null;
+  inputs: Json<unknown>;
+  verification: NullableJson<unknown>;
+  state: ColumnType<PlanState, PlanState | undefined, PlanState>;
+}
+
+export type PlanState = 'draft' | 'approved' | 'active' | 'superseded' | 'rejected';
+
+export interface PlanIntervalsTable {
+  plan_id: string;
+  interval_start: Timestamp;
+  charge_kw: number;
+  discharge_kw: number;
+  grid_import_kw: number;
+  grid_export_kw: number;
+  soc_kwh_end: number;
+  price_usd_per_mwh: number | null;
+}
+
+export type CommandState = 'planned' | 'sent' | 'accepted' | 'active' | 'completed' | 'expired' | 'superseded' | 'failed' | 'cancelled';
+
+export interface CommandsTable {
+  command_id: Generated<string>;
+  site_id: string;
+  plan_id: string | null;
+  idempotency_key: string;
+  channel: string;
+  mode: string;
+  target_reserve_percent: number | null;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  state: ColumnType<CommandState, CommandState | undefined, CommandState>;
+  planned_at: CreatedAt;
+  sent_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  accepted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  active_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  state_changed_at: CreatedAt;
+  channel_response: NullableJson<unknown>;
+  error: string | null;
+}
+
+export interface ReconciliationsTable {
+  site_id: string;
+  interval_start: Timestamp;
+  plan_id: string | null;
+  command_id: string | null;
+  planned_charge_kwh: number | null;
+  actual_charge_kwh: number | null;
+  planned_discharge_kwh: number | null;
+  actual_discharge_kwh: number | null;
+  planned_soc_percent: number | null;
+  actual_soc_percent: number | null;
+  planned_usd: number | null;
+  realised_usd: number | null;
+  command_outcome: string | null;
+  details: NullableJson<unknown>;
+  created_at: CreatedAt;
+}
+
+export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
+
+export interface JobRunsTable {
+  id: Generated<number>;
+  job_name: string;
+  scheduled_for: Timestamp;
+  claimed_by: string;
+  claimed_at: CreatedAt;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  outcome: JobOutcome | null;
+  error: string | null;
+  details: NullableJson<unknown>;
+}
+
+export interface ReplayRunsTable {
+  replay_run_id: Generated<string>;
+  scenario_name: string;
+  scenario_hash: string;
+  strategy: string;
+  report: Json<unknown>;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  settlement_points: SettlementPointsTable;
+  prices: PricesTable;
+  price_revisions: PriceRevisionsTable;
+  sites: SitesTable;
+  credentials: CredentialsTable;
+  locks: LocksTable;
+  telemetry: TelemetryTable;
+  plans: PlansTable;
+  plan_intervals: PlanIntervalsTable;
+  commands: CommandsTable;
+  reconciliations: ReconciliationsTable;
+  job_runs: JobRunsTable;
+  replay_runs: ReplayRunsTable;
+}
+
+export type PriceRow = Selectable<PricesTable>;
+export type NewPriceRow = Insertable<PricesTable>;
+export type SiteRow = Selectable<SitesTable>;
+export type SiteUpdate = Updateable<SitesTable>;
+export type TelemetryRow = Selectable<TelemetryTable>;
+export type CommandRow = Selectable<CommandsTable>;
+export type JobRunRow = Selectable<JobRunsTable>;

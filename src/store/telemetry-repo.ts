@@ -1,0 +1,149 @@
+/**
+ * Telemetry: one row per site and interval end (UTC), bulk upsert in chunks; re-sending identical values writes
+ * nothing. `telemetryGaps` lists the interval ends missing in a range (what the backfill must fetch).
+ */
+import { sql } from 'kysely';
+import { INTERVAL_MS } from '../domain/time/interval.js';
+import type { Executor } from './database.js';
+import { inTransaction } from './database.js';
+import { toDate, toRanges } from './mappers.js';
+import type { TelemetryRow } from './schema.js';
+
+export interface TelemetryRecord {
+  siteId: string;
+  /** End of the interval the energies cover (UTC epoch ms). */
+  intervalEndMs: number;
+  socPercent: number | null;
+  chargeWh: number | null;
+  dischargeWh: number | null;
+  consumptionWh: number | null;
+  productionWh: number | null;
+  devicesReporting: number | null;
+  /** Default: now (database clock). */
+  receivedAtMs?: number;
+}
+
+export interface StoredTelemetry extends TelemetryRecord {
+  receivedAtMs: number;
+}
+
+export const DEFAULT_TELEMETRY_CHUNK = 5_000;
+
+export function telemetryFromRow(row: TelemetryRow): StoredTelemetry {
+  return {
+    siteId: row.site_id,
+    intervalEndMs: row.interval_end.getTime(),
+    socPercent: row.soc_percent,
+    chargeWh: row.charge_wh,
+    dischargeWh: row.discharge_wh,
+    consumptionWh: row.consumption_wh,
+    productionWh: row.production_wh,
+    devicesReporting: row.devices_reporting,
+    receivedAtMs: row.received_at.getTime(),
+  };
+}
+
+const finiteOrNull = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+
+/** Inserts or updates (site, interval end) rows; returns how many rows were written (new or changed). */
+export async function upsertTelemetry(db: Executor, records: readonly TelemetryRecord[], options: { chunkSize?: number } = {}): Promise<{ written: number; unchanged: number }> {
+  const byKey = new Map<string, TelemetryRecord>();
+  for (const r of records) {
+    if (!Number.isInteger(r.intervalEndMs)) throw new RangeError(`telemetry for site ${r.siteId}: interval end is not an integer epoch ms`);
+    byKey.set(`${r.siteId}|${r.intervalEndMs}`, r);
+  }
+  const unique = [...byKey.values()];
+  let written = 0;
+  if (!unique.length) return { written: 0, unchanged: 0 };
+  const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_TELEMETRY_CHUNK);
+  await inTransaction(db, async (trx) => {
+    for (let i = 0; i < unique.length; i += chunkSize) {
+      const payload = JSON.stringify(
+        unique.slice(i, i + chunkSize).map((r) => [
+          r.siteId,
+          new Date(r.intervalEndMs).toISOString(),
+          finiteOrNull(r.socPercent),
+          finiteOrNull(r.chargeWh),
+          finiteOrNull(r.dischargeWh),
+          finiteOrNull(r.consumptionWh),
+          finiteOrNull(r.productionWh),
+          finiteOrNull(r.devicesReporting),
+          r.receivedAtMs === undefined ? null : new Date(r.receivedAtMs).toISOString(),
+        ]),
+      );
+      const result = await sql<{ n: number }>`
+        with input as (
+          select e->>0 as site_id, (e->>1)::timestamptz as interval_end, (e->>2)::double precision as soc_percent,
+                 (e->>3)::double precision as charge_wh, (e->>4)::double precision as discharge_wh,
+                 (e->>5)::double precision as consumption_wh, (e->>6)::double precision as production_wh,
+                 (e->>7)::integer as devices_reporting, coalesce((e->>8)::timestamptz, now()) as received_at
+          from json_array_elements(${payload}::json) as e
+        ), up as (
+          insert into telemetry (site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at)
+          select site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at from input
+          on conflict (site_id, interval_end) do update set
+            soc_percent = excluded.soc_percent, charge_wh = excluded.charge_wh, discharge_wh = excluded.discharge_wh,
+            consumption_wh = excluded.consumption_wh, production_wh = excluded.production_wh,
+            devices_reporting = excluded.devices_reporting, received_at = excluded.received_at
+          where (telemetry.soc_percent, telemetry.charge_wh, telemetry.discharge_wh, telemetry.consumption_wh, telemetry.production_wh, telemetry.devices_reporting)
+            is distinct from (excluded.soc_percent, excluded.charge_wh, excluded.discharge_wh, excluded.consumption_wh, excluded.production_wh, excluded.devices_reporting)
+          returning 1
+        )
+        select count(*)::int as n from up`.execute(trx);
+      written += result.rows[0]?.n ?? 0;
+    }
+  });
+  return { written, unchanged: unique.length - written };
+}
+
+/** Rows with startMs < interval end ≤ endMs (the intervals lying inside [startMs, endMs)), in time order. */
+export async function getTelemetry(db: Executor, siteId: string, startMs: number, endMs: number): Promise<StoredTelemetry[]> {
+  const rows = await db
+    .selectFrom('telemetry')
+    .selectAll()
+    .where('site_id', '=', siteId)
+    .where('interval_end', '>', toDate(startMs))
+    .where('interval_end', '<=', toDate(endMs))
+    .orderBy('interval_end')
+    .execute();
+  return rows.map(telemetryFromRow);
+}
+
+export async function latestTelemetry(db: Executor, siteId: string): Promise<StoredTelemetry | null> {
+  const row = await db.selectFrom('telemetry').selectAll().where('site_id', '=', siteId).orderBy('interval_end', 'desc').limit(1).executeTakeFirst();
+  return row ? telemetryFromRow(row) : null;
+}
+
+export interface TelemetryGaps {
+  /** Interval ends with no row, in time order. */
+  missingEndsMs: number[];
+  /** The same as ranges of interval starts/ends: [startMs, endMs) covering the missing intervals. */
+  ranges: { startMs: number; endMs: number }[];
+  expected: number;
+}
+
+/**
+ * Missing intervals of a site in [startMs, endMs) (both aligned to `intervalMs`, default 15 min): expected interval
+ * ends are startMs+step … endMs.
+ */
+export async function telemetryGaps(db: Executor, siteId: string, startMs: number, endMs: number, intervalMs: number = INTERVAL_MS): Promise<TelemetryGaps> {
+  const rows = await db
+    .selectFrom('telemetry')
+    .select('interval_end')
+    .where('site_id', '=', siteId)
+    .where('interval_end', '>', toDate(startMs))
+    .where('interval_end', '<=', toDate(endMs))
+    .execute();
+  const present = new Set(rows.map((r) => r.interval_end.getTime()));
+  const missingEndsMs: number[] = [];
+  let expected = 0;
+  for (let end = startMs + intervalMs; end <= endMs; end += intervalMs) {
+    expected++;
+    if (!present.has(end)) missingEndsMs.push(end);
+  }
+  const ranges = toRanges(
+    missingEndsMs.map((e) => e - intervalMs),
+    intervalMs,
+  );
+  return { missingEndsMs, ranges, expected };
+}
