@@ -2,7 +2,7 @@
  * Opening the database: PostgreSQL when a URL is given (DATABASE_URL), otherwise the embedded PGlite store in
  * `<dataDir>/pglite` (ERCOT_ARB_DATA_DIR, default ./data), or in memory. Same schema, same queries.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import type { Logger } from '../app/logger.js';
@@ -91,6 +91,7 @@ async function openPglite(schema: string, options: OpenDatabaseOptions): Promise
   if (!options.inMemory) {
     dir = pgliteDir(options.dataDir ?? './data');
     checkPgliteDir(dir);
+    mkdirSync(dir, { recursive: true });
   }
   const pglite = dir ? await PGlite.create(dir) : await PGlite.create();
   if (schema !== 'public') {

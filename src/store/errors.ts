@@ -6,7 +6,7 @@ export class DatabaseUnreachable extends InputError {
   readonly host: string;
   readonly port: number;
   constructor(host: string, port: number, reason: string) {
-    super(`cannot connect to PostgreSQL at ${host}:${port} (from DATABASE_URL): ${reason}`, { field: 'DATABASE_URL' });
+    super(`cannot connect to PostgreSQL at ${host}:${port} (DATABASE_URL): ${reason}`);
     this.name = 'DatabaseUnreachable';
     this.host = host;
     this.port = port;

@@ -1,0 +1,36 @@
+/**
+ * The one way the application opens its database: from the validated config (DATABASE_URL, else the PGlite store in
+ * ERCOT_ARB_DATA_DIR), optionally migrating to the latest schema (long-running commands do; it refuses a database
+ * migrated by a newer program).
+ */
+import type { Config } from '../app/config.js';
+import type { Logger } from '../app/logger.js';
+import { openDatabase, type OpenedDatabase } from './database.js';
+import { migrateToLatest } from './migrator.js';
+
+export interface OpenStoreOptions {
+  logger?: Logger;
+  /** Run pending migrations (default true). */
+  migrate?: boolean;
+  /** Override ERCOT_ARB_DATA_DIR (e.g. a --data-dir option). */
+  dataDir?: string;
+  schema?: string;
+}
+
+export async function openStore(cfg: Pick<Config, 'DATABASE_URL' | 'ERCOT_ARB_DATA_DIR'>, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
+  const opened = await openDatabase({
+    databaseUrl: cfg.DATABASE_URL,
+    dataDir: options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR,
+    schema: options.schema,
+    logger: options.logger,
+  });
+  if (options.migrate !== false) {
+    try {
+      await migrateToLatest(opened.db, { schema: opened.schema, logger: options.logger });
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
+  }
+  return opened;
+}
