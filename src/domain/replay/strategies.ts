@@ -1,0 +1,162 @@
+/**
+ * The replay strategies. Each decides with what it would have known, sends commands to the device simulator, and
+ * records what the simulated battery really did; settlement happens afterwards (settle.ts) at real-time prices.
+ */
+import { reserveFloorPercent } from '../battery/battery.js';
+import { commandWindows, windowsFromSchedule, type CommandWindow, type ScheduleInterval } from '../dispatch/command-windows.js';
+import type { Plan } from '../optimizer/plan-types.js';
+import { DeviceSimulator, type SimulatedInterval, type Violation } from '../simulator/device-simulator.js';
+import { ercotDateOf, ercotDay } from '../time/ercot-calendar.js';
+import { INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
+import { PriceForecaster, terminalValueUsdPerKwh } from './forecast.js';
+import { planInputFor, type Planner, type ReplayData } from './replay-data.js';
+import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './scenario-schema.js';
+
+export interface StrategyRun {
+  name: string;
+  kind: NormalizedStrategy['kind'];
+  intervals: SimulatedInterval[];
+  /** The price each interval was decided with (forecast or signal), $/MWh. */
+  decisionPriceUsdPerMwh: Float64Array;
+  commands: number;
+  violations: Violation[];
+  /** Optimizer time per solve (build + solve + verify), ms. */
+  solveMs: number[];
+  notes: string[];
+  /** perfect-foresight: the LP's objective over the whole period. */
+  planObjectiveUsd?: number;
+}
+
+export type ProgressFn = (doneIntervals: number) => void;
+
+const DECISION_LEAD_MS = MINUTE_MS;
+
+function newRun(strategy: NormalizedStrategy & { name: string }, data: ReplayData): StrategyRun {
+  return { name: strategy.name, kind: strategy.kind, intervals: [], decisionPriceUsdPerMwh: new Float64Array(data.n), commands: 0, violations: [], solveMs: [], notes: [] };
+}
+
+function simulator(data: ReplayData): DeviceSimulator {
+  return new DeviceSimulator({ battery: data.battery, startMs: data.startMs, initialSocKwh: data.initialSocKwh, baseMode: data.baseMode });
+}
+
+function stepTo(data: ReplayData, sim: DeviceSimulator, run: StrategyRun, untilIndex: number, progress?: ProgressFn): void {
+  while (run.intervals.length < untilIndex) {
+    const i = run.intervals.length;
+    run.intervals.push(sim.step({ loadKw: data.loadKw[i], solarKw: data.solarKw[i], exportAllowed: data.exportAllowed[i] === 1 }));
+    if (progress && (i & 31) === 0) progress(i);
+  }
+}
+
+function send(sim: DeviceSimulator, run: StrategyRun, windows: CommandWindow[]): void {
+  for (const w of windows) sim.send(w);
+  run.commands += windows.length;
+}
+
+function planned(run: StrategyRun, plan: Plan): Plan {
+  run.solveMs.push(plan.timing.buildMs + plan.timing.solveMs + plan.timing.verifyMs);
+  if (plan.status !== 'optimal' && run.notes.length < 20) run.notes.push(`a plan had status ${plan.status}: ${plan.notes.join('; ')}`);
+  return plan;
+}
+
+/** One plan over the whole period from the real-time prices; final SoC ≥ initial, leftover energy worth nothing. */
+export function runPerfectForesight(data: ReplayData, planner: Planner, strategy: NormalizedStrategy & { name: string }, progress?: ProgressFn): StrategyRun {
+  const run = newRun(strategy, data);
+  const prices = data.realTime.pricesUsdPerMwh.subarray((data.startMs - data.realTime.startMs) / INTERVAL_MS, (data.endMs - data.realTime.startMs) / INTERVAL_MS);
+  run.decisionPriceUsdPerMwh.set(prices);
+  const plan = planned(run, planner.plan(planInputFor(data, 0, data.n, Float64Array.from(prices), data.initialSocKwh, { kind: 'atLeastInitial' })));
+  run.planObjectiveUsd = plan.objectiveUsd;
+  const sim = simulator(data);
+  send(sim, run, commandWindows(plan, { startMs: data.startMs, battery: data.battery }));
+  stepTo(data, sim, run, data.n, progress);
+  run.violations.push(...sim.violations);
+  return run;
+}
+
+/** Re-plans every 15 minutes over the horizon with a forecast; executes only the first interval of each plan. */
+export function runRolling(data: ReplayData, planner: Planner, strategy: RollingConfig & { name: string }, progress?: ProgressFn): StrategyRun {
+  const run = newRun(strategy, data);
+  const method = data.dayAhead ? strategy.forecast : 'persistence';
+  if (!data.dayAhead && strategy.forecast !== 'persistence') run.notes.push('no day-ahead prices in the scenario: forecast falls back to persistence (real-time price of the same interval a day earlier)');
+  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method, biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
+  const horizon = Math.round(strategy.horizonHours * 4);
+  const sim = simulator(data);
+  for (let t = 0; t < data.n; t++) {
+    const startMs = data.startMs + t * INTERVAL_MS;
+    const decisionMs = startMs - DECISION_LEAD_MS;
+    const forecast = forecaster.forecast(startMs, horizon, decisionMs);
+    run.decisionPriceUsdPerMwh[t] = forecast[0];
+    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency) };
+    const plan = planned(run, planner.plan(planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal)));
+    const first = { chargeKw: plan.chargeKw.subarray(0, 1), dischargeKw: plan.dischargeKw.subarray(0, 1), socKwh: plan.socKwh.subarray(0, 2) };
+    send(sim, run, commandWindows(first, { startMs, battery: data.battery }));
+    stepTo(data, sim, run, t + 1, progress);
+  }
+  if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} forecast interval(s) had no published day-ahead price and used persistence`);
+  run.violations.push(...sim.violations);
+  return run;
+}
+
+/** One plan per ERCOT day from the day-ahead prices (published the day before), executed as is. */
+export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAheadConfig & { name: string }, progress?: ProgressFn): StrategyRun {
+  const run = newRun(strategy, data);
+  if (!data.dayAhead) run.notes.push('no day-ahead prices in the scenario: each day is planned on persistence (yesterday\'s real-time prices)');
+  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method: data.dayAhead ? 'dam' : 'persistence' });
+  const sim = simulator(data);
+  let t = 0;
+  while (t < data.n) {
+    const startMs = data.startMs + t * INTERVAL_MS;
+    const dayEnd = Math.min(ercotDay(ercotDateOf(startMs)).endMs, data.endMs);
+    const count = (dayEnd - startMs) / INTERVAL_MS;
+    const decisionMs = startMs - DECISION_LEAD_MS;
+    const forecast = forecaster.forecast(startMs, count, decisionMs);
+    run.decisionPriceUsdPerMwh.set(forecast, t);
+    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency) };
+    const plan = planned(run, planner.plan(planInputFor(data, t, count, forecast, sim.socNowKwh, terminal)));
+    send(sim, run, commandWindows(plan, { startMs, battery: data.battery, sendAllAtMs: decisionMs }));
+    stepTo(data, sim, run, t + count, progress);
+    t += count;
+  }
+  if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} interval(s) had no day-ahead price and used persistence`);
+  run.violations.push(...sim.violations);
+  return run;
+}
+
+/** A fixed rule: full-power charge below X $/MWh, full-power discharge above Y, on a price known at decision time. */
+export function runThreshold(data: ReplayData, strategy: ThresholdConfig & { name: string }, progress?: ProgressFn): StrategyRun {
+  const run = newRun(strategy, data);
+  const useDam = strategy.signal === 'day-ahead' && data.dayAhead !== null;
+  if (strategy.signal === 'day-ahead' && !data.dayAhead) run.notes.push('no day-ahead prices in the scenario: the rule looks at the last settled real-time price');
+  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method: 'dam' });
+  const schedule: ScheduleInterval[] = [];
+  for (let t = 0; t < data.n; t++) {
+    const startMs = data.startMs + t * INTERVAL_MS;
+    const decisionMs = startMs - DECISION_LEAD_MS;
+    let signal = useDam ? forecaster.knownDam(startMs, decisionMs) : NaN;
+    if (Number.isNaN(signal)) signal = forecaster.lastSettledPrice(decisionMs);
+    run.decisionPriceUsdPerMwh[t] = signal;
+    if (signal < strategy.chargeBelowUsdPerMwh) schedule.push({ mode: 'charge', powerKw: data.battery.maxChargeKw });
+    else if (signal > strategy.dischargeAboveUsdPerMwh) schedule.push({ mode: 'discharge', powerKw: data.battery.maxDischargeKw });
+    else schedule.push({ mode: 'idle', powerKw: 0 });
+  }
+  const floor = reserveFloorPercent(data.battery);
+  const windows = windowsFromSchedule(schedule, (_end, mode) => (mode === 'charge' ? 100 : floor), { startMs: data.startMs, battery: data.battery });
+  const sim = simulator(data);
+  send(sim, run, windows);
+  stepTo(data, sim, run, data.n, progress);
+  run.violations.push(...sim.violations);
+  return run;
+}
+
+export function runStrategy(data: ReplayData, planner: Planner, strategy: NormalizedStrategy & { name: string }, progress?: ProgressFn): StrategyRun {
+  switch (strategy.kind) {
+    case 'perfect-foresight':
+      return runPerfectForesight(data, planner, strategy, progress);
+    case 'rolling':
+      return runRolling(data, planner, strategy, progress);
+    case 'day-ahead':
+      return runDayAhead(data, planner, strategy, progress);
+    case 'threshold':
+      return runThreshold(data, strategy, progress);
+  }
+}
+
