@@ -17,6 +17,8 @@ export interface Backend {
 export interface TestDatabase extends OpenedDatabase {
   /** Closes and, on PostgreSQL, drops the schema. */
   dispose(): Promise<void>;
+  /** PostgreSQL only: another, independent pool on the same schema (as a second engine process would have). */
+  openAnother?(): Promise<OpenedDatabase>;
 }
 
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -52,6 +54,7 @@ const postgres: Backend = {
     if (options.migrate !== false) await migrateToLatest(opened.db, { schema });
     return {
       ...opened,
+      openAnother: () => openDatabase({ databaseUrl: DATABASE_URL!, schema, poolSize: 4 }),
       dispose: async () => {
         await opened.close();
         await dropSchema(DATABASE_URL!, schema);

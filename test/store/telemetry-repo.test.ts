@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getTelemetry, latestTelemetry, telemetryGaps, upsertTelemetry, type TelemetryRecord } from '../../src/store/telemetry-repo.js';
+import { upsertSite } from '../../src/store/sites-repo.js';
+import { INTERVAL_MS } from '../../src/domain/time/interval.js';
+import { backends, useDatabase } from './harness.js';
+import { testSite } from './fixtures.js';
+
+const START = Date.UTC(2024, 10, 3, 5, 0); // 2024-11-03 00:00 CDT, the fall-back day (100 intervals)
+
+function rows(siteId: string, n: number, skip: number[] = []): TelemetryRecord[] {
+  const out: TelemetryRecord[] = [];
+  for (let i = 1; i <= n; i++) {
+    if (skip.includes(i)) continue;
+    out.push({
+      siteId,
+      intervalEndMs: START + i * INTERVAL_MS,
+      socPercent: 20 + (i % 60),
+      chargeWh: i % 3 === 0 ? 1250 : 0,
+      dischargeWh: i % 5 === 0 ? 800.5 : 0,
+      consumptionWh: 400 + i,
+      productionWh: i > 40 && i < 70 ? 900 : 0,
+      devicesReporting: i === 7 ? null : 2,
+    });
+  }
+  return out;
+}
+
+describe.each(backends())('telemetry repository on $name', (backend) => {
+  const db = useDatabase(backend);
+  beforeAll(async () => {
+    await upsertSite(db().db, testSite('site-a'));
+    await upsertSite(db().db, testSite('site-b'));
+  });
+
+  it('upserts by (site, interval end); identical re-sends write nothing, changes overwrite', async () => {
+    const day = rows('site-a', 100);
+    expect(await upsertTelemetry(db().db, day, { chunkSize: 33 })).toEqual({ written: 100, unchanged: 0 });
+    expect(await upsertTelemetry(db().db, day)).toEqual({ written: 0, unchanged: 100 });
+    const changed = { ...day[9], socPercent: 99.5 };
+    expect(await upsertTelemetry(db().db, [changed])).toEqual({ written: 1, unchanged: 0 });
+    const stored = await getTelemetry(db().db, 'site-a', START, START + 100 * INTERVAL_MS);
+    expect(stored).toHaveLength(100);
+    expect(stored[9].socPercent).toBe(99.5);
+    expect(stored[6].devicesReporting).toBeNull();
+    expect(stored[4].dischargeWh).toBe(800.5);
+    expect(stored[0].intervalEndMs).toBe(START + INTERVAL_MS);
+    expect((await latestTelemetry(db().db, 'site-a'))?.intervalEndMs).toBe(START + 100 * INTERVAL_MS);
+    expect(await getTelemetry(db().db, 'site-b', START, START + 100 * INTERVAL_MS)).toEqual([]);
+  });
+
+  it('lists missing intervals as ends and as ranges', async () => {
+    await upsertTelemetry(db().db, rows('site-b', 12, [1, 5, 6, 7, 12]));
+    const gaps = await telemetryGaps(db().db, 'site-b', START, START + 12 * INTERVAL_MS);
+    expect(gaps.expected).toBe(12);
+    expect(gaps.missingEndsMs).toEqual([1, 5, 6, 7, 12].map((i) => START + i * INTERVAL_MS));
+    expect(gaps.ranges).toEqual([
+      { startMs: START, endMs: START + INTERVAL_MS },
+      { startMs: START + 4 * INTERVAL_MS, endMs: START + 7 * INTERVAL_MS },
+      { startMs: START + 11 * INTERVAL_MS, endMs: START + 12 * INTERVAL_MS },
+    ]);
+    const none = await telemetryGaps(db().db, 'site-b', START + INTERVAL_MS, START + 4 * INTERVAL_MS);
+    expect(none.missingEndsMs).toEqual([]);
+  });
+
+  it('rejects telemetry of an unknown site (foreign key) and writes nothing of the batch', async () => {
+    const batch = [...rows('site-a', 2).map((r) => ({ ...r, intervalEndMs: r.intervalEndMs + 500 * INTERVAL_MS })), ...rows('nope', 1)];
+    await expect(upsertTelemetry(db().db, batch)).rejects.toThrow();
+    expect(await getTelemetry(db().db, 'site-a', START + 500 * INTERVAL_MS, START + 600 * INTERVAL_MS)).toEqual([]);
+  });
+});
