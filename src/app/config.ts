@@ -27,12 +27,43 @@ export const configSchema = z.object({
   ERCOT_API_SUBSCRIPTION_KEY: optionalText,
   /** Comma-separated settlement points to ingest. */
   ERCOT_SETTLEMENT_POINTS: z.string().default('HB_HOUSTON,HB_NORTH,HB_SOUTH,HB_WEST'),
+  /** Ingest SCED 5-minute LMPs (NP6-788-CD) every 5 minutes: "true"/"false". */
+  ERCOT_SCED_ENABLED: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** First delivery date the query endpoints hold; older dates are fetched from the archive. */
+  ERCOT_QUERY_API_FROM_DATE: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).default('2023-12-11'),
+  /** Hours of real-time prices re-read on every 15-minute run (corrections, late postings). */
+  ERCOT_RT_TRAILING_HOURS: z.coerce.number().positive().max(72).default(3),
+  /** Rows per page requested from the ERCOT API. */
+  ERCOT_PAGE_SIZE: z.coerce.number().int().positive().default(10_000),
+  /** Per-request timeout (ms) for ERCOT calls. */
+  ERCOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** Scheduler: missed runs newer than this many hours are caught up at start. */
+  SCHEDULER_CATCH_UP_HOURS: z.coerce.number().nonnegative().max(168).default(6),
 
   ENPHASE_API_BASE_URL: z.url().default('https://api.enphaseenergy.com'),
   ENPHASE_CLIENT_ID: optionalText,
   ENPHASE_CLIENT_SECRET: optionalText,
   ENPHASE_API_KEY: optionalText,
   ENPHASE_REDIRECT_URI: optionalUrl,
+  /** Name of the Enphase account (one OAuth grant) that `enphase connect` stores and the pollers use. */
+  ENPHASE_ACCOUNT: z.string().trim().min(1).default('default'),
+  /** Where the API key goes on each call: `query` (?key=, Enphase's docs) or `header` (key:, the OpenAPI file). */
+  ENPHASE_API_KEY_IN: z.enum(['query', 'header']).default('query'),
+  /** The plan's limits (the free plan: 10 per minute, 1,000 per month); the budget never exceeds them. */
+  ENPHASE_CALLS_PER_MINUTE: z.coerce.number().int().positive().default(10),
+  ENPHASE_CALLS_PER_MONTH: z.coerce.number().int().positive().default(1000),
+  /** Telemetry poll period and the trailing window re-read on every poll (late and still-filling intervals). */
+  ENPHASE_POLL_MINUTES: z.coerce.number().int().positive().default(15),
+  ENPHASE_TRAILING_WINDOW_MINUTES: z.coerce.number().int().nonnegative().default(120),
+  /** battery_settings / storm_guard / grid_status are re-read when older than this. */
+  ENPHASE_SETTINGS_TTL_MINUTES: z.coerce.number().int().nonnegative().default(15),
+  /** How far back the backfill walks gaps, and how many requests one backfill run may spend. */
+  ENPHASE_BACKFILL_DAYS: z.coerce.number().int().positive().max(730).default(7),
+  ENPHASE_BACKFILL_MAX_REQUESTS: z.coerce.number().int().positive().default(12),
+  /** SoC older than this is stale (never presented as "now"). */
+  ENPHASE_SOC_STALE_MINUTES: z.coerce.number().int().positive().default(30),
+  /** Settlement point given to sites created by `sites sync` (change per site later). */
+  ENPHASE_DEFAULT_SETTLEMENT_POINT: z.string().trim().min(1).default('HB_HOUSTON'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

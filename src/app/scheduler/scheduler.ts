@@ -1,0 +1,154 @@
+/**
+ * A small, generic job scheduler. Jobs register `{name, cron, run}`; a one-minute heartbeat (node-cron) asks which
+ * scheduled minutes are due, and each run is claimed in `job_runs` (unique per job and scheduled minute) before it
+ * starts, so two engine processes never run the same slot and a restart never repeats one. Runs missed while the
+ * process was down are caught up within a window (by default only the latest missed slot per job). The clock is
+ * injected: tests call `tick()` after moving a FixedClock.
+ */
+import { hostname } from 'node:os';
+import cron from 'node-cron';
+import { RetryableError } from '../../domain/errors.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../../domain/time/clock.js';
+import type { Executor } from '../../store/database.js';
+import { claimJobRun, finishJobRun } from '../../store/job-runs-repo.js';
+import type { Logger } from '../logger.js';
+import { cronMatcher, scheduledBetween, type CronMatcher } from './cron-match.js';
+
+export interface JobContext {
+  /** The scheduled minute this run is for (UTC ms). */
+  scheduledForMs: number;
+  /** When it actually started. */
+  nowMs: number;
+  logger: Logger;
+}
+
+/** What a run reports; `skipped` records the run as skipped (nothing to do yet), `details` is stored as JSON. */
+export interface JobResult {
+  skipped?: boolean;
+  details?: unknown;
+}
+
+export interface JobDefinition {
+  /** Unique, stable: it keys job_runs. */
+  name: string;
+  /** 5-field cron expression (minute hour day month weekday). */
+  cron: string;
+  /** Time zone the cron expression is read in (default UTC). */
+  timeZone?: string;
+  /** Missed slots newer than this are caught up (default: the scheduler's window). */
+  catchUpWindowMs?: number;
+  /** latest (default): only the most recent missed slot runs; all: every missed slot, oldest first. */
+  catchUp?: 'latest' | 'all';
+  run(ctx: JobContext): Promise<JobResult | void>;
+}
+
+export interface SchedulerOptions {
+  db: Executor;
+  logger: Logger;
+  clock?: Clock;
+  /** Default catch-up window (default 6 h). */
+  catchUpWindowMs?: number;
+  /** Who claims the runs (default host:pid). */
+  instanceId?: string;
+}
+
+export interface TickReport {
+  job: string;
+  scheduledForMs: number;
+  outcome: 'succeeded' | 'failed' | 'skipped' | 'claimed-elsewhere';
+  error?: string;
+}
+
+interface Registered {
+  def: JobDefinition;
+  matcher: CronMatcher;
+  checkedUntilMs: number;
+  running: boolean;
+}
+
+export class Scheduler {
+  private readonly jobs = new Map<string, Registered>();
+  private readonly clock: Clock;
+  private readonly windowMs: number;
+  private readonly instanceId: string;
+  private task?: cron.ScheduledTask;
+  private ticking?: Promise<TickReport[]>;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.windowMs = options.catchUpWindowMs ?? 6 * 3_600_000;
+    this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** Adds a job. Its missed slots within the catch-up window are considered on the next tick. */
+  registerJob(def: JobDefinition): void {
+    if (this.jobs.has(def.name)) throw new Error(`job "${def.name}" is already registered`);
+    const matcher = cronMatcher(def.cron, def.timeZone ?? 'UTC');
+    const windowMs = def.catchUpWindowMs ?? this.windowMs;
+    this.jobs.set(def.name, { def, matcher, checkedUntilMs: this.clock.nowMs() - windowMs, running: false });
+  }
+
+  jobNames(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  /** Starts the one-minute heartbeat (and runs a first tick right away, which catches up missed runs). */
+  start(): void {
+    if (this.task) return;
+    this.task = cron.schedule('* * * * *', () => void this.tick(), { timezone: 'UTC' });
+    void this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.task?.stop();
+    this.task = undefined;
+    await this.ticking;
+  }
+
+  /** Runs every due slot of every job (claims first). Returns what happened, for logs and tests. */
+  async tick(): Promise<TickReport[]> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.runDue().finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async runDue(): Promise<TickReport[]> {
+    const reports: TickReport[] = [];
+    await Promise.all([...this.jobs.values()].map(async (job) => {
+      if (job.running) return;
+      const now = this.clock.nowMs();
+      const windowStart = now - (job.def.catchUpWindowMs ?? this.windowMs);
+      const after = Math.max(job.checkedUntilMs, windowStart - 1);
+      const due = scheduledBetween(job.matcher, after, now);
+      job.checkedUntilMs = Math.max(job.checkedUntilMs, now);
+      const slots = job.def.catchUp === 'all' ? due : due.slice(-1);
+      job.running = true;
+      try {
+        for (const slot of slots) reports.push(await this.runSlot(job.def, slot));
+      } finally {
+        job.running = false;
+      }
+    }));
+    return reports;
+  }
+
+  private async runSlot(def: JobDefinition, scheduledForMs: number): Promise<TickReport> {
+    const { db } = this.options;
+    const claim = await claimJobRun(db, { jobName: def.name, scheduledForMs, claimedBy: this.instanceId });
+    if (!claim) return { job: def.name, scheduledForMs, outcome: 'claimed-elsewhere' };
+    const logger = this.options.logger.child({ job: def.name, scheduledFor: new Date(scheduledForMs).toISOString() });
+    try {
+      const result = (await def.run({ scheduledForMs, nowMs: this.clock.nowMs(), logger })) ?? {};
+      const outcome = result.skipped ? 'skipped' : 'succeeded';
+      await finishJobRun(db, claim.id, { outcome, details: result.details, finishedAtMs: this.clock.nowMs() });
+      logger.info({ outcome }, 'job run finished');
+      return { job: def.name, scheduledForMs, outcome };
+    } catch (error) {
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      await finishJobRun(db, claim.id, { outcome: 'failed', error: message, details: { retryable: error instanceof RetryableError }, finishedAtMs: this.clock.nowMs() });
+      logger.warn({ err: { message } }, 'job run failed');
+      return { job: def.name, scheduledForMs, outcome: 'failed', error: message };
+    }
+  }
+}
