@@ -25,7 +25,7 @@ export interface ForecastOptions {
 }
 
 export class PriceForecaster {
-  private readonly publishedCache = new Map<string, number>();
+  private readonly publishedCache = new Map<number, number>();
   /** Forecast intervals that had to fall back to persistence (no DAM known). */
   fallbackIntervals = 0;
 
@@ -37,12 +37,14 @@ export class PriceForecaster {
 
   /** When the DAM price of the interval starting at `ms` became public (13:00 local the day before delivery). */
   damPublishedMs(ms: number): number {
-    const date = ercotDateOf(ms);
-    let v = this.publishedCache.get(date);
+    // Cached per UTC hour: every ERCOT day starts on a whole UTC hour, so an hour lies in one delivery date.
+    const hourKey = Math.floor(ms / HOUR_MS);
+    let v = this.publishedCache.get(hourKey);
     if (v === undefined) {
+      const date = ercotDateOf(ms);
       const prev = ercotDateOf(ercotDay(date).startMs - MINUTE_MS);
       v = ercotHourStartMs(prev, 14);
-      this.publishedCache.set(date, v);
+      this.publishedCache.set(hourKey, v);
     }
     return v;
   }
