@@ -3,6 +3,7 @@
  * 1 internal error. Each area registers its sub-commands from src/cli/commands/; their actions load the
  * implementation lazily so `--help` stays fast.
  */
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
 import { createCliContext, type CliIo, type RegisterCommands } from './context.js';
@@ -53,4 +54,9 @@ export function reportError(error: unknown, io: CliIo): number {
   if (process.env.ERCOT_ARB_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
   else io.stderr.write('(set ERCOT_ARB_DEBUG=1 for the stack trace)\n');
   return EXIT_INTERNAL;
+}
+
+/** Run directly (`tsx src/cli/main.ts …` in development); the installed bin imports main() instead. */
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
