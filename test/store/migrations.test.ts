@@ -1,0 +1,134 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkPgliteDir, openDatabase, pgliteDir } from '../../src/store/database.js';
+import { DatabaseUnreachable, MigrationsAhead, NotAPgliteStore } from '../../src/store/errors.js';
+import { MIGRATION_TABLE, migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { upsertPrices, getPrices } from '../../src/store/prices-repo.js';
+import { InputError } from '../../src/domain/errors.js';
+import { backends } from './harness.js';
+
+const ALL = Object.keys(MIGRATIONS).sort();
+
+async function tableNames(db: Kysely<any>, schema: string): Promise<string[]> {
+  const r = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(db);
+  return r.rows.map((x) => x.table_name);
+}
+
+describe.each(backends())('migrations on $name', (backend) => {
+  it('up from empty, idempotent re-run, status applied/pending', async () => {
+    const t = await backend.open({ migrate: false });
+    try {
+      const before = await migrationStatus(t.db, { schema: t.schema });
+      expect(before).toEqual({ applied: [], pending: ALL, unknown: [] });
+      expect(await tableNames(t.db, t.schema)).toEqual([]);
+
+      const first = await migrateToLatest(t.db, { schema: t.schema });
+      expect(first.applied).toEqual(ALL);
+      const tables = await tableNames(t.db, t.schema);
+      for (const name of ['settlement_points', 'prices', 'price_revisions', 'sites', 'credentials', 'locks', 'telemetry', 'plans', 'plan_intervals', 'commands', 'reconciliations', 'job_runs', 'replay_runs', MIGRATION_TABLE]) {
+        expect(tables).toContain(name);
+      }
+      const again = await migrateToLatest(t.db, { schema: t.schema });
+      expect(again.applied).toEqual([]);
+      const after = await migrationStatus(t.db, { schema: t.schema });
+      expect(after.applied.map((a) => a.name)).toEqual(ALL);
+      expect(after.pending).toEqual([]);
+      expect(after.applied.every((a) => Number.isFinite(a.executedAtMs))).toBe(true);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('pending: a database migrated by an older program shows what is left', async () => {
+    const t = await backend.open({ migrate: false });
+    try {
+      const [firstName] = ALL;
+      await migrateToLatest(t.db, { schema: t.schema, migrations: { [firstName]: MIGRATIONS[firstName] } });
+      const status = await migrationStatus(t.db, { schema: t.schema });
+      expect(status.applied.map((a) => a.name)).toEqual([firstName]);
+      expect(status.pending).toEqual(ALL.slice(1));
+      expect((await migrateToLatest(t.db, { schema: t.schema })).applied).toEqual(ALL.slice(1));
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('a database with migrations newer than the code: refuses, says so, changes nothing', async () => {
+    const t = await backend.open();
+    try {
+      await sql`insert into ${sql.table(`${t.schema}.${MIGRATION_TABLE}`)} (name, timestamp) values ('9999_from_the_future', ${new Date().toISOString()})`.execute(t.db);
+      const error = await migrateToLatest(t.db, { schema: t.schema }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(MigrationsAhead);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as Error).message).toContain('9999_from_the_future');
+      expect((error as Error).message).toMatch(/newer than this program/);
+      expect((await migrationStatus(t.db, { schema: t.schema })).unknown).toEqual(['9999_from_the_future']);
+    } finally {
+      await t.dispose();
+    }
+  });
+});
+
+describe('opening the embedded store', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'ercot-arb-store-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('persists in <dataDir>/pglite across reopen', async () => {
+    const dataDir = join(tmp(), 'nested', 'data');
+    const a = await openDatabase({ dataDir });
+    expect(a.kind).toBe('pglite');
+    expect(a.location).toBe(pgliteDir(dataDir));
+    await migrateToLatest(a.db);
+    await upsertPrices(a.db, [{ market: 'rt15', settlementPoint: 'HB_BUSAVG', intervalStartMs: 0, intervalMinutes: 15, priceUsdPerMwh: -0.5, source: 't', fetchedAtMs: 0 }]);
+    await a.close();
+    expect(readdirSync(pgliteDir(dataDir))).toContain('PG_VERSION');
+    const b = await openDatabase({ dataDir });
+    try {
+      expect((await migrateToLatest(b.db)).applied).toEqual([]);
+      expect((await getPrices(b.db, { market: 'rt15', settlementPoint: 'HB_BUSAVG', startMs: 0, endMs: 1 }))[0].priceUsdPerMwh).toBe(-0.5);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a data directory that is not a PGlite store: refused, untouched', async () => {
+    const dataDir = tmp();
+    const store = join(dataDir, 'pglite');
+    mkdirSync(store);
+    writeFileSync(join(store, 'notes.txt'), 'my notes');
+    const error = await openDatabase({ dataDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotAPgliteStore);
+    expect((error as Error).message).toContain(store);
+    expect((error as Error).message).toMatch(/not a PGlite store/);
+    expect(readdirSync(store)).toEqual(['notes.txt']);
+    expect(readFileSync(join(store, 'notes.txt'), 'utf8')).toBe('my notes');
+
+    const fileDir = tmp();
+    writeFileSync(join(fileDir, 'pglite'), 'x');
+    expect(() => checkPgliteDir(join(fileDir, 'pglite'))).toThrow(NotAPgliteStore);
+    expect(() => checkPgliteDir(join(tmp(), 'absent'))).not.toThrow();
+  });
+});
+
+describe('an unreachable DATABASE_URL', () => {
+  it('fails with one line naming host and port, never the password', async () => {
+    const error = await openDatabase({ databaseUrl: 'postgres://arb:hunter2-pw@127.0.0.1:1/prod' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnreachable);
+    expect(error).toBeInstanceOf(InputError);
+    const message = (error as Error).message;
+    expect(message).toContain('127.0.0.1:1');
+    expect(message).not.toContain('hunter2-pw');
+    expect(message).not.toContain('\n');
+  });
+});
