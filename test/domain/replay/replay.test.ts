@@ -1,0 +1,129 @@
+import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
+import { replayScenario } from '../../../src/app/replay/replay-service.js';
+import { loadScenario } from '../../../src/app/replay/load-scenario.js';
+import { PriceForecaster } from '../../../src/domain/replay/forecast.js';
+import { planInputFor, type Planner } from '../../../src/domain/replay/replay-data.js';
+import { baselineCostUsd, realTimePrices } from '../../../src/domain/replay/settle.js';
+import { emptySeries } from '../../../src/domain/prices/price-series.js';
+import { parseIsoInstant } from '../../../src/domain/time/ercot-calendar.js';
+import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
+
+const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const smoke = join(fixtures, 'scenarios/smoke.json');
+const repoScenarios = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
+
+let planner: Planner;
+beforeAll(async () => {
+  planner = await createPlanner();
+});
+
+/** A variant of the fixture smoke scenario written next to the fixtures' copy in a temp dir. */
+function variant(change: (s: Record<string, unknown>) => void): string {
+  const dir = mkdtempSync(join(tmpdir(), 'replay-'));
+  cpSync(join(fixtures, 'prices'), join(dir, 'prices'), { recursive: true });
+  const s = JSON.parse(readFileSync(smoke, 'utf8')) as Record<string, unknown>;
+  change(s);
+  const file = join(dir, 'scenarios-smoke.json');
+  writeFileSync(file, JSON.stringify(s, null, 2).replaceAll('../prices/', './prices/'));
+  return file;
+}
+
+describe('replay service', () => {
+  it('perfect foresight: the simulated net value equals the whole-period LP optimum to 1e-6, and every strategy runs without violations', async () => {
+    const result = await replayScenario(smoke, { planner });
+    const loaded = await loadScenario(smoke);
+    const d = loaded.data;
+    const plan = planner.plan(planInputFor(d, 0, d.n, Float64Array.from(realTimePrices(d)), d.initialSocKwh, { kind: 'atLeastInitial' }));
+    const lpNet = baselineCostUsd(d) - plan.objectiveUsd;
+    const pf = result.report.strategies.find((s) => s.kind === 'perfect-foresight')!;
+    expect(lpNet).toBeGreaterThan(1);
+    expect(Math.abs(pf.netValueUsd - lpNet) / Math.abs(lpNet)).toBeLessThan(1e-6);
+    expect(pf.captureRate).toBeCloseTo(1, 12);
+    expect(result.report.strategies.map((s) => s.name)).toEqual(['perfect-foresight', 'rolling', 'day-ahead', 'threshold']);
+    expect(result.report.violations).toEqual([]);
+    for (const s of result.report.strategies) {
+      expect(s.violations).toEqual([]);
+      expect(s.netValueUsd).toBeCloseTo(s.grossValueUsd - s.degradationCostUsd, 9);
+      expect(s.captureRate).toBeCloseTo(s.netValueUsd / pf.netValueUsd, 12);
+      expect(s.netValueUsd).toBeLessThanOrEqual(pf.netValueUsd + 0.5); // may end lower on SoC, never far above the ceiling
+    }
+    expect(result.report.intervals).toBe(192);
+    expect(result.report.priceRange.maxUsdPerMwh).toBe(4855.55);
+    expect(result.report.priceRange.maxAt).toBe('2024-08-20T19:30:00-05:00');
+    const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
+    expect(rolling.timing.solves).toBe(192);
+  });
+
+  it('no export, home load, import adder and export windows: perfect foresight still matches its LP and nothing is violated', async () => {
+    const file = variant((s) => {
+      s.site = { load: { constantKw: 1.2 }, solar: { constantKw: 0 } };
+      s.tariff = { importAdderUsdPerKwh: 0.04, exportAllowed: [{ from: '17:00', to: '21:00' }] };
+    });
+    const result = await replayScenario(file, { planner });
+    const d = (await loadScenario(file)).data;
+    const plan = planner.plan(planInputFor(d, 0, d.n, Float64Array.from(realTimePrices(d)), d.initialSocKwh, { kind: 'atLeastInitial' }));
+    const pf = result.report.strategies[0];
+    expect(Math.abs(pf.netValueUsd - (baselineCostUsd(d) - plan.objectiveUsd)) / Math.abs(pf.netValueUsd)).toBeLessThan(1e-6);
+    expect(result.report.violations).toEqual([]);
+    // outside the windows the battery never exports: discharge ≤ home load
+    for (const o of result.outcomes) {
+      o.settlement.intervals.forEach((iv, i) => {
+        if (d.exportAllowed[i] === 0) expect(iv.dischargeKw).toBeLessThanOrEqual(1.2 + 1e-9);
+      });
+    }
+  });
+
+  it('without day-ahead prices rolling and day-ahead fall back to persistence and say so', async () => {
+    const file = variant((s) => {
+      (s.prices as Record<string, unknown>).dayAhead = undefined;
+    });
+    const result = await replayScenario(file, { planner, strategies: ['rolling', 'day-ahead'] });
+    expect(result.report.dayAheadPrices).toBe(false);
+    expect(result.report.strategies.map((s) => s.name)).toEqual(['rolling', 'day-ahead']);
+    expect(result.report.notes.join(' ')).toMatch(/persistence/);
+    expect(result.report.strategies[0].notes.join(' ')).toMatch(/persistence/);
+    expect(result.report.violations).toEqual([]);
+  });
+
+  it('rolling captures at least 80 % of perfect foresight on the bundled summer month (HB_HOUSTON, August 2024)', async () => {
+    const result = await replayScenario(join(repoScenarios, 'summer-houston-aug2024.json'), { planner, strategies: ['perfect-foresight', 'rolling'] });
+    const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
+    console.log(`summer-houston-aug2024: rolling capture ${(rolling.captureRate! * 100).toFixed(1)} %`);
+    expect(rolling.captureRate).toBeGreaterThanOrEqual(0.8);
+    expect(result.report.violations).toEqual([]);
+  }, 120_000);
+});
+
+describe('forecasts use only what was known', () => {
+  const start = parseIsoInstant('2024-08-19T00:00:00-05:00');
+  function series(fill: (ms: number) => number) {
+    const s = emptySeries(start - 2 * 86_400_000, start + 3 * 86_400_000);
+    for (let i = 0; i < s.pricesUsdPerMwh.length; i++) s.pricesUsdPerMwh[i] = fill(s.startMs + i * INTERVAL_MS);
+    return s;
+  }
+
+  it('real-time prices of the running and later intervals do not change a forecast', () => {
+    const decision = start + 10 * 3_600_000 - 60_000; // 09:59 local
+    const rt = series((ms) => (ms % 7_200_000) / 1e5);
+    const dam = series((ms) => 30 + (ms % 3_600_000) / 1e5);
+    const before = new PriceForecaster(rt, dam, { method: 'dam-bias' }).forecast(decision + 60_000, 96, decision);
+    for (let ms = decision - INTERVAL_MS + 60_000; ms < rt.endMs; ms += INTERVAL_MS) rt.pricesUsdPerMwh[(ms - rt.startMs) / INTERVAL_MS] = 9999;
+    const after = new PriceForecaster(rt, dam, { method: 'dam-bias' }).forecast(decision + 60_000, 96, decision);
+    expect(Array.from(after)).toEqual(Array.from(before));
+  });
+
+  it('day-ahead prices of tomorrow are used only after 13:00 Central today', () => {
+    const rt = series(() => 20);
+    const dam = series((ms) => (ms >= start + 86_400_000 ? 500 : 40));
+    const f = new PriceForecaster(rt, dam, { method: 'dam' });
+    const tomorrowNoon = start + 86_400_000 + 12 * 3_600_000;
+    expect(f.knownDam(tomorrowNoon, start + 12 * 3_600_000)).toBeNaN();
+    expect(f.knownDam(tomorrowNoon, start + 13 * 3_600_000)).toBe(500);
+    expect(f.forecast(tomorrowNoon, 1, start + 12 * 3_600_000)[0]).toBe(40); // yesterday's DAM for that hour
+  });
+});
