@@ -1,0 +1,138 @@
+/**
+ * The telemetry poll (every ENPHASE_POLL_MINUTES) and the backfill, per account. Frugal: the poll sends ONE request
+ * per product per site, starting a trailing window before the newest stored interval (late and still-filling
+ * intervals are re-read and upserted); the settings are re-read only when their TTL ran out. The backfill walks
+ * the gaps oldest first, one day per request, up to a request cap. Throttling and the budget stop the run for the
+ * account (not an error to retry in a loop); a refused refresh token marks the account needs-reauth and stops it.
+ */
+import { EnphaseClient } from '../../adapters/enphase/client.js';
+import { BudgetExhausted, EnphaseThrottled, ReauthRequired, SiteWithoutBattery } from '../../adapters/enphase/errors.js';
+import type { TelemetryProduct } from '../../adapters/enphase/normalise.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { INTERVAL_MS, intervalFloor } from '../../domain/time/interval.js';
+import type { Executor } from '../../store/database.js';
+import { listSites, type Site } from '../../store/sites-repo.js';
+import type { Logger } from '../logger.js';
+import { getAccount } from '../enphase/tokens.js';
+import { getSiteState, patchSiteState } from './enphase-tables.js';
+import { newestEndMs, productCoverage } from './coverage.js';
+import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
+import { refreshSiteState } from './site-state.js';
+
+const DAY_MS = 86_400_000;
+
+export interface TelemetrySettings {
+  trailingWindowMs: number;
+  settingsTtlMs: number;
+  backfillDays: number;
+  backfillMaxRequests: number;
+  /** Where a site with nothing stored starts (default: one day back). */
+  initialLookbackMs?: number;
+}
+
+export interface TelemetryRunContext {
+  db: Executor;
+  client: EnphaseClient;
+  clock: Clock;
+  accountKey: string;
+  settings: TelemetrySettings;
+  logger?: Logger;
+}
+
+export interface SiteRunReport {
+  siteId: string;
+  results: IngestResult[];
+  requests: number;
+  error?: string;
+}
+
+export interface RunReport {
+  accountKey: string;
+  sites: SiteRunReport[];
+  /** Why the run stopped early for the whole account (throttled, budget, needs re-auth). */
+  stopped?: string;
+}
+
+/** Active sites of the account (those whose Enphase system the account lists). */
+export async function accountSites(db: Executor, accountKey: string): Promise<Site[]> {
+  const account = await getAccount(db, accountKey);
+  if (!account) return [];
+  const ids = new Set(account.systemIds);
+  return (await listSites(db, { status: 'active' })).filter((s) => s.enphaseSystemId !== null && ids.has(s.enphaseSystemId));
+}
+
+async function productsFor(db: Executor, siteId: string): Promise<TelemetryProduct[]> {
+  const s = await getSiteState(db, siteId);
+  return s && !s.hasBattery ? PRODUCTS.filter((p) => p !== 'battery') : [...PRODUCTS];
+}
+
+/** Runs `perSite` for every active site; stops the account on throttling, budget or re-auth. */
+async function forEachSite(ctx: TelemetryRunContext, perSite: (site: Site, report: SiteRunReport) => Promise<void>): Promise<RunReport> {
+  const report: RunReport = { accountKey: ctx.accountKey, sites: [] };
+  const account = await getAccount(ctx.db, ctx.accountKey);
+  if (!account) return { ...report, stopped: 'account not connected' };
+  if (account.status === 'needs_reauth') return { ...report, stopped: 'account needs re-authorisation (run `ercot-arb enphase connect`)' };
+  for (const site of await accountSites(ctx.db, ctx.accountKey)) {
+    const siteReport: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 };
+    report.sites.push(siteReport);
+    try {
+      await perSite(site, siteReport);
+    } catch (error) {
+      siteReport.error = (error as Error).message;
+      if (error instanceof EnphaseThrottled || error instanceof BudgetExhausted || error instanceof ReauthRequired) {
+        ctx.logger?.warn({ accountKey: ctx.accountKey, siteId: site.siteId, err: { name: (error as Error).name, message: (error as Error).message } }, 'telemetry run stopped for the account');
+        return { ...report, stopped: (error as Error).message };
+      }
+      ctx.logger?.error({ siteId: site.siteId, err: { name: (error as Error).name, message: (error as Error).message } }, 'telemetry run failed for site');
+    }
+  }
+  return report;
+}
+
+async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: TelemetryProduct, startMs: number, r: SiteRunReport): Promise<IngestResult | undefined> {
+  r.requests++;
+  try {
+    const response = await fetchProduct(ctx.client, product, Number(site.enphaseSystemId), startMs);
+    const result = await ingestResponse({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, siteId: site.siteId, product, response });
+    r.results.push(result);
+    return result;
+  } catch (error) {
+    if (!(error instanceof SiteWithoutBattery)) throw error;
+    await patchSiteState(ctx.db, site.siteId, { hasBattery: false });
+    return undefined;
+  }
+}
+
+/** One poll: one request per product per site from (newest stored − trailing window), then settings by TTL. */
+export async function pollAccount(ctx: TelemetryRunContext): Promise<RunReport> {
+  return forEachSite(ctx, async (site, r) => {
+    const now = ctx.clock.nowMs();
+    for (const product of await productsFor(ctx.db, site.siteId)) {
+      const newest = await newestEndMs(ctx.db, site.siteId, product);
+      const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
+      const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
+      await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r);
+    }
+    r.requests += await refreshSiteState({ db: ctx.db, client: ctx.client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger });
+  });
+}
+
+/** Walks the gaps oldest first (one day per request) within the backfill horizon, up to the request cap. */
+export async function backfillAccount(ctx: TelemetryRunContext): Promise<RunReport> {
+  let budget = ctx.settings.backfillMaxRequests;
+  return forEachSite(ctx, async (site, r) => {
+    const since = intervalFloor(ctx.clock.nowMs() - ctx.settings.backfillDays * DAY_MS);
+    for (const product of await productsFor(ctx.db, site.siteId)) {
+      const cover = await productCoverage(ctx.db, site.siteId, product, since);
+      let cursor = -Infinity;
+      for (const end of cover.missingEndsMs) {
+        if (end <= cursor) continue;
+        if (budget <= 0) return;
+        budget--;
+        const startMs = end - INTERVAL_MS;
+        await fetchAndIngest(ctx, site, product, startMs, r);
+        cursor = startMs + DAY_MS;
+      }
+    }
+  });
+}
