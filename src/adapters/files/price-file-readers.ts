@@ -165,6 +165,15 @@ function checkDayCounts(counts: Map<string, { n: number; line: number }>, perHou
   }
 }
 
+/** A second row for the same interval (or hour) is an error naming both lines. */
+function checkDuplicate(seen: Map<number, number>, startMs: number, row: Row, file: string, field: string): void {
+  const earlier = seen.get(startMs);
+  if (earlier !== undefined) {
+    throw new InvalidPriceData(`duplicate interval (lines ${earlier} and ${row.line})`, { file, line: row.line, field, interval: toErcotIso(startMs) });
+  }
+  seen.set(startMs, row.line);
+}
+
 function countDate(counts: Map<string, { n: number; line: number }>, date: string, line: number): void {
   const c = counts.get(date);
   if (c) c.n++;
@@ -178,6 +187,7 @@ function readRtmYearly(header: string[], rows: Row[], options: ReadPriceFileOpti
   const point = requirePoint(options);
   const out: PricePoint[] = [];
   const counts = new Map<string, { n: number; line: number }>();
+  const seen = new Map<number, number>();
   for (const row of rows) {
     if (row.cells['Settlement Point Name'] !== point) continue;
     const date = at(row, 'Delivery Date', file, () => parseErcotDate(row.cells['Delivery Date']));
@@ -185,6 +195,7 @@ function readRtmYearly(header: string[], rows: Row[], options: ReadPriceFileOpti
     const interval = num(row, 'Delivery Interval', file);
     const repeated = at(row, 'Repeated Hour Flag', file, () => parseErcotFlag(row.cells['Repeated Hour Flag']));
     const startMs = at(row, 'Delivery Hour', file, () => ercotIntervalStartMs(date, hour, interval, repeated));
+    checkDuplicate(seen, startMs, row, file, 'Delivery Interval');
     out.push({ intervalStartMs: startMs, priceUsdPerMwh: num(row, 'Settlement Point Price', file, startMs), source: `line ${row.line}` });
     countDate(counts, date, row.line);
   }
@@ -199,12 +210,14 @@ function readApiDam(header: string[], rows: Row[], options: ReadPriceFileOptions
   const point = requirePoint(options);
   const out: PricePoint[] = [];
   const counts = new Map<string, { n: number; line: number }>();
+  const seen = new Map<number, number>();
   for (const row of rows) {
     if (row.cells.settlementPoint !== point) continue;
     const date = at(row, 'deliveryDate', file, () => parseErcotDate(row.cells.deliveryDate));
     const hour = at(row, 'hourEnding', file, () => parseHourEnding(row.cells.hourEnding));
     const repeated = at(row, 'DSTFlag', file, () => parseErcotFlag(row.cells.DSTFlag));
     const hourStart = at(row, 'hourEnding', file, () => ercotHourStartMs(date, hour, repeated));
+    checkDuplicate(seen, hourStart, row, file, 'hourEnding');
     const price = num(row, 'settlementPointPrice', file, hourStart);
     for (let q = 0; q < 4; q++) out.push({ intervalStartMs: hourStart + q * INTERVAL_MS, priceUsdPerMwh: price, source: `line ${row.line}` });
     countDate(counts, date, row.line);
@@ -221,6 +234,7 @@ function readApiRealTime(header: string[], rows: Row[], options: ReadPriceFileOp
   const type = options.settlementPointType;
   const out: PricePoint[] = [];
   const counts = new Map<string, { n: number; line: number }>();
+  const seen = new Map<number, number>();
   for (const row of rows) {
     if (row.cells.settlementPoint !== point) continue;
     if (type && header.includes('settlementPointType') && row.cells.settlementPointType !== type) continue;
@@ -229,6 +243,7 @@ function readApiRealTime(header: string[], rows: Row[], options: ReadPriceFileOp
     const interval = num(row, 'deliveryInterval', file);
     const repeated = at(row, 'DSTFlag', file, () => parseErcotFlag(row.cells.DSTFlag));
     const startMs = at(row, 'deliveryInterval', file, () => ercotIntervalStartMs(date, hour, interval, repeated));
+    checkDuplicate(seen, startMs, row, file, 'deliveryInterval');
     out.push({ intervalStartMs: startMs, priceUsdPerMwh: num(row, 'settlementPointPrice', file, startMs), source: `line ${row.line}` });
     countDate(counts, date, row.line);
   }
