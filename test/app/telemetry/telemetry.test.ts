@@ -1,0 +1,196 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BudgetExhausted } from '../../../src/adapters/enphase/errors.js';
+import { budgetUsage } from '../../../src/app/telemetry/budget.js';
+import { productCoverage } from '../../../src/app/telemetry/coverage.js';
+import { getSiteState, listQuarantine } from '../../../src/app/telemetry/enphase-tables.js';
+import { latestSoc, standAsideReason } from '../../../src/app/telemetry/freshness.js';
+import { backfillAccount, pollAccount } from '../../../src/app/telemetry/poller.js';
+import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
+import { getTelemetry } from '../../../src/store/telemetry-repo.js';
+import { getSite } from '../../../src/store/sites-repo.js';
+import { backends } from '../../store/harness.js';
+import { ACCOUNT, makeWorld, T0, type World } from './world.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const SITE = 'enphase-1001';
+
+describe.each(backends())('Enphase telemetry on $name', (backend) => {
+  let w: World;
+  afterEach(async () => w?.close());
+
+  const poll = () => pollAccount(w.ctx());
+  const apiPaths = (from: number) => w.fake.apiRequests().slice(from).map((r) => r.path);
+
+  it('sites sync takes the battery facts from summary and battery_settings; a site without batteries is kept', async () => {
+    w = await makeWorld(backend);
+    const site = (await getSite(w.db.db, SITE))!;
+    expect(site.battery.capacityKwh).toBe(13.5);
+    expect(site.battery.maxChargeKw).toBe(5);
+    expect(site.reservePercent).toBe(20);
+    expect(site.settlementPoint).toBe('HB_HOUSTON');
+    const noBattery = (await getSite(w.db.db, 'enphase-1002'))!;
+    expect(noBattery.battery.capacityKwh).toBe(0);
+    expect((await getSiteState(w.db.db, 'enphase-1002'))!.hasBattery).toBe(false);
+    expect((await getSiteState(w.db.db, SITE))!.batteryMode).toBe('self_consumption');
+  });
+
+  it('a poll sends one request per product per site and stores 15-minute rows matching the simulated site', async () => {
+    w = await makeWorld(backend);
+    const from = w.fake.apiRequests().length;
+    const report = await poll();
+    expect(report.stopped).toBeUndefined();
+    const telemetryCalls = apiPaths(from).filter((p) => p.includes('/telemetry/'));
+    expect(telemetryCalls.filter((p) => p.includes('/1001/'))).toHaveLength(3);
+    expect(telemetryCalls.filter((p) => p.includes('/1002/'))).toHaveLength(2); // no battery product for the site without one
+    const rows = await getTelemetry(w.db.db, SITE, T0 - DAY, T0);
+    expect(rows).toHaveLength(96);
+    for (const r of rows) {
+      const sim = w.fake.site(1001).get(r.intervalEndMs)!;
+      expect(r.socPercent).toBe(sim.socPercent);
+      expect(r.chargeWh).toBe(sim.chargeWh);
+      expect(r.consumptionWh).toBe(sim.consumptionWh);
+      expect(r.productionWh).toBe(sim.productionWh);
+    }
+    const soc = (await latestSoc(w.db.db, SITE, w.clock.nowMs(), 30 * 60_000))!;
+    expect(soc).toEqual({ socPercent: w.fake.site(1001).get(T0)!.socPercent, asOfMs: T0, ageMs: 0, stale: false });
+    // The next poll 15 minutes later re-reads the trailing window only: again one request per product.
+    w.clock.advance(15 * 60_000);
+    const second = w.fake.apiRequests().length;
+    await poll();
+    expect(apiPaths(second).filter((p) => p.includes('/telemetry/'))).toHaveLength(5);
+    expect((await getTelemetry(w.db.db, SITE, T0 - DAY, T0 + INTERVAL_MS)).length).toBe(97);
+  });
+
+  it('a 6-hour outage, then out-of-order batch uploads: every interval stored exactly once and no gaps remain', async () => {
+    w = await makeWorld(backend);
+    await poll();
+    w.fake.hide(T0, T0 + 6 * HOUR);
+    for (let i = 0; i < 24; i++) {
+      w.clock.advance(15 * 60_000);
+      const r = await poll(); // empty lists past the last reported interval: not an error
+      expect(r.sites.every((s) => s.error === undefined)).toBe(true);
+    }
+    const stale = (await latestSoc(w.db.db, SITE, w.clock.nowMs(), 30 * 60_000))!;
+    expect(stale.stale).toBe(true);
+    expect(stale.asOfMs).toBe(T0);
+    // The gateway uploads the later half first, then the earlier half.
+    w.fake.reveal(T0 + 3 * HOUR, T0 + 6 * HOUR);
+    await poll();
+    const mid = await productCoverage(w.db.db, SITE, 'battery', T0 - DAY);
+    expect(mid.missingEndsMs.length).toBeGreaterThan(0);
+    w.fake.reveal();
+    await poll();
+    const back = await backfillAccount(w.ctx());
+    expect(back.stopped).toBeUndefined();
+    for (const product of ['battery', 'consumption', 'production'] as const) {
+      const cover = await productCoverage(w.db.db, SITE, product, T0 - DAY);
+      expect(cover.missingEndsMs).toEqual([]);
+      expect(cover.newestEndMs).toBe(T0 + 6 * HOUR);
+    }
+    const rows = await getTelemetry(w.db.db, SITE, T0 - DAY, T0 + 6 * HOUR);
+    expect(rows).toHaveLength(96 + 24);
+    expect(new Set(rows.map((r) => r.intervalEndMs)).size).toBe(rows.length);
+    for (const r of rows) expect(r.socPercent).toBe(w.fake.site(1001).get(r.intervalEndMs)!.socPercent);
+    expect((await latestSoc(w.db.db, SITE, w.clock.nowMs(), 30 * 60_000))!.stale).toBe(false);
+  });
+
+  it('backfill walks gaps oldest first, one day per request, within the request cap', async () => {
+    w = await makeWorld(backend);
+    await poll(); // newest day stored
+    // Create history gaps: store a row 3 days back by polling from there (simulate an old first interval).
+    w.clock.set(T0 - 3 * DAY);
+    const { ingestResponse, fetchProduct } = await import('../../../src/app/telemetry/ingest.js');
+    for (const product of ['battery', 'consumption', 'production'] as const) {
+      const resp = await fetchProduct(w.account.client, product, 1001, T0 - 3 * DAY - 2 * HOUR);
+      await ingestResponse({ db: w.db.db, clock: w.clock, siteId: SITE, product, response: resp });
+    }
+    w.clock.set(T0);
+    const from = w.fake.apiRequests().length;
+    await backfillAccount(w.ctx({ backfillMaxRequests: 4 }));
+    const starts = w.fake.apiRequests().slice(from).filter((r) => r.path.includes('/1001/telemetry/battery')).map((r) => Number(r.query.start_at) * 1000);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(starts[0]).toBe(T0 - 3 * DAY);
+    expect(w.fake.apiRequests().length - from).toBeLessThanOrEqual(4);
+  });
+
+  it('quarantines nonsense intervals with a reason and stores the rest; nothing is clamped', async () => {
+    w = await makeWorld(backend);
+    const bad = { soc140: T0 - 4 * HOUR, negativeEnergy: T0 - 3 * HOUR, misaligned: T0 - 2 * HOUR, missingField: T0 - HOUR } as const;
+    for (const [kind, end] of Object.entries(bad)) w.fake.corruptInterval(1001, end, kind as keyof typeof bad);
+    await poll();
+    const q = await listQuarantine(w.db.db, SITE);
+    const reasons = q.filter((x) => x.product === 'battery').map((x) => x.reason).join(' | ');
+    expect(reasons).toMatch(/soc\.percent 140 is outside 0\.\.100/);
+    expect(reasons).toMatch(/charge\.enwh -250 Wh is negative/);
+    expect(reasons).toMatch(/not on a 15-minute boundary/);
+    expect(reasons).toMatch(/missing field soc\.percent/);
+    const rows = await getTelemetry(w.db.db, SITE, T0 - DAY, T0);
+    const battery = rows.filter((r) => r.socPercent !== null);
+    expect(battery).toHaveLength(96 - 4);
+    expect(battery.every((r) => r.socPercent! <= 100 && r.chargeWh! >= 0)).toBe(true);
+    for (const end of Object.values(bad)) expect(battery.find((r) => r.intervalEndMs === end)).toBeUndefined();
+    expect(rows.find((r) => r.intervalEndMs === bad.soc140)?.consumptionWh).not.toBeNull(); // other products of that interval stored
+    // Polling again does not duplicate the quarantine entries, it counts them.
+    w.clock.advance(15 * 60_000);
+    await poll();
+    const again = await listQuarantine(w.db.db, SITE);
+    expect(again.filter((x) => x.product === 'battery')).toHaveLength(q.filter((x) => x.product === 'battery').length);
+    expect(again.some((x) => x.timesSeen === 2)).toBe(true);
+    const cover = await productCoverage(w.db.db, SITE, 'battery', T0 - DAY);
+    expect(cover.missingEndsMs).toEqual(Object.values(bad).sort((a, b) => a - b)); // visible as gaps, not hidden
+  });
+
+  it('reads settings, Storm Guard and grid status with a TTL and says when to stand aside', async () => {
+    w = await makeWorld(backend, { fake: { modeSpellings: 'messy' } });
+    await poll();
+    expect(await standAsideReason(w.db.db, SITE, w.clock.nowMs(), HOUR)).toEqual({ standAside: false, reason: null });
+    w.fake.setSite(1001, { stormAlert: true, batteryMode: 'Full Backup' });
+    w.clock.advance(5 * 60_000);
+    const from = w.fake.apiRequests().length;
+    await poll(); // within the TTL: no settings calls
+    expect(apiPaths(from).filter((p) => p.includes('/config/'))).toEqual([]);
+    w.clock.advance(15 * 60_000);
+    await poll();
+    expect(await standAsideReason(w.db.db, SITE, w.clock.nowMs(), HOUR)).toEqual({ standAside: true, reason: 'storm_guard' });
+    expect((await getSiteState(w.db.db, SITE))!.batteryMode).toBe('full_backup');
+    w.fake.setSite(1001, { stormAlert: false, gridState: 'Off Grid' });
+    w.clock.advance(15 * 60_000);
+    await poll();
+    expect((await standAsideReason(w.db.db, SITE, w.clock.nowMs(), HOUR)).reason).toBe('off_grid');
+    w.clock.advance(2 * HOUR);
+    w.fake.setSite(1001, { gridState: 'On Grid' });
+    expect((await standAsideReason(w.db.db, SITE, w.clock.nowMs(), HOUR)).reason).toBe('off_grid'); // not re-read yet
+    expect((await standAsideReason(w.db.db, 'enphase-1002', w.clock.nowMs(), HOUR)).reason).toBe('state_stale'); // grid status 2 h old
+    expect((await standAsideReason(w.db.db, 'enphase-1002', w.clock.nowMs(), 3 * HOUR)).standAside).toBe(false);
+    expect((await standAsideReason(w.db.db, 'no-such-site', w.clock.nowMs(), HOUR)).reason).toBe('grid_unknown');
+
+  });
+
+  it('the per-account budget stops a poll before the plan limit is passed, and the usage is visible', async () => {
+    w = await makeWorld(backend, { settings: { ENPHASE_CALLS_PER_MINUTE: 6 } }); // the sync takes 5 calls
+    w.clock.advance(60_000); // a new minute
+    const from = w.fake.apiRequests().length;
+    const report = await poll(); // site 1001 needs 3 telemetry + storm_guard + grid_status, site 1002 two more
+    expect(report.stopped).toMatch(/budget/);
+    expect(w.fake.apiRequests().length - from).toBe(6);
+    const usage = await budgetUsage(w.db.db, ACCOUNT, { perMinute: 6, perMonth: 100_000 }, w.clock.nowMs());
+    expect(usage.minuteCalls).toBe(6);
+    expect(usage.monthCalls).toBe(5 + 6);
+    await expect(w.account.budget.reserve(w.clock.nowMs())).rejects.toBeInstanceOf(BudgetExhausted);
+    w.clock.advance(60_000);
+    await expect(w.account.budget.reserve(w.clock.nowMs())).resolves.toBeUndefined();
+  });
+
+  it('a server 429 with a month period blocks the account until period_end', async () => {
+    w = await makeWorld(backend, { fake: { perMonthLimit: 8 } });
+    const report = await poll();
+    expect(report.stopped).toMatch(/throttled \(month/);
+    const usage = await budgetUsage(w.db.db, ACCOUNT, { perMinute: 1000, perMonth: 100_000 }, w.clock.nowMs());
+    expect(usage.blockedUntilMs).toBe(Date.UTC(2024, 7, 1));
+    const from = w.fake.apiRequests().length;
+    const second = await poll();
+    expect(second.stopped).toMatch(/budget/);
+    expect(w.fake.apiRequests().length).toBe(from); // nothing sent while blocked
+  });
+});
