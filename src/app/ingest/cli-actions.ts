@@ -1,0 +1,180 @@
+/** The implementations behind `ercot-arb prices ...` (loaded lazily by src/cli/commands/prices.ts). */
+import { readFileSync } from 'node:fs';
+import { ercotClientFromConfig } from '../../adapters/ercot/client.js';
+import { InputError } from '../../domain/errors.js';
+import { systemClock } from '../../domain/time/clock.js';
+import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
+import { openStore } from '../../store/open.js';
+import { getPriceCoverage } from '../../store/prices-repo.js';
+import type { Market } from '../../store/schema.js';
+import type { CliContext } from '../../cli/context.js';
+import { loadConfig, type Config } from '../config.js';
+import { Scheduler } from '../scheduler/scheduler.js';
+import { backfill, findGaps } from './gaps.js';
+import { importPriceFile } from './file-import.js';
+import { priceJobs } from './jobs.js';
+import { addDays, MARKET_OF, productFromName } from './markets.js';
+import { ingestPrices, type IngestDeps } from './price-ingest.js';
+
+export interface CommonOptions {
+  dataDir?: string;
+  json?: boolean;
+  points?: string;
+}
+
+function pointsOf(cfg: Config, option?: string): string[] {
+  return (option ?? cfg.ERCOT_SETTLEMENT_POINTS).split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+function date(text: string | undefined, name: string, fallback: string): string {
+  if (!text) return fallback;
+  try {
+    return parseErcotDate(text);
+  } catch (error) {
+    throw new InputError(`--${name}: ${(error as Error).message}`);
+  }
+}
+
+function product(name: string) {
+  try {
+    return productFromName(name);
+  } catch (error) {
+    throw new InputError(`--product: ${(error as Error).message}`);
+  }
+}
+
+async function withDeps<T>(ctx: CliContext, options: CommonOptions, fn: (deps: IngestDeps, cfg: Config) => Promise<T>): Promise<T> {
+  const cfg = loadConfig();
+  const logger = ctx.logger();
+  const client = ercotClientFromConfig(cfg, {
+    pageSize: cfg.ERCOT_PAGE_SIZE,
+    timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS,
+    onRetry: (info) => logger.warn(info, 'ERCOT request retried'),
+  });
+  const opened = await openStore(cfg, { dataDir: options.dataDir, logger });
+  try {
+    return await fn({ db: opened.db, client, clock: systemClock, logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE }, cfg);
+  } finally {
+    await opened.close();
+  }
+}
+
+export interface RangeOptions extends CommonOptions {
+  product: string;
+  from?: string;
+  to?: string;
+  via?: 'api' | 'archive' | 'auto';
+}
+
+export async function pricesIngest(ctx: CliContext, options: RangeOptions): Promise<void> {
+  const p = product(options.product);
+  const today = ercotDateOf(Date.now());
+  const from = date(options.from, 'from', today);
+  const to = date(options.to, 'to', from);
+  if (to < from) throw new InputError(`--to ${to} is before --from ${from}`);
+  if (options.via && !['api', 'archive', 'auto'].includes(options.via)) throw new InputError(`--via must be api, archive or auto`);
+  await withDeps(ctx, options, async (deps, cfg) => {
+    const result = await ingestPrices(deps, { product: p, fromDate: from, toDate: to, settlementPoints: pointsOf(cfg, options.points), via: options.via });
+    ctx.stdout.write(options.json ? `${JSON.stringify(result)}\n`
+      : `${result.product} ${result.fromDate}..${result.toDate}: ${result.rows} rows fetched in ${result.requests} request(s); ${result.inserted} new, ${result.updated} corrected, ${result.unchanged} unchanged\n`);
+  });
+}
+
+export async function pricesBackfill(ctx: CliContext, options: RangeOptions & { days?: string }): Promise<void> {
+  const p = product(options.product);
+  const today = ercotDateOf(Date.now());
+  const to = date(options.to, 'to', today);
+  const from = date(options.from, 'from', addDays(to, -Number(options.days ?? 7)));
+  await withDeps(ctx, options, async (deps, cfg) => {
+    const result = await backfill(deps, { product: p, fromDate: from, toDate: to, settlementPoints: pointsOf(cfg, options.points) });
+    if (options.json) return void ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    const missing = result.gapsBefore.reduce((n, g) => n + g.missing, 0);
+    ctx.stdout.write(`${p.id} ${from}..${to}: ${missing} missing interval(s) before; ${result.runs.length} fetch(es)\n`);
+    for (const r of result.runs) ctx.stdout.write(`  ${r.fromDate}..${r.toDate}: ${r.inserted} new, ${r.updated} corrected\n`);
+  });
+}
+
+export async function pricesStatus(ctx: CliContext, options: CommonOptions & { days?: string }): Promise<void> {
+  const cfg = loadConfig();
+  const opened = await openStore(cfg, { dataDir: options.dataDir, logger: ctx.logger() });
+  try {
+    const nowMs = Date.now();
+    const points = pointsOf(cfg, options.points);
+    const days = Number(options.days ?? 7);
+    if (!Number.isFinite(days) || days < 0) throw new InputError('--days must be a non-negative number');
+    const coverage = await getPriceCoverage(opened.db);
+    const rows: Array<Record<string, unknown>> = [];
+    for (const market of ['rt15', 'dam', 'sced'] as Market[]) {
+      const today = ercotDateOf(nowMs);
+      const gaps = await findGaps(opened.db, { market, settlementPoints: points, fromDate: addDays(today, -days), toDate: addDays(today, 1), nowMs });
+      const names = new Set([...points, ...coverage.filter((c) => c.market === market).map((c) => c.settlementPoint)]);
+      for (const point of [...names].sort()) {
+        const c = coverage.find((x) => x.market === market && x.settlementPoint === point);
+        const g = gaps.find((x) => x.settlementPoint === point);
+        if (!c && market === 'sced') continue;
+        rows.push({
+          market, product: Object.entries(MARKET_OF).find(([, m]) => m === market)?.[0], settlementPoint: point,
+          intervals: c?.count ?? 0, first: c ? toErcotIso(c.firstStartMs) : null, newest: c ? toErcotIso(c.lastStartMs) : null,
+          revised: c?.revisedCount ?? 0, lastFetched: c ? new Date(c.lastFetchedAtMs).toISOString() : null,
+          [`missingLast${days}d`]: g ? g.missing : null,
+        });
+      }
+    }
+    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ database: opened.location, points: rows })}\n`);
+    ctx.stdout.write(`database: ${opened.kind} ${opened.location}\n`);
+    const header = ['market', 'product', 'point', 'intervals', 'first', 'newest', 'revised', `missing ${days}d`];
+    const table = rows.map((r) => [r.market, r.product, r.settlementPoint, r.intervals, r.first ?? '-', r.newest ?? '-', r.revised, r[`missingLast${days}d`] ?? '-'].map(String));
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+    for (const line of [header, ...table]) ctx.stdout.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+  } finally {
+    await opened.close();
+  }
+}
+
+export interface ImportCliOptions {
+  format: string;
+  point?: string;
+  market?: string;
+  type?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+export async function pricesImport(ctx: CliContext, file: string, options: ImportCliOptions): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (options.market && !['rt15', 'dam', 'sced'].includes(options.market)) throw new InputError('--market must be rt15, dam or sced');
+  const cfg = loadConfig();
+  const opened = await openStore(cfg, { dataDir: options.dataDir, logger: ctx.logger() });
+  try {
+    const r = await importPriceFile(opened.db, text, {
+      format: options.format, fileName: file, settlementPoint: options.point, market: options.market as Market | undefined,
+      settlementPointType: options.type, fetchedAtMs: Date.now(),
+    });
+    ctx.stdout.write(options.json ? `${JSON.stringify(r)}\n`
+      : `${file}: ${r.rows} ${r.market} prices for ${r.settlementPoints.join(', ')}; ${r.inserted} new, ${r.updated} corrected, ${r.unchanged} unchanged\n`);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Runs the scheduler with the price jobs in the foreground until SIGINT/SIGTERM. */
+export async function pricesRunJobs(ctx: CliContext, options: CommonOptions): Promise<void> {
+  await withDeps(ctx, options, async (deps, cfg) => {
+    const scheduler = new Scheduler({ db: deps.db, logger: deps.logger, catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
+    for (const job of priceJobs(deps, { settlementPoints: pointsOf(cfg, options.points), trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED })) {
+      scheduler.registerJob(job);
+    }
+    scheduler.start();
+    ctx.stderr.write(`price jobs running: ${scheduler.jobNames().join(', ')} (Ctrl-C to stop)\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await scheduler.stop();
+  });
+}

@@ -1,0 +1,60 @@
+/** `ercot-arb prices status | ingest | backfill | import | run-jobs`: ERCOT prices in the database. */
+import type { Command } from 'commander';
+import { commandGroup, type CliContext, type RegisterCommands } from '../context.js';
+
+const DATA_DIR = ['--data-dir <dir>', 'data directory for the embedded store (default: ERCOT_ARB_DATA_DIR or ./data)'] as const;
+const POINTS = ['--points <list>', 'comma-separated settlement points (default: ERCOT_SETTLEMENT_POINTS)'] as const;
+const PRODUCT = ['--product <name>', 'rt15 (NP6-905-CD), dam (NP4-190-CD) or sced (NP6-788-CD)', 'rt15'] as const;
+
+export const register: RegisterCommands = (program: Command, ctx: CliContext) => {
+  const prices = commandGroup(program, 'prices', 'ERCOT prices: status, ingest, backfill, import files, run the scheduled jobs');
+  prices.command('status')
+    .description('coverage and newest interval per product and settlement point, and missing intervals lately')
+    .option('--days <n>', 'look for missing intervals over the last n days', '7')
+    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .action(async (options) => {
+      const { pricesStatus } = await import('../../app/ingest/cli-actions.js');
+      await pricesStatus(ctx, options);
+    });
+  prices.command('ingest')
+    .description('fetch prices from the ERCOT API (or its archive for old dates) for delivery dates and store them')
+    .option(...PRODUCT)
+    .option('--from <date>', 'first delivery date, YYYY-MM-DD (default today, Central)')
+    .option('--to <date>', 'last delivery date, inclusive (default --from)')
+    .option('--via <source>', 'api, archive or auto (by date)', 'auto')
+    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .action(async (options) => {
+      const { pricesIngest } = await import('../../app/ingest/cli-actions.js');
+      await pricesIngest(ctx, options);
+    });
+  prices.command('backfill')
+    .description('find missing intervals and fetch the delivery dates that hold them')
+    .option(...PRODUCT)
+    .option('--from <date>', 'first delivery date (default: --days before --to)')
+    .option('--to <date>', 'last delivery date (default today)')
+    .option('--days <n>', 'how far back when --from is absent', '7')
+    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .action(async (options) => {
+      const { pricesBackfill } = await import('../../app/ingest/cli-actions.js');
+      await pricesBackfill(ctx, options);
+    });
+  prices.command('import')
+    .description('load a price file into the database, all or nothing (exit 2 listing the first errors)')
+    .argument('<file>', 'the price file')
+    .requiredOption('--format <format>', 'ercot-rtm-yearly, ercot-api or csv')
+    .option('--point <name>', 'only this settlement point (required for csv)')
+    .option('--market <market>', 'csv only: rt15 or dam (default rt15)')
+    .option('--type <type>', 'ercot-api real-time files: keep only this settlement point type (e.g. LZ)')
+    .option(...DATA_DIR).option('--json', 'print JSON')
+    .action(async (file: string, options) => {
+      const { pricesImport } = await import('../../app/ingest/cli-actions.js');
+      await pricesImport(ctx, file, options);
+    });
+  prices.command('run-jobs')
+    .description('run the scheduled price jobs (real-time every 15 min, day-ahead after 13:00 Central, SCED if enabled) in the foreground')
+    .option(...POINTS).option(...DATA_DIR)
+    .action(async (options) => {
+      const { pricesRunJobs } = await import('../../app/ingest/cli-actions.js');
+      await pricesRunJobs(ctx, options);
+    });
+};

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeErcotServer } from '../../src/adapters/fakes/ercot/server.js';
+import { rtDay } from '../adapters/ercot/harness.js';
+import { runCli } from '../support/cli.js';
+
+const FIXTURES = new URL('../fixtures/ercot/', import.meta.url).pathname;
+const KEYS = ['ERCOT_ARB_DATA_DIR', 'ERCOT_API_BASE_URL', 'ERCOT_TOKEN_URL', 'ERCOT_API_USERNAME', 'ERCOT_API_PASSWORD', 'ERCOT_API_SUBSCRIPTION_KEY', 'ERCOT_SETTLEMENT_POINTS', 'LOG_LEVEL', 'DATABASE_URL'];
+
+describe('ercot-arb prices (embedded store, fake ERCOT)', () => {
+  let dir: string;
+  let fake: FakeErcotServer;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    for (const k of KEYS) saved[k] = process.env[k];
+    dir = mkdtempSync(join(tmpdir(), 'ercot-arb-prices-'));
+    fake = await new FakeErcotServer().start();
+    fake.data.upsert('NP6-905-CD', [...rtDay('2024-08-20', 'HB_NORTH', (h) => h * 1.5), ...rtDay('2024-08-20', 'HB_WEST', () => -3)]);
+    Object.assign(process.env, {
+      ERCOT_ARB_DATA_DIR: dir, ERCOT_API_BASE_URL: fake.baseUrl, ERCOT_TOKEN_URL: fake.tokenUrl, ERCOT_API_USERNAME: fake.credentials.username,
+      ERCOT_API_PASSWORD: fake.credentials.password, ERCOT_API_SUBSCRIPTION_KEY: fake.credentials.subscriptionKey,
+      ERCOT_SETTLEMENT_POINTS: 'HB_NORTH,HB_WEST', LOG_LEVEL: 'silent',
+    });
+    delete process.env.DATABASE_URL; // this file exercises the embedded store
+  });
+  afterAll(async () => {
+    await fake.stop();
+    for (const k of KEYS) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports nothing from a file with errors, lists the first errors with line numbers and exits 2', async () => {
+    const r = await runCli(['prices', 'import', join(FIXTURES, 'rtm-yearly-bad.csv'), '--format', 'ercot-rtm-yearly']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nothing imported/);
+    expect(r.stderr).toMatch(/rtm-yearly-bad\.csv:10.*not a number: "N\/A"/);
+    expect(r.stderr).toMatch(/rtm-yearly-bad\.csv:120/);
+    const s = await runCli(['prices', 'status', '--json', '--points', 'HB_HOUSTON']);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).points.filter((p: { intervals: number }) => p.intervals > 0)).toEqual([]);
+  });
+
+  it('imports a good file, then ingests from the fake ERCOT API, and status shows coverage and the newest interval', async () => {
+    const imp = await runCli(['prices', 'import', join(FIXTURES, 'rtm-yearly-2024-08-01-02.csv'), '--format', 'ercot-rtm-yearly']);
+    expect(imp.stderr).toBe('');
+    expect(imp.code).toBe(0);
+    expect(imp.stdout).toMatch(/384 rt15 prices for HB_HOUSTON, HB_WEST; 384 new/);
+    const ing = await runCli(['prices', 'ingest', '--product', 'rt15', '--from', '2024-08-20']);
+    expect(ing.code).toBe(0);
+    expect(ing.stdout).toMatch(/NP6-905-CD 2024-08-20\.\.2024-08-20: 192 rows fetched in 2 request\(s\); 192 new/);
+    const again = await runCli(['prices', 'ingest', '--product', 'rt15', '--from', '2024-08-20', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ inserted: 0, updated: 0, unchanged: 192 });
+    const s = await runCli(['prices', 'status', '--json']);
+    const rows = JSON.parse(s.stdout).points as Array<{ market: string; settlementPoint: string; intervals: number; newest: string }>;
+    expect(rows.find((p) => p.market === 'rt15' && p.settlementPoint === 'HB_WEST')).toMatchObject({ intervals: 96 * 3, newest: '2024-08-20T23:45:00-05:00' });
+    expect(rows.find((p) => p.market === 'rt15' && p.settlementPoint === 'HB_HOUSTON')).toMatchObject({ intervals: 192, newest: '2024-08-02T23:45:00-05:00' });
+  });
+
+  it('says which credentials are missing (exit 2) without printing any secret', async () => {
+    const key = process.env.ERCOT_API_SUBSCRIPTION_KEY;
+    delete process.env.ERCOT_API_SUBSCRIPTION_KEY;
+    try {
+      const r = await runCli(['prices', 'ingest', '--product', 'dam', '--from', '2024-08-20']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/ERCOT_API_SUBSCRIPTION_KEY/);
+      expect(r.stderr).not.toContain(fake.credentials.password);
+    } finally {
+      process.env.ERCOT_API_SUBSCRIPTION_KEY = key;
+    }
+  });
+});
