@@ -4,7 +4,8 @@
  * - day-ahead prices of delivery date D once published, at 13:00 Central on D−1.
  *
  * Methods:
- * - `dam`: the day-ahead price where published; otherwise the same hour's DAM one day earlier; otherwise persistence.
+ * - `dam`: the day-ahead price where published; otherwise the same hour's DAM on the latest earlier day (up to 7 days
+ *   back); otherwise persistence.
  * - `dam-bias`: `dam` plus the recent real-time error (mean of RT − DAM over the last few settled intervals), fading
  *   with lead time (half-life configurable): real-time prices stay high or low for a while after they depart from
  *   the day-ahead curve, and the optimizer sees that for the next hours without trusting it for tomorrow.
@@ -17,6 +18,8 @@ import { priceAt, type PriceSeries } from '../prices/price-series.js';
 export type ForecastMethod = 'dam' | 'dam-bias' | 'persistence';
 
 const DAY_MS = 24 * HOUR_MS;
+/** How many days back `dam` looks for the same hour's day-ahead price when the delivery day's is not known. */
+const DAM_LOOKBACK_DAYS = 7;
 
 export interface ForecastOptions {
   method: ForecastMethod;
@@ -110,7 +113,8 @@ export class PriceForecaster {
       let v = NaN;
       if (method !== 'persistence') {
         v = this.knownDam(ms, decisionMs);
-        if (Number.isNaN(v)) v = this.knownDam(ms - DAY_MS, decisionMs);
+        // Not published yet (or missing): the same hour's day-ahead price on the latest earlier day that has one.
+        for (let back = 1; Number.isNaN(v) && back <= DAM_LOOKBACK_DAYS; back++) v = this.knownDam(ms - back * DAY_MS, decisionMs);
         if (!Number.isNaN(v) && bias !== 0) v += bias * Math.pow(0.5, (ms - decisionMs) / halfLifeMs);
       }
       if (Number.isNaN(v)) {

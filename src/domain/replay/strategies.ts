@@ -86,7 +86,9 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
     const forecast = forecaster.forecast(startMs, horizon, decisionMs);
     run.decisionPriceUsdPerMwh[t] = forecast[0];
     const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency) };
-    const plan = planned(run, planner.plan(planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal)));
+    const input = planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal);
+    if (strategy.hurdleUsdPerKwh > 0) input.battery = { ...data.battery, degradationCostUsdPerKwh: data.battery.degradationCostUsdPerKwh + strategy.hurdleUsdPerKwh };
+    const plan = planned(run, planner.plan(input));
     const first = { chargeKw: plan.chargeKw.subarray(0, 1), dischargeKw: plan.dischargeKw.subarray(0, 1), socKwh: plan.socKwh.subarray(0, 2) };
     send(sim, run, commandWindows(first, { startMs, battery: data.battery }));
     stepTo(data, sim, run, t + 1, progress);
