@@ -54,7 +54,8 @@ export const register: RegisterCommands = (program, ctx) => {
 /** A progress bar on stderr, only on a terminal and only once a replay has run for more than a second. */
 async function progressReporter(stderr: NodeJS.WritableStream & { isTTY?: boolean }): Promise<{ update?: (name: string, done: number, total: number) => void; stop: () => void }> {
   if (!stderr.isTTY) return { stop: () => {} };
-  const { SingleBar, Presets } = await import('cli-progress');
+  const mod = await import('cli-progress');
+  const { SingleBar, Presets } = mod.default ?? mod;
   const started = Date.now();
   let bar: InstanceType<typeof SingleBar> | undefined;
   return {
