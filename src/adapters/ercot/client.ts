@@ -110,7 +110,8 @@ export class ErcotClient {
         seen.set(row.intervalStartMs, where);
         rows.push(row);
       }
-      if (report._meta.totalPages === 0 || report._meta.currentPage >= report._meta.totalPages) break;
+      // Stop at the last page (also when a server echoes a wrong currentPage: never loop past totalPages).
+      if (report._meta.totalPages === 0 || report._meta.currentPage >= report._meta.totalPages || page >= report._meta.totalPages) break;
     }
     return rows;
   }

@@ -36,6 +36,22 @@ describe('ErcotClient against the fake ERCOT server', () => {
     expect(h.clock.nowMs() - t0).toBeGreaterThanOrEqual(60_000);
   });
 
+  it('shares one limiter between clients: two clients together still send at most 30 requests a minute', async () => {
+    h = await startHarness({ rateLimitPerMinute: 30 }, { pageSize: 4 });
+    for (const p of ['HB_NORTH', 'HB_SOUTH']) h.fake.data.upsert('NP6-905-CD', rtDay('2024-08-20', p, () => 1));
+    const other = h.newClient();
+    const t0 = h.clock.nowMs();
+    const [a, b] = await Promise.all([
+      h.client.fetchPrices(RT_SPP, { fromDate: '2024-08-20', toDate: '2024-08-20', settlementPoints: ['HB_NORTH'] }),
+      other.fetchPrices(RT_SPP, { fromDate: '2024-08-20', toDate: '2024-08-20', settlementPoints: ['HB_SOUTH'] }),
+    ]);
+    expect(a).toHaveLength(96);
+    expect(b).toHaveLength(96);
+    expect(h.fake.apiRequests()).toHaveLength(48);
+    expect(h.fake.apiRequests().filter((r) => r.status === 429)).toHaveLength(0);
+    expect(h.clock.nowMs() - t0).toBeGreaterThanOrEqual(60_000);
+  });
+
   it('fetches exactly one new token when the id_token expires mid-run, also with many concurrent waiters', async () => {
     h = await startHarness({ tokenLifetimeS: 120, rateLimitPerMinute: 30 }, { pageSize: 1 });
     h.fake.data.upsert('NP6-905-CD', rtDay('2024-08-20', 'HB_NORTH', () => 1));
