@@ -1,6 +1,6 @@
 /** The implementations behind `ercot-arb prices ...` (loaded lazily by src/cli/commands/prices.ts). */
 import { readFileSync } from 'node:fs';
-import { ercotClientFromConfig } from '../../adapters/ercot/client.js';
+import { ErcotClient } from '../../adapters/ercot/client.js';
 import { InputError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/time/clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
@@ -10,6 +10,7 @@ import type { Market } from '../../store/schema.js';
 import type { CliContext } from '../../cli/context.js';
 import { loadConfig, type Config } from '../config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { resolveErcotCredentials, saveErcotCredentials } from './credentials.js';
 import { backfill, findGaps } from './gaps.js';
 import { importPriceFile } from './file-import.js';
 import { priceJobs } from './jobs.js';
@@ -46,14 +47,31 @@ function product(name: string) {
 async function withDeps<T>(ctx: CliContext, options: CommonOptions, fn: (deps: IngestDeps, cfg: Config) => Promise<T>): Promise<T> {
   const cfg = loadConfig();
   const logger = ctx.logger();
-  const client = ercotClientFromConfig(cfg, {
-    pageSize: cfg.ERCOT_PAGE_SIZE,
-    timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS,
-    onRetry: (info) => logger.warn(info, 'ERCOT request retried'),
-  });
   const opened = await openStore(cfg, { dataDir: options.dataDir, logger });
   try {
+    const client = new ErcotClient({
+      baseUrl: cfg.ERCOT_API_BASE_URL,
+      tokenUrl: cfg.ERCOT_TOKEN_URL,
+      credentials: await resolveErcotCredentials(opened.db, cfg),
+      pageSize: cfg.ERCOT_PAGE_SIZE,
+      timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS,
+      onRetry: (info) => logger.warn(info, 'ERCOT request retried'),
+    });
     return await fn({ db: opened.db, client, clock: systemClock, logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE }, cfg);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Stores the ERCOT_API_* credentials from the environment, encrypted, so later runs need only ERCOT_ARB_SECRET_KEY. */
+export async function pricesSaveCredentials(ctx: CliContext, options: CommonOptions): Promise<void> {
+  const cfg = loadConfig();
+  const missing = (['ERCOT_API_USERNAME', 'ERCOT_API_PASSWORD', 'ERCOT_API_SUBSCRIPTION_KEY'] as const).filter((k) => !cfg[k]);
+  if (missing.length) throw new InputError(`set ${missing.join(', ')} in the environment first (they are read from there, never from the command line)`);
+  const opened = await openStore(cfg, { dataDir: options.dataDir, logger: ctx.logger() });
+  try {
+    const info = await saveErcotCredentials(opened.db, cfg, { username: cfg.ERCOT_API_USERNAME!, password: cfg.ERCOT_API_PASSWORD!, subscriptionKey: cfg.ERCOT_API_SUBSCRIPTION_KEY! });
+    ctx.stdout.write(`stored ERCOT API credentials (credential #${info.id}, encrypted with ERCOT_ARB_SECRET_KEY)\n`);
   } finally {
     await opened.close();
   }

@@ -50,6 +50,13 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       const { pricesImport } = await import('../../app/ingest/cli-actions.js');
       await pricesImport(ctx, file, options);
     });
+  prices.command('save-credentials')
+    .description('store ERCOT_API_USERNAME/PASSWORD/SUBSCRIPTION_KEY from the environment, encrypted with ERCOT_ARB_SECRET_KEY')
+    .option(...DATA_DIR)
+    .action(async (options) => {
+      const { pricesSaveCredentials } = await import('../../app/ingest/cli-actions.js');
+      await pricesSaveCredentials(ctx, options);
+    });
   prices.command('run-jobs')
     .description('run the scheduled price jobs (real-time every 15 min, day-ahead after 13:00 Central, SCED if enabled) in the foreground')
     .option(...POINTS).option(...DATA_DIR)
