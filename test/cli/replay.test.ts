@@ -140,3 +140,27 @@ describe('ercot-arb scenario', () => {
     expectBadInput(bad, /field battery\.roundTripEfficiency/);
   });
 });
+
+describe('scenarios/scenario.schema.json', () => {
+  it('is the schema the CLI generates (regenerate with `npx ercot-arb scenario schema > scenarios/scenario.schema.json`)', async () => {
+    const r = await runCli(['scenario', 'schema']);
+    const committed = readFileSync(fileURLToPath(new URL('../../scenarios/scenario.schema.json', import.meta.url)), 'utf8');
+    expect(JSON.parse(committed)).toEqual(JSON.parse(r.stdout));
+  });
+
+  it('every bundled scenario validates', async () => {
+    const dir = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'scenario.schema.json')) {
+      const r = await runCli(['scenario', 'validate', join(dir, f)]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('ercot-arb replay --solver', () => {
+  it('an unknown solver is bad input', async () => {
+    const r = await runCli(['replay', smoke, '--solver', 'simplex9000']);
+    expectBadInput(r, /unknown solver "simplex9000"/);
+  });
+});
