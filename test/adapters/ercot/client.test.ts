@@ -149,6 +149,19 @@ describe('ErcotClient against the fake ERCOT server', () => {
     expect(dam[0].intervalStartMs).toBe(Date.parse('2024-08-21T04:00:00Z'));
   });
 
+  it('places SCED runs inside the repeated fall-back hour by repeatHourFlag, not by row order', async () => {
+    h = await startHarness();
+    h.fake.data.upsert('NP6-788-CD', [
+      { SCEDTimestamp: '2024-11-03T01:10:05', repeatHourFlag: true, settlementPoint: 'HB_HOUSTON', LMP: 21 },
+      { SCEDTimestamp: '2024-11-03T01:10:07', repeatHourFlag: false, settlementPoint: 'HB_HOUSTON', LMP: 20 },
+    ]);
+    const got = await h.client.fetchPrices(SCED_LMP, { fromDate: '2024-11-03', toDate: '2024-11-03', settlementPoints: ['HB_HOUSTON'] });
+    expect(got.map((r) => [new Date(r.intervalStartMs).toISOString(), r.priceUsdPerMwh])).toEqual([
+      ['2024-11-03T07:10:05.000Z', 21], // 01:10:05 CST (second 01:00 hour)
+      ['2024-11-03T06:10:07.000Z', 20], // 01:10:07 CDT
+    ]);
+  });
+
   it('drops LZEW rows so a load zone\'s LZ and LZEW prices never collide', async () => {
     h = await startHarness();
     h.fake.data.upsert('NP6-905-CD', [...rtDay('2024-08-20', 'LZ_HOUSTON', () => 30, 'LZ'), ...rtDay('2024-08-20', 'LZ_HOUSTON', () => 31, 'LZEW')]);
