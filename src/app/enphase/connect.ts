@@ -11,7 +11,8 @@ import type { Clock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
 import type { SecretBox } from '../../store/secret-box.js';
 import { getSiteByEnphaseSystemId, setSiteStatus } from '../../store/sites-repo.js';
-import { getAccount, storeTokens } from './tokens.js';
+import { withAccountLock } from '../../store/credentials-repo.js';
+import { getAccount, lockKeyFor, storeTokens } from './tokens.js';
 
 /** The code from what a person pasted: the bare code or the redirected URL holding `code=`. */
 export function codeFromInput(input: string): string {
@@ -31,9 +32,12 @@ export function codeFromInput(input: string): string {
 
 export async function connectAccount(opts: { db: Executor; box: SecretBox; oauth: OAuthClientConfig; clock: Clock; accountKey: string; code: string }): Promise<{ expiresAtMs: number; reactivatedSites: string[] }> {
   const tokens = await exchangeCode(opts.oauth, opts.code, opts.clock.nowMs());
-  const before = await getAccount(opts.db, opts.accountKey);
-  await storeTokens(opts.db, opts.box, opts.accountKey, tokens, {
-    status: 'active', systemIds: before?.systemIds ?? [], connectedAtMs: opts.clock.nowMs(), lastRefreshAtMs: opts.clock.nowMs(),
+  const before = await withAccountLock(opts.db, lockKeyFor(opts.accountKey), async (trx) => {
+    const previous = await getAccount(trx, opts.accountKey);
+    await storeTokens(trx, opts.box, opts.accountKey, tokens, {
+      status: 'active', systemIds: previous?.systemIds ?? [], connectedAtMs: opts.clock.nowMs(), lastRefreshAtMs: opts.clock.nowMs(),
+    });
+    return previous;
   });
   const reactivatedSites: string[] = [];
   for (const systemId of before?.systemIds ?? []) {

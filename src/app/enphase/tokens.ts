@@ -67,11 +67,17 @@ export async function storeTokens(db: Executor, box: SecretBox, accountKey: stri
   });
 }
 
+/**
+ * Changes the metadata only. The token set is re-written with it (one row), so this runs under the account lock:
+ * a refresh committing in between could otherwise be overwritten with the old refresh token.
+ */
 export async function updateAccountMetadata(db: Executor, box: SecretBox, accountKey: string, patch: Partial<AccountMetadata>): Promise<void> {
-  const tokens = await readSecretJson<TokenSet>(db, box, { accountKey }, ENPHASE_OAUTH_KIND);
-  if (!tokens) throw new ReauthRequired(`Enphase account ${accountKey} is not connected (run \`ercot-arb enphase connect\`)`);
-  const info = (await listCredentials(db, { accountKey, kind: ENPHASE_OAUTH_KIND }))[0];
-  await storeTokens(db, box, accountKey, tokens, { ...readMetadata(info), ...patch });
+  await withAccountLock(db, lockKeyFor(accountKey), async (trx) => {
+    const tokens = await readSecretJson<TokenSet>(trx, box, { accountKey }, ENPHASE_OAUTH_KIND);
+    if (!tokens) throw new ReauthRequired(`Enphase account ${accountKey} is not connected (run \`ercot-arb enphase connect\`)`);
+    const info = (await listCredentials(trx, { accountKey, kind: ENPHASE_OAUTH_KIND }))[0];
+    await storeTokens(trx, box, accountKey, tokens, { ...readMetadata(info), ...patch });
+  });
 }
 
 /** Marks the account and its sites as needing re-authorisation. */

@@ -11,7 +11,7 @@ import type { WireTelemetry } from '../../adapters/enphase/wire.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { INTERVAL_MS, isoUtc } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
-import { inTransaction } from '../../store/database.js';
+import { withAccountLock } from '../../store/credentials-repo.js';
 import { getTelemetry, upsertTelemetry, type StoredTelemetry, type TelemetryRecord } from '../../store/telemetry-repo.js';
 import type { Logger } from '../logger.js';
 import { recordQuarantine } from './enphase-tables.js';
@@ -64,7 +64,8 @@ export async function ingestResponse(opts: { db: Executor; clock: Clock; logger?
     opts.logger?.warn({ siteId, product, interval: q.endMs !== undefined ? isoUtc(q.endMs) : null, reason: q.reason }, 'telemetry interval quarantined');
   }
   let stored = 0;
-  await inTransaction(db, async (trx) => {
+  // Per-site lock: the poll and the backfill may run at once, and the merge is read-modify-write.
+  await withAccountLock(db, `telemetry-site:${siteId}`, async (trx) => {
     if (checked.ok.length) {
       const ends = checked.ok.map((r) => r.endMs);
       const existing = await getTelemetry(trx, siteId, Math.min(...ends) - INTERVAL_MS, Math.max(...ends));
