@@ -127,10 +127,13 @@ export class PriceForecaster {
   }
 }
 
-/** Value of a kWh left in the battery at a horizon's end: the median forecast price, discharged at one-way efficiency. */
-export function terminalValueUsdPerKwh(forecastUsdPerMwh: Float64Array, roundTripEfficiency: number): number {
+/**
+ * Value of a kWh of state of charge left at a horizon's end: it would be discharged later at about the median
+ * forecast price, delivering √rte kWh AC per kWh of SoC, each paying the degradation cost.
+ */
+export function terminalValueUsdPerKwh(forecastUsdPerMwh: Float64Array, roundTripEfficiency: number, degradationCostUsdPerKwh = 0): number {
   const sorted = Float64Array.from(forecastUsdPerMwh).sort();
   const mid = sorted.length >> 1;
   const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return (Math.max(0, median) / 1000) * Math.sqrt(roundTripEfficiency);
+  return Math.max(0, median / 1000 - degradationCostUsdPerKwh) * Math.sqrt(roundTripEfficiency);
 }

@@ -85,7 +85,7 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
     const decisionMs = startMs - DECISION_LEAD_MS;
     const forecast = forecaster.forecast(startMs, horizon, decisionMs);
     run.decisionPriceUsdPerMwh[t] = forecast[0];
-    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency) };
+    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
     const input = planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal);
     if (strategy.hurdleUsdPerKwh > 0) input.battery = { ...data.battery, degradationCostUsdPerKwh: data.battery.degradationCostUsdPerKwh + strategy.hurdleUsdPerKwh };
     const plan = planned(run, planner.plan(input));
@@ -112,7 +112,7 @@ export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAhe
     const decisionMs = startMs - DECISION_LEAD_MS;
     const forecast = forecaster.forecast(startMs, count, decisionMs);
     run.decisionPriceUsdPerMwh.set(forecast, t);
-    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency) };
+    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
     const plan = planned(run, planner.plan(planInputFor(data, t, count, forecast, sim.socNowKwh, terminal)));
     send(sim, run, commandWindows(plan, { startMs, battery: data.battery, sendAllAtMs: decisionMs }));
     stepTo(data, sim, run, t + count, progress);
