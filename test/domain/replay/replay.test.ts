@@ -90,6 +90,38 @@ describe('replay service', () => {
     expect(result.report.violations).toEqual([]);
   });
 
+  it('replays across the fall-back day (100 intervals) with csv real-time prices and an hourly load file', async () => {
+    const file = variant((s) => {
+      s.start = '2024-11-03T00:00:00-05:00';
+      s.end = '2024-11-04T00:00:00-06:00';
+      s.prices = { realTime: { file: './prices/rt-nov.csv', format: 'csv' }, dayAhead: { file: './prices/dam-houston-dst-days.csv', format: 'ercot-api' } };
+      s.site = { load: { file: './prices/load-nov.csv', format: 'csv' } };
+      s.tariff = { exportAllowed: false };
+    });
+    const dir = join(file, '..');
+    const rt = ['interval_start,price'];
+    const load = ['interval_start,kw'];
+    for (let ms = Date.parse('2024-10-28T00:00:00Z'); ms < Date.parse('2024-11-06T00:00:00Z'); ms += INTERVAL_MS) {
+      const hour = new Date(ms).getUTCHours();
+      rt.push(`${new Date(ms).toISOString()},${(20 + 40 * Math.max(0, Math.sin(((hour - 12) / 24) * 2 * Math.PI)) - (hour === 9 ? 30 : 0)).toFixed(2)}`);
+      if (ms % 3_600_000 === 0) load.push(`${new Date(ms).toISOString()},${(1 + (hour % 5) / 4).toFixed(2)}`);
+    }
+    writeFileSync(join(dir, 'prices/rt-nov.csv'), `${rt.join('\n')}\n`);
+    writeFileSync(join(dir, 'prices/load-nov.csv'), `${load.join('\n')}\n`);
+    const result = await replayScenario(file, { planner });
+    expect(result.report.intervals).toBe(100);
+    expect(result.report.violations).toEqual([]);
+    expect(result.report.baselineCostUsd).toBeGreaterThan(0);
+    expect(result.report.priceRange.minUsdPerMwh).toBeLessThan(0);
+    const byKind = Object.fromEntries(result.report.strategies.map((s) => [s.kind, s]));
+    expect(byKind['day-ahead'].timing.solves).toBe(1); // one ERCOT day of 25 hours
+    const d = (await loadScenario(file)).data;
+    const plan = planner.plan(planInputFor(d, 0, d.n, Float64Array.from(realTimePrices(d)), d.initialSocKwh, { kind: 'atLeastInitial' }));
+    expect(Math.abs(byKind['perfect-foresight'].netValueUsd - (baselineCostUsd(d) - plan.objectiveUsd)) / Math.abs(plan.objectiveUsd - baselineCostUsd(d))).toBeLessThan(1e-6);
+    // no export: the battery never discharges more than the home load
+    for (const o of result.outcomes) o.settlement.intervals.forEach((iv) => expect(iv.dischargeKw).toBeLessThanOrEqual(iv.loadKw + 1e-9));
+  });
+
   it('rolling captures at least 80 % of perfect foresight on the bundled summer month (HB_HOUSTON, August 2024)', async () => {
     const result = await replayScenario(join(repoScenarios, 'summer-houston-aug2024.json'), { planner, strategies: ['perfect-foresight', 'rolling'] });
     const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
