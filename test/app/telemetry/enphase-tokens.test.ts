@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/app/logger.js';
 import { ReauthRequired } from '../../../src/adapters/enphase/errors.js';
 import { refreshTokens, type TokenSet } from '../../../src/adapters/enphase/oauth.js';
 import { oauthConfig } from '../../../src/app/enphase/account.js';
@@ -35,6 +37,22 @@ describe.each(backends())('Enphase token rotation on $name', (backend) => {
     // The old refresh token is dead on a strict server: only the stored one works.
     await expect(refreshTokens(oauthConfig(w.settings), before.refreshToken, w.clock.nowMs())).rejects.toBeInstanceOf(ReauthRequired);
     expect((await listCredentials(w.db.db, { accountKey: ACCOUNT }))[0].expiresAtMs).toBe(after.expiresAtMs);
+  });
+
+  it('logs the refresh without any token in the log', async () => {
+    w = await makeWorld(backend, { sync: false });
+    let logged = '';
+    const sink = new PassThrough();
+    sink.on('data', (c) => (logged += c));
+    const tokens = new AccountTokens({ db: w.db.db, box: w.box, oauth: oauthConfig(w.settings), clock: w.clock, accountKey: ACCOUNT, logger: createLogger({ level: 'debug', pretty: false, destination: sink }) });
+    w.clock.advance(DAY + 1);
+    await tokens.accessToken();
+    await new Promise((r) => setImmediate(r));
+    const now = (await stored())!;
+    expect(logged).toMatch(/Enphase token refreshed and stored/);
+    expect(logged).not.toContain(now.accessToken);
+    expect(logged).not.toContain(now.refreshToken);
+    expect(logged).not.toContain('fake-secret');
   });
 
   it('two concurrent refreshers: one refreshes, the other uses the stored result', async () => {

@@ -1,4 +1,6 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../src/app/logger.js';
 import { BudgetExhausted } from '../../../src/adapters/enphase/errors.js';
 import { budgetUsage } from '../../../src/app/telemetry/budget.js';
 import { productCoverage } from '../../../src/app/telemetry/coverage.js';
@@ -118,7 +120,16 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     w = await makeWorld(backend);
     const bad = { soc140: T0 - 4 * HOUR, negativeEnergy: T0 - 3 * HOUR, misaligned: T0 - 2 * HOUR, missingField: T0 - HOUR } as const;
     for (const [kind, end] of Object.entries(bad)) w.fake.corruptInterval(1001, end, kind as keyof typeof bad);
-    await poll();
+    let logged = '';
+    const sink = new PassThrough();
+    sink.on('data', (c) => (logged += c));
+    await pollAccount({ ...w.ctx(), logger: createLogger({ level: 'info', pretty: false, destination: sink }) });
+    await new Promise((r) => setImmediate(r));
+    const lines = logged.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const warnings = lines.filter((l) => l.msg === 'telemetry interval quarantined' && l.product === 'battery');
+    const expectedEnds = Object.entries(bad).map(([kind, ms]) => (kind === 'misaligned' ? ms - 7 * 60_000 : ms)); // the fake shifts that end_at
+    expect(warnings.map((l) => l.interval).sort()).toEqual(expectedEnds.map((ms) => new Date(ms).toISOString()).sort());
+    expect(warnings.every((l) => typeof l.reason === 'string' && (l.reason as string).length > 0)).toBe(true);
     const q = await listQuarantine(w.db.db, SITE);
     const reasons = q.filter((x) => x.product === 'battery').map((x) => x.reason).join(' | ');
     expect(reasons).toMatch(/soc\.percent 140 is outside 0\.\.100/);
