@@ -8,7 +8,7 @@ import { readKwSeries, readPriceFile } from '../../adapters/files/price-file-rea
 import { jsonValueLocations, positionOf } from '../../adapters/files/json-locations.js';
 import { percentToKwh, type BatterySpec } from '../../domain/battery/battery.js';
 import { InvalidScenario } from '../../domain/errors.js';
-import { requireComplete, seriesFromPoints, type PriceSeries } from '../../domain/prices/price-series.js';
+import { requireComplete, seriesFromPoints, type PricePoint, type PriceSeries } from '../../domain/prices/price-series.js';
 import { HORIZON_PADDING_INTERVALS, type ReplayData } from '../../domain/replay/replay-data.js';
 import { normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../domain/replay/scenario-schema.js';
 import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/ercot-calendar.js';
@@ -111,11 +111,20 @@ async function siteSeries(source: ScenarioFile['site']['load'], what: string, di
   return padded(readKwSeries(text, source.file, startMs, endMs, what), n);
 }
 
-async function priceSeries(source: { file: string; format: ScenarioFile['prices']['realTime']['format']; settlementPointType?: string }, s: ScenarioFile, dir: string, file: string, fromMs: number, toMs: number): Promise<PriceSeries> {
-  const path = resolve(dir, source.file);
-  const text = await readText(path, 'price file', file);
-  const points = readPriceFile(text, { format: source.format, fileName: source.file, settlementPoint: s.settlementPoint, settlementPointType: source.settlementPointType });
-  return seriesFromPoints(points, fromMs, toMs, source.file);
+async function priceSeries(source: ScenarioFile['prices']['realTime'], s: ScenarioFile, dir: string, file: string, fromMs: number, toMs: number): Promise<PriceSeries> {
+  const files = typeof source.file === 'string' ? [source.file] : source.file;
+  const points: PricePoint[] = [];
+  for (const name of files) {
+    const text = await readText(resolve(dir, name), 'price file', file);
+    const read = readPriceFile(text, { format: source.format, fileName: name, settlementPoint: s.settlementPoint, settlementPointType: source.settlementPointType });
+    for (const p of read) points.push(files.length > 1 ? { ...p, source: `${name} ${p.source ?? ''}`.trim() } : p);
+  }
+  return seriesFromPoints(points, fromMs, toMs, files.join(' + '));
+}
+
+/** The file name(s) of a price source, for messages. */
+function sourceName(source: ScenarioFile['prices']['realTime']): string {
+  return typeof source.file === 'string' ? source.file : source.file.join(' + ');
 }
 
 export async function loadScenario(file: string): Promise<LoadedScenario> {
@@ -132,7 +141,7 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
   const notes: string[] = [];
   const rtAll = await priceSeries(scenario.prices.realTime, scenario, dir, file, startMs - HISTORY_MS, endMs);
   const from = (startMs - rtAll.startMs) / INTERVAL_MS;
-  requireComplete({ startMs, endMs, pricesUsdPerMwh: rtAll.pricesUsdPerMwh.subarray(from, from + n) }, `real-time prices for ${scenario.settlementPoint}`, scenario.prices.realTime.file);
+  requireComplete({ startMs, endMs, pricesUsdPerMwh: rtAll.pricesUsdPerMwh.subarray(from, from + n) }, `real-time prices for ${scenario.settlementPoint}`, sourceName(scenario.prices.realTime));
   let dayAhead: PriceSeries | null = null;
   if (scenario.prices.dayAhead) {
     dayAhead = await priceSeries(scenario.prices.dayAhead, scenario, dir, file, startMs - HISTORY_MS, endMs + HORIZON_PADDING_INTERVALS * INTERVAL_MS);

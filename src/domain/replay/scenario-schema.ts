@@ -11,8 +11,10 @@ const isoWithOffset = z
 
 export const priceSourceSchema = z
   .strictObject({
-    file: z.string().min(1).describe('path relative to the scenario file'),
-    format: z.enum(['ercot-rtm-yearly', 'ercot-api', 'csv']).describe('price file format'),
+    file: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('path relative to the scenario file, or a list of paths (e.g. one per month) read as one series'),
+    format: z.enum(['ercot-rtm-yearly', 'ercot-api', 'csv']).describe('price file format (the same for every file)'),
     settlementPointType: z.string().optional().describe('ercot-api real-time files: keep only this type (e.g. LZ, not LZEW)'),
   })
   .describe('a price file');

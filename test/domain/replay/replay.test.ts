@@ -122,6 +122,24 @@ describe('replay service', () => {
     for (const o of result.outcomes) o.settlement.intervals.forEach((iv) => expect(iv.dischargeKw).toBeLessThanOrEqual(iv.loadKw + 1e-9));
   });
 
+  it('a price source may list several files (a period spanning two monthly RT files)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-months-'));
+    const shared = fileURLToPath(new URL('../../../../shared/data/ercot/', import.meta.url));
+    const file = join(dir, 'months.json');
+    const s = JSON.parse(readFileSync(smoke, 'utf8'));
+    s.start = '2024-07-31T00:00:00-05:00';
+    s.end = '2024-08-02T00:00:00-05:00';
+    s.prices = {
+      realTime: { file: [join(shared, 'rtm-spp-15min/July_2024.csv'), join(shared, 'rtm-spp-15min/August_2024.csv')], format: 'ercot-rtm-yearly' },
+      dayAhead: { file: join(shared, 'dam-spp-hourly/dam_spp_HB_HOUSTON.csv'), format: 'ercot-api' },
+    };
+    s.strategies = ['perfect-foresight', 'day-ahead'];
+    writeFileSync(file, JSON.stringify(s));
+    const result = await replayScenario(file, { planner });
+    expect(result.report.intervals).toBe(192);
+    expect(result.report.violations).toEqual([]);
+  }, 30_000);
+
   it('rolling captures at least 80 % of perfect foresight on the bundled summer month (HB_HOUSTON, August 2024)', async () => {
     const result = await replayScenario(join(repoScenarios, 'summer-houston-aug2024.json'), { planner, strategies: ['perfect-foresight', 'rolling'] });
     const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
