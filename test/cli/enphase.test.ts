@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEnphase, type FakeEnphase } from '../../src/adapters/fakes/enphase/server.js';
 import { runCli } from '../support/cli.js';
@@ -75,5 +76,31 @@ describe('enphase / sites / telemetry commands against the fake', () => {
     const sites = await runCli(['sites', 'status']);
     expect(sites.stdout).toMatch(/NEEDS RE-AUTHORISATION/);
     expect(sites.stdout).toMatch(/enphase-1001 .*needs_reauth/);
+  });
+
+  it('connect --listen catches the redirect from the authorize page', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const redirect = `http://127.0.0.1:${port}/enphase/callback`;
+    process.env.ENPHASE_REDIRECT_URI = redirect;
+    try {
+      const running = runCli(['enphase', 'connect', '--listen', '--timeout', '20', '--account', 'second']);
+      let res: Response | undefined;
+      for (let i = 0; i < 100 && !res; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await fetch(`${fake.url}/oauth/authorize?response_type=code&client_id=fake-client&redirect_uri=${encodeURIComponent(redirect)}`).catch(() => undefined);
+      }
+      expect(res?.status).toBe(200);
+      expect(await res!.text()).toMatch(/connected/);
+      const done = await running;
+      expect(done.code).toBe(0);
+      expect(done.stdout).toMatch(/Enphase account second connected/);
+    } finally {
+      process.env.ENPHASE_REDIRECT_URI = 'http://127.0.0.1:9/cb';
+    }
   });
 });
