@@ -97,6 +97,22 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     expect((await latestSoc(w.db.db, SITE, w.clock.nowMs(), 30 * 60_000))!.stale).toBe(false);
   });
 
+  it('a 5xx that outlasts the retries fails that site only; a dropped interval stays a visible gap', async () => {
+    w = await makeWorld(backend);
+    w.fake.drop(1001, T0 - 5 * HOUR);
+    w.fake.failNext(3, 503);
+    const report = await poll();
+    expect(report.stopped).toBeUndefined();
+    expect(report.sites.find((s) => s.siteId === SITE)!.error).toMatch(/unavailable/);
+    expect(report.sites.find((s) => s.siteId === 'enphase-1002')!.error).toBeUndefined();
+    expect((await getTelemetry(w.db.db, 'enphase-1002', T0 - DAY, T0)).length).toBe(96);
+    expect(w.sleeps).toEqual([1000, 3000]);
+    w.clock.advance(15 * 60_000);
+    await poll();
+    const cover = await productCoverage(w.db.db, SITE, 'battery', T0 - DAY);
+    expect(cover.missingEndsMs).toEqual([T0 - 5 * HOUR]);
+  });
+
   it('backfill walks gaps oldest first, one day per request, within the request cap', async () => {
     w = await makeWorld(backend);
     await poll(); // newest day stored
