@@ -12,9 +12,12 @@ const UP = [
     description text,
     created_at timestamptz not null default now()
   )`,
+  // Key columns use the "C" collation: byte-order comparisons make the primary-key index (and so bulk loads) about
+  // twice as fast, on PGlite especially. No foreign key to settlement_points (a per-row check on 700k-row loads);
+  // upsertPrices registers new points itself.
   `create table prices (
-    market text not null check (market in ('rt15', 'dam', 'sced')),
-    settlement_point text not null references settlement_points (name),
+    market text collate "C" not null check (market in ('rt15', 'dam', 'sced')),
+    settlement_point text collate "C" not null,
     interval_start timestamptz not null,
     interval_minutes smallint not null check (interval_minutes > 0),
     price_usd_per_mwh double precision not null,
@@ -25,11 +28,10 @@ const UP = [
     updated_at timestamptz not null default now(),
     primary key (market, settlement_point, interval_start)
   )`,
-  `create index prices_point_start on prices (settlement_point, interval_start)`,
   `create table price_revisions (
     id integer generated always as identity primary key,
-    market text not null,
-    settlement_point text not null,
+    market text collate "C" not null,
+    settlement_point text collate "C" not null,
     interval_start timestamptz not null,
     revision integer not null,
     price_usd_per_mwh double precision not null,
