@@ -59,13 +59,6 @@ export function verifySchedule(input: PlanInput, s: Schedule, options: { model?:
     for (let i = 0; i < len; i++) if (!Number.isFinite(arr[i])) add(i, `${name} is not finite`);
   }
   if (problems.length) return { ok: false, problems };
-  const path = socPath(m.initialSocKwh, s.chargeKw, s.dischargeKw, m.k);
-  const tol = SOC_TOLERANCE_KWH;
-  for (let t = 0; t <= n; t++) {
-    if (Math.abs(path[t] - s.socKwh[t]) > tol) add(t, `SoC ${s.socKwh[t]} differs from the recursion's ${path[t]}`);
-    if (path[t] < m.socLowerKwh[t] - tol) add(t, `SoC ${path[t].toFixed(6)} kWh below the floor ${m.socLowerKwh[t].toFixed(6)} kWh`);
-    if (path[t] > m.socUpperKwh[t] + tol) add(t, `SoC ${path[t].toFixed(6)} kWh above the ceiling ${m.socUpperKwh[t].toFixed(6)} kWh`);
-  }
   const ptol = POWER_TOLERANCE_KW;
   const b = input.battery;
   for (let i = 0; i < n; i++) {
@@ -87,6 +80,13 @@ export function verifySchedule(input: PlanInput, s: Schedule, options: { model?:
       const solarSurplus = Math.max(0, input.solarKw[i] - input.loadKw[i]);
       if (exp > solarSurplus + ptol) add(i, `battery export ${exp - solarSurplus} kW where export is not allowed`);
     }
+  }
+  const path = socPath(m.initialSocKwh, s.chargeKw, s.dischargeKw, m.k);
+  const tol = SOC_TOLERANCE_KWH;
+  for (let t = 0; t <= n; t++) {
+    if (Math.abs(path[t] - s.socKwh[t]) > tol) add(t, `SoC ${s.socKwh[t]} differs from the recursion's ${path[t]}`);
+    if (path[t] < m.socLowerKwh[t] - tol) add(t, `SoC ${path[t].toFixed(6)} kWh below the floor ${m.socLowerKwh[t].toFixed(6)} kWh`);
+    if (path[t] > m.socUpperKwh[t] + tol) add(t, `SoC ${path[t].toFixed(6)} kWh above the ceiling ${m.socUpperKwh[t].toFixed(6)} kWh`);
   }
   if (m.cycleDayOfInterval && m.cycleCapKwh && input.maxCyclesPerDay !== undefined) {
     const per = new Float64Array(m.cycleCapKwh.length);
