@@ -15,7 +15,7 @@ import { INTERVAL_HOURS, INTERVAL_MS } from '../src/domain/time/interval.js';
 const MONTHS = ['June_2024.csv', 'July_2024.csv', 'August_2024.csv', 'December_2024.csv', 'January_2025.csv', 'February_2025.csv'];
 const YEAR = 35_040;
 
-const BATTERY: BatterySpec = { capacityKwh: 13.5, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0.02 };
+let BATTERY: BatterySpec = { capacityKwh: 13.5, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0.02 };
 const TARIFF = { importAdderUsdPerKwh: 0.03, exportFactor: 1 };
 
 function readMonth(dir: string, file: string, point: string): Float64Array {
@@ -153,6 +153,29 @@ export async function run(filter = ''): Promise<void> {
     const [a, b] = results;
     console.log(`relative objective difference dp vs highs: ${(Math.abs(a[1].objectiveUsd - b[1].objectiveUsd) / Math.max(1, Math.abs(b[1].objectiveUsd))).toExponential(2)}`);
     console.log('(glpk and jsLpSolver skipped at this size: minutes of solve time / gigabytes of tableau)');
+  }
+  if (filter.includes('zero-degradation')) {
+    // non-convex variant: with no degradation cost every negative-price interval would make burning pay, so dp hands
+    // those plans to the HiGHS MIP (only when asked for explicitly: `npm run bench -- zero-degradation`)
+    BATTERY = { ...BATTERY, degradationCostUsdPerKwh: 0 };
+    const dp = planners.get('dp')!;
+    const inp = input(prices, site, 0, YEAR, 7, { kind: 'atLeastInitial' });
+    console.log(`\n## zero-degradation: intervals needing a binary in the year: ${prepareModel(inp).binaryIntervals}`);
+    const t0 = performance.now();
+    const p = dp.plan(inp);
+    console.log(`perfect foresight year: ${((performance.now() - t0) / 1000).toFixed(2)} s, solver used ${p.solver}`);
+    let soc = 7;
+    let fallbacks = 0;
+    const plans = 3000;
+    const t1 = performance.now();
+    for (let i = 0; i < plans; i++) {
+      const q = dp.plan(input(prices, site, i, 96, soc, { kind: 'value', usdPerKwh: 0.04 }));
+      if (q.solver !== 'dp') fallbacks++;
+      soc = q.socKwh[1];
+    }
+    const sec = (performance.now() - t1) / 1000;
+    console.log(`rolling, first ${plans} plans: ${sec.toFixed(2)} s (${fallbacks} fell back to the MIP); extrapolated year ≈ ${((sec * YEAR) / plans).toFixed(0)} s`);
+    BATTERY = { ...BATTERY, degradationCostUsdPerKwh: 0.02 };
   }
   if (want('rolling-year')) {
     console.log('\n## rolling-year: 35,040 plans of 96 intervals, each shifted by one interval (dp), SoC carried forward');
