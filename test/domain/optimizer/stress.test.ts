@@ -1,0 +1,49 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
+import type { Planner } from '../../../src/domain/optimizer/index.js';
+import { makeInput, randomPrices, rng } from './fixtures.js';
+
+let dp: Planner;
+let highs: Planner;
+beforeAll(async () => {
+  dp = await createPlanner('dp');
+  highs = await createPlanner('highs');
+});
+
+describe('dp against HiGHS on randomised batteries, tariffs and export rules', () => {
+  it('60 random models: same objective to 1e-6, both verified', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(1000 + seed);
+      const n = 8 + Math.floor(r() * 200);
+      const capacityKwh = 1 + r() * 30;
+      const exportAllowed = new Uint8Array(n);
+      const mode = seed % 3;
+      for (let i = 0; i < n; i++) exportAllowed[i] = mode === 0 ? 1 : mode === 1 ? 0 : r() < 0.5 ? 1 : 0;
+      const input = makeInput(randomPrices(n, seed, { spikes: seed % 2 === 0, negative: seed % 5 === 0 }), {
+        seed,
+        battery: {
+          capacityKwh,
+          maxChargeKw: r() < 0.1 ? 0 : r() * 10,
+          maxDischargeKw: r() < 0.1 ? 0 : r() * 10,
+          roundTripEfficiency: 0.7 + r() * 0.3,
+          minReservePercent: r() * 40,
+          degradationCostUsdPerKwh: r() < 0.3 ? 0.4 : r() * 0.05,
+        },
+        initialSocKwh: r() * capacityKwh * 1.1,
+        tariff: { importAdderUsdPerKwh: r() * 0.1, exportFactor: 0.5 + r() * 0.5 },
+        terminal: r() < 0.3 ? { kind: 'atLeastInitial' } : { kind: 'value', usdPerKwh: r() * 0.2 },
+        exportAllowed,
+      });
+      const a = dp.plan(input);
+      const b = highs.plan(input);
+      expect(a.verification.ok && b.verification.ok).toBe(true);
+      expect(Math.abs(a.objectiveUsd - b.objectiveUsd) / Math.max(1, Math.abs(b.objectiveUsd))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('an empty horizon is a plan too', () => {
+    const p = dp.plan(makeInput(new Float64Array(0)));
+    expect(p.socKwh.length).toBe(1);
+    expect(p.verification.ok).toBe(true);
+  });
+});
