@@ -6,11 +6,11 @@
 import type { Config } from '../app/config.js';
 import type { Logger } from '../app/logger.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
-import { migrateToLatest } from './migrator.js';
+import { assertSchemaNotAhead, migrateToLatest } from './migrator.js';
 
 export interface OpenStoreOptions {
   logger?: Logger;
-  /** Run pending migrations (default true). */
+  /** Run pending migrations (default true). With false, the schema is still checked for newer migrations. */
   migrate?: boolean;
   /** Override ERCOT_ARB_DATA_DIR (e.g. a --data-dir option). */
   dataDir?: string;
@@ -24,13 +24,13 @@ export async function openStore(cfg: Pick<Config, 'DATABASE_URL' | 'ERCOT_ARB_DA
     schema: options.schema,
     logger: options.logger,
   });
-  if (options.migrate !== false) {
-    try {
-      await migrateToLatest(opened.db, { schema: opened.schema, logger: options.logger });
-    } catch (error) {
-      await opened.close();
-      throw error;
-    }
+  try {
+    // Either way, a database migrated by a newer program is refused (MigrationsAhead).
+    if (options.migrate !== false) await migrateToLatest(opened.db, { schema: opened.schema, logger: options.logger });
+    else await assertSchemaNotAhead(opened.db, { schema: opened.schema });
+  } catch (error) {
+    await opened.close();
+    throw error;
   }
   return opened;
 }

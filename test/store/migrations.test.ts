@@ -10,6 +10,7 @@ import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { upsertPrices, getPrices } from '../../src/store/prices-repo.js';
 import { InputError } from '../../src/domain/errors.js';
 import { backends } from './harness.js';
+import { openStore } from '../../src/store/open.js';
 
 const ALL = Object.keys(MIGRATIONS).sort();
 
@@ -100,6 +101,17 @@ describe('opening the embedded store', () => {
     } finally {
       await b.close();
     }
+  });
+
+  it('openStore migrates on open and refuses a database migrated by a newer program, with or without migrate', async () => {
+    const dataDir = tmp();
+    const cfg = { DATABASE_URL: undefined, ERCOT_ARB_DATA_DIR: dataDir };
+    const first = await openStore(cfg);
+    expect((await migrationStatus(first.db)).pending).toEqual([]);
+    await sql`insert into kysely_migration (name, timestamp) values ('9999_newer', ${new Date().toISOString()})`.execute(first.db);
+    await first.close();
+    await expect(openStore(cfg)).rejects.toBeInstanceOf(MigrationsAhead);
+    await expect(openStore(cfg, { migrate: false })).rejects.toBeInstanceOf(MigrationsAhead);
   });
 
   it('a data directory that is not a PGlite store: refused, untouched', async () => {
