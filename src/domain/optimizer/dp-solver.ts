@@ -11,16 +11,20 @@
  * segments into the sorted list and clips it to the SoC bounds; the forward pass replays the recorded merge order to
  * recover y for the actual s. Exact (no discretisation).
  *
- * Not supported (supports() = false, the planner falls back to the MIP): a non-convex g_t (negative effective price
- * strong enough that charging while discharging would pay, or import cheaper than export), and the cycles-per-day cap.
+ * Non-convex g_t (negative effective price strong enough that charging while discharging would pay): dp-bundle.ts,
+ * exact, may decline (SolverDeclined) when its bundle grows too large or import is cheaper than export.
+ * Not supported (supports() = false, the planner falls back to the MIP): the cycles-per-day cap.
  */
 import { nextSocKwh } from '../battery/battery.js';
+import { solveBundle } from './dp-bundle.js';
 import type { PlanModel, PlanSolver, RawSolution } from './model.js';
 
 const SLOPE_TOLERANCE = 1e-12;
 
 /** Scratch for one interval's cost function: up to 4 pieces, in increasing Δ. */
-interface IntervalCost {
+export interface IntervalCost {
+  /** Pieces [0, nDischarge) are the discharge side (Δ ≤ 0), the rest the charge side. */
+  nDischarge: number;
   len: Float64Array;
   slope: Float64Array;
   count: number;
@@ -30,8 +34,8 @@ interface IntervalCost {
   valueAtMin: number;
 }
 
-function newIntervalCost(): IntervalCost {
-  return { len: new Float64Array(4), slope: new Float64Array(4), count: 0, deltaMin: 0, valueAtMin: 0 };
+export function newIntervalCost(): IntervalCost {
+  return { nDischarge: 0, len: new Float64Array(4), slope: new Float64Array(4), count: 0, deltaMin: 0, valueAtMin: 0 };
 }
 
 /** Fills `out` with the pieces of g_t in increasing Δ. */
@@ -72,6 +76,7 @@ export function intervalCost(m: PlanModel, t: number, out: IntervalCost): void {
   }
   const nDischargePieces = dMax > 0 ? (a > 0 && a < dMax ? 2 : 1) : 0;
   out.count = c;
+  out.nDischarge = nDischargePieces;
   const g0 = h * (a > 0 ? pi * a : pe * a);
   const dischargeEnergy = dMax * kd;
   out.deltaMin = -dischargeEnergy;
@@ -81,7 +86,7 @@ export function intervalCost(m: PlanModel, t: number, out: IntervalCost): void {
   out.valueAtMin = v;
 }
 
-function isConvex(g: IntervalCost): boolean {
+export function isConvex(g: IntervalCost): boolean {
   for (let j = 1; j < g.count; j++) {
     const tol = SLOPE_TOLERANCE * Math.max(1, Math.abs(g.slope[j - 1]));
     if (g.slope[j] < g.slope[j - 1] - tol) return false;
@@ -156,10 +161,11 @@ export class DpSolver implements PlanSolver {
   private readonly g = newIntervalCost();
 
   supports(model: PlanModel): boolean {
-    return model.cycleCapKwh === null && intervalCostIsConvex(model);
+    return model.cycleCapKwh === null;
   }
 
   solve(m: PlanModel): RawSolution {
+    if (!intervalCostIsConvex(m)) return solveBundle(m);
     const n = m.n;
     const buf = this.buf;
     const g = this.g;

@@ -214,6 +214,14 @@ export interface RawSolution {
   objectiveUsd: number;
 }
 
+/** Thrown by a solver's solve() when it cannot solve this particular model exactly; the planner uses its fallback. */
+export class SolverDeclined extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SolverDeclined';
+  }
+}
+
 /** The port every solver implements. `solve` is synchronous; WASM solvers are loaded before. */
 export interface PlanSolver {
   readonly name: string;

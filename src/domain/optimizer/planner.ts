@@ -3,7 +3,7 @@
  * with an injected monotonic timer (the domain reads no clock; without a timer the timings are 0).
  */
 import { UnverifiedSolution } from '../errors.js';
-import { prepareModel, type PlanSolver } from './model.js';
+import { prepareModel, SolverDeclined, type PlanSolver } from './model.js';
 import type { Plan, PlanInput } from './plan-types.js';
 import { normalizeSolution, scheduleObjectiveUsd, verifySchedule } from './verify.js';
 
@@ -38,11 +38,19 @@ export function plannerFromSolver(primary: PlanSolver, options: PlannerOptions =
         if (!fb || !fb.supports(model)) throw new Error(`solver ${primary.name} cannot solve this model exactly and has no fallback`);
         solver = fb;
         notes.push(
-          `${primary.name} does not handle ${model.cycleCapKwh ? 'the cycles-per-day cap' : 'non-convex intervals (negative prices or import cheaper than export)'}: solved by ${fb.name}`,
+          `${primary.name} does not handle this model${model.cycleCapKwh ? ' (cycles-per-day cap)' : ''}: solved by ${fb.name}`,
         );
       }
       const t1 = now();
-      const raw = solver.solve(model);
+      let raw;
+      try {
+        raw = solver.solve(model);
+      } catch (error) {
+        if (!(error instanceof SolverDeclined) || !options.fallback) throw error;
+        notes.push(`${solver.name} declined (${error.message}): solved by ${options.fallback.name}`);
+        solver = options.fallback;
+        raw = solver.solve(model);
+      }
       const t2 = now();
       const s = normalizeSolution(model, raw);
       const objectiveUsd = scheduleObjectiveUsd(input, s.chargeKw, s.dischargeKw, s.socKwh[model.n]);

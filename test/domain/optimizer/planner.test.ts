@@ -66,14 +66,13 @@ describe('solvers agree on the same model', () => {
 });
 
 describe('mode exclusivity at negative prices', () => {
-  it('no simultaneous charge/discharge or import/export; dp falls back to the MIP and all agree', () => {
+  it('no simultaneous charge/discharge or import/export; dp (bundle of convex pieces) agrees with the MIPs', () => {
     for (const seed of [21, 22, 23]) {
       const input = makeInput(randomPrices(96, seed, { negative: true }), { seed, battery: { ...battery, degradationCostUsdPerKwh: 0 } });
       const model = prepareModel(input);
       expect(model.binaryIntervals).toBeGreaterThan(0);
       const plans = crossCheck(input, ['dp', 'highs', 'glpk']);
-      expect(plans[0].solver).toBe('highs');
-      expect(plans[0].notes.join(' ')).toMatch(/non-convex/);
+      expect(plans[0].solver).toBe('dp');
     }
   });
 

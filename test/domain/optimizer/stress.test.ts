@@ -47,3 +47,27 @@ describe('dp against HiGHS on randomised batteries, tariffs and export rules', (
     expect(p.verification.ok).toBe(true);
   });
 });
+
+describe('dp on non-convex inputs (negative prices, no degradation cost) against the HiGHS MIP', () => {
+  it('40 random negative-price models: same objective to 1e-6, one mode per interval', () => {
+    let solvedByDp = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(5000 + seed);
+      const n = 8 + Math.floor(r() * 120);
+      const capacityKwh = 2 + r() * 20;
+      const input = makeInput(randomPrices(n, 700 + seed, { negative: true, spikes: seed % 3 === 0 }), {
+        seed,
+        battery: { capacityKwh, maxChargeKw: 1 + r() * 8, maxDischargeKw: 1 + r() * 8, roundTripEfficiency: 0.75 + r() * 0.25, minReservePercent: r() * 30, degradationCostUsdPerKwh: r() < 0.5 ? 0 : r() * 0.01 },
+        initialSocKwh: r() * capacityKwh,
+        terminal: r() < 0.4 ? { kind: 'atLeastInitial' } : { kind: 'value', usdPerKwh: r() * 0.1 },
+        exportAllowed: Uint8Array.from({ length: n }, () => (r() < 0.7 ? 1 : 0)),
+      });
+      const a = dp.plan(input);
+      const b = highs.plan(input);
+      if (a.solver === 'dp') solvedByDp++;
+      for (let i = 0; i < n; i++) expect(Math.min(a.chargeKw[i], a.dischargeKw[i])).toBe(0);
+      expect(Math.abs(a.objectiveUsd - b.objectiveUsd) / Math.max(1, Math.abs(b.objectiveUsd))).toBeLessThan(1e-6);
+    }
+    expect(solvedByDp).toBeGreaterThan(30);
+  });
+});
