@@ -11,7 +11,7 @@ import { nextSocKwh } from '../battery/battery.js';
 import { intervalCost, isConvex, newIntervalCost } from './dp-solver.js';
 import { SolverDeclined, type PlanModel, type RawSolution } from './model.js';
 
-export const MAX_MEMBERS = 24;
+export const MAX_MEMBERS = 256;
 const EPS = 1e-9;
 
 interface Member {

@@ -71,3 +71,18 @@ describe('dp on non-convex inputs (negative prices, no degradation cost) against
     expect(solvedByDp).toBeGreaterThan(30);
   });
 });
+
+describe('dp on a real winter month with negative prices and no degradation cost', () => {
+  it('February 2025 HB_HOUSTON perfect foresight: dp solves it itself and matches the HiGHS MIP', async () => {
+    const { readRtmCsv, battery } = await import('./fixtures.js');
+    const { prepareModel } = await import('../../../src/domain/optimizer/index.js');
+    const feb = readRtmCsv('February_2025.csv');
+    const input = makeInput(feb.priceUsdPerMwh, { startMs: feb.startMs, battery: { ...battery, degradationCostUsdPerKwh: 0 }, terminal: { kind: 'atLeastInitial' } });
+    expect(prepareModel(input).binaryIntervals).toBeGreaterThan(10);
+    const a = dp.plan(input);
+    const b = highs.plan(input);
+    expect(a.solver).toBe('dp');
+    expect(Math.abs(a.objectiveUsd - b.objectiveUsd) / Math.max(1, Math.abs(b.objectiveUsd))).toBeLessThan(1e-6);
+    for (let i = 0; i < a.chargeKw.length; i++) expect(Math.min(a.chargeKw[i], a.dischargeKw[i])).toBe(0);
+  });
+});
