@@ -37,7 +37,7 @@ function expectBadInput(run: { code: number; stdout: string; stderr: string }, p
 
 describe('ercot-arb replay', () => {
   it('prints a readable report', async () => {
-    const r = await runCli(['replay', smoke]);
+    const r = await runCli(['replay', smoke, '--no-store']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/perfect-foresight\s+\$\d+\.\d\d/);
     expect(r.stdout).toMatch(/rolling .*%/);
@@ -47,7 +47,7 @@ describe('ercot-arb replay', () => {
 
   it('--json gives every figure; --strategy limits the table; --out writes per-interval CSVs', async () => {
     const out = mkdtempSync(join(tmpdir(), 'replay-out-'));
-    const r = await runCli(['replay', smoke, '--json', '--strategy', 'threshold', '--out', out]);
+    const r = await runCli(['replay', smoke, '--json', '--strategy', 'threshold', '--out', out, '--no-store']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.strategies).toHaveLength(1);
@@ -105,7 +105,7 @@ describe('ercot-arb replay: bad input exits 2 naming file, line/field and interv
 
   it('an unknown key (strict schema) and an unknown strategy', async () => {
     const file = edited({ scenario: (s) => { s.battery.capacityKWh = 10; s.strategies = ['rolling', 'magic']; } });
-    const r = await runCli(['replay', file]);
+    const r = await runCli(['replay', file, '--no-store']);
     expectBadInput(r, /field battery\.capacityKWh/);
     expect(r.stderr).toMatch(/strategies\.1/);
   });

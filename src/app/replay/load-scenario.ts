@@ -2,6 +2,7 @@
  * Reads a scenario file and everything it references (paths relative to the scenario file) into ReplayData.
  * Every problem is an InputError naming the file, and the field path / line / interval where known.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { readKwSeries, readPriceFile } from '../../adapters/files/price-file-readers.js';
@@ -24,6 +25,8 @@ export interface LoadedScenario {
   strategies: (NormalizedStrategy & { name: string })[];
   data: ReplayData;
   notes: string[];
+  /** sha256 over the scenario text and every series it resolved to: tells edited scenarios or data apart. */
+  contentHash: string;
 }
 
 async function readText(path: string, what: string, referencedFrom?: string): Promise<string> {
@@ -172,6 +175,14 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
     if (names.has(s.name)) throw new InvalidScenario(`two strategies are named "${s.name}" (give one a "name")`, { file, field: 'strategies' });
     names.add(s.name);
   }
-  return { file, scenario, strategies, data, notes };
+  return { file, scenario, strategies, data, notes, contentHash: contentHash(text, data) };
 }
 
+
+function contentHash(text: string, data: ReplayData): string {
+  const hash = createHash('sha256').update(text);
+  for (const series of [data.realTime.pricesUsdPerMwh, data.dayAhead?.pricesUsdPerMwh, data.loadKw, data.solarKw]) {
+    if (series) hash.update(new Uint8Array(series.buffer, series.byteOffset, series.byteLength));
+  }
+  return hash.digest('hex');
+}

@@ -7,6 +7,8 @@ interface ReplayFlags {
   out?: string;
   strategy?: string[];
   solver?: string;
+  store?: boolean;
+  dataDir?: string;
 }
 
 export const register: RegisterCommands = (program, ctx) => {
@@ -18,6 +20,8 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--out <dir>', 'also write per-interval CSV per strategy (and report.json) to this directory')
     .option('--strategy <name...>', 'only these strategies (names or kinds from the scenario)')
     .option('--solver <name>', 'optimizer solver (default: the optimizer\'s own choice)')
+    .option('--no-store', 'do not keep the report in the database (table replay_runs)')
+    .option('--data-dir <dir>', 'embedded store directory when DATABASE_URL is not set (default ERCOT_ARB_DATA_DIR or ./data)')
     .action(async (file: string, flags: ReplayFlags) => {
       const { replayScenario } = await import('../../app/replay/replay-service.js');
       const { formatReport } = await import('../../domain/report/replay-report.js');
@@ -27,8 +31,37 @@ export const register: RegisterCommands = (program, ctx) => {
         progress.stop();
         ctx.stdout.write(flags.json ? `${JSON.stringify(result.report, null, 2)}\n` : formatReport(result.report));
         if (flags.out && !flags.json) ctx.stdout.write(`Wrote ${result.files.join(', ')}\n`);
+        if (flags.store !== false) {
+          const { saveReplayRuns } = await import('../../app/replay/save-replay-runs.js');
+          const saved = await saveReplayRuns(result.report, result.scenario.contentHash, { dataDir: flags.dataDir });
+          const note = `Saved ${saved.runs.length} replay run(s) in ${saved.location} (scenario hash ${result.scenario.contentHash.slice(0, 12)}; list them with \`ercot-arb replay-runs list\`)\n`;
+          (flags.json ? ctx.stderr : ctx.stdout).write(note);
+        }
       } finally {
         progress.stop();
+      }
+    });
+
+  commandGroup(program, 'replay-runs', 'replay reports kept in the database')
+    .command('list')
+    .description('list stored replay runs, newest first')
+    .option('--scenario <name>', 'only this scenario (its "name")')
+    .option('--strategy <name>', 'only this strategy')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
+    .option('--json', 'print JSON')
+    .option('--data-dir <dir>', 'embedded store directory when DATABASE_URL is not set')
+    .action(async (flags: { scenario?: string; strategy?: string; limit: number; json?: boolean; dataDir?: string }) => {
+      const { recentReplayRuns } = await import('../../app/replay/save-replay-runs.js');
+      const runs = await recentReplayRuns({ scenarioName: flags.scenario, strategy: flags.strategy, limit: flags.limit }, { dataDir: flags.dataDir });
+      if (flags.json) {
+        ctx.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        return;
+      }
+      if (runs.length === 0) ctx.stdout.write('no replay runs stored yet (run `ercot-arb replay FILE`)\n');
+      for (const r of runs) {
+        const s = (r.report as { strategy?: { netValueUsd?: number; captureRate?: number | null } }).strategy ?? {};
+        const capture = typeof s.captureRate === 'number' ? `${(s.captureRate * 100).toFixed(1)}%` : '–';
+        ctx.stdout.write(`${new Date(r.createdAtMs).toISOString()}  ${r.scenarioName}  ${r.strategy}  net $${(s.netValueUsd ?? NaN).toFixed(2)}  capture ${capture}  hash ${r.scenarioHash.slice(0, 12)}  id ${r.replayRunId}\n`);
       }
     });
 
