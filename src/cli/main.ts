@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
-import { createCliContext, type CliIo, type RegisterCommands } from './context.js';
+import { createCliContext, type CliIo } from './context.js';
 import { commandModules } from './commands/index.js';
 
 export const EXIT_OK = 0;
@@ -23,8 +23,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError('(add --help for usage)');
-  const modules: RegisterCommands[] = await commandModules();
-  for (const register of modules) register(program, ctx);
+  for (const register of commandModules) register(program, ctx);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

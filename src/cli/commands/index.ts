@@ -1,28 +1,13 @@
 /**
- * The command modules, one per area. Each file registers its own sub-commands; add a line here for a new area.
- * Modules that do not exist yet are skipped so areas can land independently.
+ * The command modules, one per area. Each registers its own sub-commands; their actions import the implementation
+ * lazily, so loading all of them here keeps `--help` fast. Add a line for a new area.
  */
 import type { RegisterCommands } from '../context.js';
+import { register as replay } from './replay.js';
+import { register as db } from './db.js';
+import { register as prices } from './prices.js';
+import { register as fakeErcot } from './fake-ercot.js';
+import { register as enphase } from './enphase.js';
+import { register as fakeEnphase } from './fake-enphase.js';
 
-const MODULES = [
-  './replay.js', // replay, scenario (optimizer issue)
-  './db.js', // db migrate / status (persistence issue)
-  './prices.js', // prices import / status / ingest (ERCOT issue)
-  './fake-ercot.js', // fake ercot
-  './enphase.js', // enphase connect, sites, telemetry (Enphase issue)
-  './fake-enphase.js', // fake enphase
-];
-
-export async function commandModules(): Promise<RegisterCommands[]> {
-  const out: RegisterCommands[] = [];
-  for (const path of MODULES) {
-    try {
-      const mod = (await import(path)) as { register: RegisterCommands };
-      out.push(mod.register);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(path.slice(2, -3))) continue;
-      throw error;
-    }
-  }
-  return out;
-}
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase];
