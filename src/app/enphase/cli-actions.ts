@@ -129,12 +129,6 @@ export async function telemetryRunJobs(ctx: CliContext, options: CommonOptions):
     const scheduler = new Scheduler({ db: d.store.db, logger: ctx.logger(), catchUpWindowMs: d.cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
     const contexts = async () => (await listAccounts(d.store.db)).filter((a) => a.status === 'active').map((a) => runContext(ctx, d, a.accountKey));
     for (const job of enphaseJobs(contexts, d.cfg.ENPHASE_POLL_MINUTES)) scheduler.registerJob(job);
-    scheduler.start();
-    ctx.stderr.write(`Enphase jobs running: ${scheduler.jobNames().join(', ')} (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await scheduler.stop();
+    await scheduler.runUntilSignal((names) => ctx.stderr.write(`Enphase jobs running: ${names.join(', ')} (Ctrl-C to stop)\n`));
   });
 }

@@ -187,12 +187,6 @@ export async function pricesRunJobs(ctx: CliContext, options: CommonOptions): Pr
     for (const job of priceJobs(deps, { settlementPoints: pointsOf(cfg, options.points), trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED })) {
       scheduler.registerJob(job);
     }
-    scheduler.start();
-    ctx.stderr.write(`price jobs running: ${scheduler.jobNames().join(', ')} (Ctrl-C to stop)\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await scheduler.stop();
+    await scheduler.runUntilSignal((names) => ctx.stderr.write(`price jobs running: ${names.join(', ')} (Ctrl-C to stop)\n`));
   });
 }

@@ -106,6 +106,17 @@ export class Scheduler {
     await this.ticking;
   }
 
+  /** Starts, runs until SIGINT or SIGTERM, then stops after the running tick: the foreground `run-jobs` commands. */
+  async runUntilSignal(announce: (jobNames: string[]) => void): Promise<void> {
+    this.start();
+    announce(this.jobNames());
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await this.stop();
+  }
+
   /** Runs every due slot of every job (claims first). Returns what happened, for logs and tests. */
   async tick(): Promise<TickReport[]> {
     if (this.ticking) return this.ticking;

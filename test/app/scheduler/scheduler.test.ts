@@ -78,3 +78,23 @@ describe.each(backends())('scheduler on $name', (backend) => {
     expect(seen.map((t) => new Date(t).toISOString())).toEqual(['2024-08-21T01:00:00.000Z', '2024-08-21T02:00:00.000Z', '2024-08-21T03:00:00.000Z']);
   });
 });
+
+describe('scheduler in the foreground', () => {
+  const database = useDatabase(backends()[0]);
+
+  it('runUntilSignal catches up on start, announces its jobs and stops cleanly on SIGTERM', async () => {
+    const clock = new FixedClock(Date.parse('2024-08-20T10:07:00Z'));
+    const s = new Scheduler({ db: database().db, logger: silentLogger(), clock, instanceId: 'fg', catchUpWindowMs: 60 * MIN });
+    const ran: number[] = [];
+    s.registerJob({ name: 'fg-every-15', cron: '*/15 * * * *', run: async (ctx) => void ran.push(ctx.scheduledForMs) });
+    let announced: string[] = [];
+    const done = s.runUntilSignal((names) => (announced = names));
+    expect(announced).toEqual(['fg-every-15']);
+    await s.tick(); // the first (catch-up) tick started by start()
+    process.emit('SIGTERM');
+    await done;
+    expect(ran).toEqual([Date.parse('2024-08-20T10:00:00Z')]);
+    const runs = await listJobRuns(database().db, { jobName: 'fg-every-15' });
+    expect(runs.map((r) => r.outcome)).toEqual(['succeeded']);
+  });
+});
