@@ -13,7 +13,8 @@
  *
  * Non-convex g_t (negative effective price strong enough that charging while discharging would pay): dp-bundle.ts,
  * exact, may decline (SolverDeclined) when its bundle grows too large or import is cheaper than export.
- * Not supported (supports() = false, the planner falls back to the MIP): the cycles-per-day cap.
+ * Not supported (supports() = false, the planner falls back to the MIP): the cycles-per-day cap (including the
+ * reduced first-day allowance from PlanInput.dischargedTodayKwh; any model with cycleCapKwh goes to the fallback).
  */
 import { nextSocKwh } from '../battery/battery.js';
 import { solveBundle } from './dp-bundle.js';

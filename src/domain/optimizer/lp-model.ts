@@ -8,7 +8,8 @@
  *   bal_i:     imp_i − exp_i − c_i + d_i = load_i − solar_i
  *   modeC_i:   c_i − Cmax·y_i ≤ 0,  modeD_i: d_i + Dmax_i·y_i ≤ Dmax_i        (only where needsModeBinary)
  *   gridI_i:   imp_i − Imax_i·z_i ≤ 0, gridE_i: exp_i + Emax_i·z_i ≤ Emax_i  (only where needsGridBinary)
- *   cyc_day:   Σ_{i ∈ day} h·d_i ≤ maxCyclesPerDay · usable kWh            (only with a cycles cap)
+ *   cyc_day:   Σ_{i ∈ day} h·d_i ≤ cycleCapKwh[day]                          (only with a cycles cap)
+ *              = maxCyclesPerDay · usable kWh; for day 0 minus dischargedTodayKwh, floored at 0 (prepareModel)
  * Objective: Σ h·(pImp_i·imp_i − pExp_i·exp_i + deg·d_i) − terminal·s_n.
  */
 import type { PlanModel, RawSolution } from './model.js';

@@ -45,7 +45,10 @@ export interface PlanModel {
   needsGridBinary: Uint8Array;
   /** Count of intervals with a binary of either kind (0 → the pure LP is exact). */
   binaryIntervals: number;
-  /** Cycles cap: day index per interval and discharged-kWh cap per day, or null when no cap. */
+  /**
+   * Cycles cap: day index per interval and discharged-kWh cap per day, or null when no cap. Day 0 (the ERCOT day
+   * of startMs) gets what is left of its allowance after input.dischargedTodayKwh (never below 0).
+   */
   cycleDayOfInterval: Int32Array | null;
   cycleCapKwh: Float64Array | null;
   status: PlanStatus;
@@ -76,6 +79,9 @@ function checkArrays(input: PlanInput): void {
   if (!(input.intervalHours > 0)) throw new InputError(`intervalHours must be > 0`, { field: 'intervalHours' });
   if (input.terminal.kind === 'value' && !Number.isFinite(input.terminal.usdPerKwh)) throw new InputError('terminal value must be finite', { field: 'terminal.usdPerKwh' });
   if (input.maxCyclesPerDay !== undefined && !(input.maxCyclesPerDay >= 0)) throw new InputError('maxCyclesPerDay must be ≥ 0', { field: 'maxCyclesPerDay' });
+  if (input.dischargedTodayKwh !== undefined && !(input.dischargedTodayKwh >= 0 && Number.isFinite(input.dischargedTodayKwh))) {
+    throw new InputError(`dischargedTodayKwh must be a finite number ≥ 0 (got ${input.dischargedTodayKwh})`, { field: 'dischargedTodayKwh' });
+  }
 }
 
 /** Builds the model every solver works on. Throws InputError on malformed input (never on infeasible input). */
@@ -169,7 +175,8 @@ export function prepareModel(input: PlanInput): PlanModel {
     for (let i = 0; i < n; i++) {
       const d = ercotDateOf(input.startMs + i * INTERVAL_MS);
       if (d !== prev) {
-        caps.push(input.maxCyclesPerDay * usable);
+        const allowanceKwh = input.maxCyclesPerDay * usable;
+        caps.push(caps.length === 0 ? Math.max(0, allowanceKwh - (input.dischargedTodayKwh ?? 0)) : allowanceKwh);
         prev = d;
       }
       cycleDayOfInterval[i] = caps.length - 1;

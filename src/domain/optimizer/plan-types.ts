@@ -30,6 +30,13 @@ export interface PlanInput {
   terminal: TerminalCondition;
   /** Optional cap on equivalent full cycles per ERCOT day (discharged kWh / usable kWh). */
   maxCyclesPerDay?: number;
+  /**
+   * AC kWh already discharged on the ERCOT day that contains startMs, before startMs (default 0). With
+   * maxCyclesPerDay, the first ERCOT day of the horizon may only discharge the rest of its allowance:
+   * max(0, maxCyclesPerDay · usable kWh − dischargedTodayKwh). Re-planning strategies (rolling) pass what the
+   * battery really did earlier that day.
+   */
+  dischargedTodayKwh?: number;
 }
 
 export type PlanStatus =

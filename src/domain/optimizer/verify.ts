@@ -2,7 +2,7 @@
  * Verification: every schedule is checked against the model before anyone may use it. The SoC is recomputed with
  * THE recursion (socPath), money with siteCostUsd/degradationUsd; nothing here trusts the solver.
  */
-import { equivalentCycles, socPath } from '../battery/battery.js';
+import { equivalentCycles, reserveFloorKwh, socPath } from '../battery/battery.js';
 import { degradationUsd, maxDischargeKwFor, siteCostUsd } from '../economics/site-cost.js';
 import { isoUtc } from '../time/interval.js';
 import { POWER_TOLERANCE_KW, prepareModel, SOC_TOLERANCE_KWH, type PlanModel, type RawSolution } from './model.js';
@@ -91,9 +91,14 @@ export function verifySchedule(input: PlanInput, s: Schedule, options: { model?:
   if (m.cycleDayOfInterval && m.cycleCapKwh && input.maxCyclesPerDay !== undefined) {
     const per = new Float64Array(m.cycleCapKwh.length);
     for (let i = 0; i < n; i++) per[m.cycleDayOfInterval[i]] += s.dischargeKw[i] * input.intervalHours;
+    const before = input.dischargedTodayKwh ?? 0;
+    const usableKwh = b.capacityKwh - reserveFloorKwh(b);
     for (let dIdx = 0; dIdx < per.length; dIdx++) {
-      const cycles = equivalentCycles(b, per[dIdx]);
-      if (cycles > input.maxCyclesPerDay + 1e-9) add(-1, `ERCOT day ${dIdx}: ${cycles.toFixed(6)} cycles exceed the cap ${input.maxCyclesPerDay}`);
+      // the cap in kWh from the model (day 0: what is left after dischargedTodayKwh); tolerance 1e-9 cycles
+      if (per[dIdx] > m.cycleCapKwh[dIdx] + 1e-9 * usableKwh) {
+        const dayTotal = per[dIdx] + (dIdx === 0 ? before : 0);
+        add(-1, `ERCOT day ${dIdx}: ${per[dIdx].toFixed(6)} kWh discharged${dIdx === 0 && before > 0 ? ` after ${before.toFixed(6)} kWh earlier that day` : ''} (${equivalentCycles(b, dayTotal).toFixed(6)} cycles) exceed the cap ${input.maxCyclesPerDay} (${m.cycleCapKwh[dIdx].toFixed(6)} kWh allowed)`);
+      }
     }
   }
   const recomputed = scheduleObjectiveUsd(input, s.chargeKw, s.dischargeKw, path[n]);

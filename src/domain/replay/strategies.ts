@@ -2,12 +2,13 @@
  * The replay strategies. Each decides with what it would have known, sends commands to the device simulator, and
  * records what the simulated battery really did; settlement happens afterwards (settle.ts) at real-time prices.
  */
-import { reserveFloorPercent } from '../battery/battery.js';
+import { kwhToPercent, nextSocKwh, reserveFloorPercent, socCoefficients } from '../battery/battery.js';
 import { commandWindows, windowsFromSchedule, type CommandWindow, type ScheduleInterval } from '../dispatch/command-windows.js';
-import type { Plan } from '../optimizer/plan-types.js';
+import type { Plan, PlanInput } from '../optimizer/plan-types.js';
 import { DeviceSimulator, type SimulatedInterval, type Violation } from '../simulator/device-simulator.js';
 import { ercotDateOf, ercotDay } from '../time/ercot-calendar.js';
-import { INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
+import { INTERVAL_HOURS, INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
+import { cyclesCapViolations, dailyDischargeCapKwh, DailyDischarge, CYCLES_CAP_TOLERANCE_KWH } from './cycles-cap.js';
 import { PriceForecaster, terminalValueUsdPerKwh } from './forecast.js';
 import { planInputFor, type Planner, type ReplayData } from './replay-data.js';
 import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './scenario-schema.js';
@@ -39,12 +40,20 @@ function simulator(data: ReplayData): DeviceSimulator {
   return new DeviceSimulator({ battery: data.battery, startMs: data.startMs, initialSocKwh: data.initialSocKwh, baseMode: data.baseMode });
 }
 
-function stepTo(data: ReplayData, sim: DeviceSimulator, run: StrategyRun, untilIndex: number, progress?: ProgressFn): void {
+function stepTo(data: ReplayData, sim: DeviceSimulator, run: StrategyRun, untilIndex: number, progress?: ProgressFn, daily?: DailyDischarge): void {
   while (run.intervals.length < untilIndex) {
     const i = run.intervals.length;
-    run.intervals.push(sim.step({ loadKw: data.loadKw[i], solarKw: data.solarKw[i], exportAllowed: data.exportAllowed[i] === 1 }));
+    const simulated = sim.step({ loadKw: data.loadKw[i], solarKw: data.solarKw[i], exportAllowed: data.exportAllowed[i] === 1 });
+    run.intervals.push(simulated);
+    daily?.add(simulated);
     if (progress && (i & 31) === 0) progress(i);
   }
+}
+
+/** With a cycles cap, a plan starting at startMs is told what the battery already discharged that ERCOT day. */
+function withDischargedToday(data: ReplayData, input: PlanInput, daily: DailyDischarge): PlanInput {
+  if (data.maxCyclesPerDay !== undefined) input.dischargedTodayKwh = daily.beforeKwh(input.startMs);
+  return input;
 }
 
 function send(sim: DeviceSimulator, run: StrategyRun, windows: CommandWindow[]): void {
@@ -80,18 +89,19 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
   const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method, biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
   const horizon = Math.round(strategy.horizonHours * 4);
   const sim = simulator(data);
+  const daily = new DailyDischarge();
   for (let t = 0; t < data.n; t++) {
     const startMs = data.startMs + t * INTERVAL_MS;
     const decisionMs = startMs - DECISION_LEAD_MS;
     const forecast = forecaster.forecast(startMs, horizon, decisionMs);
     run.decisionPriceUsdPerMwh[t] = forecast[0];
     const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
-    const input = planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal);
+    const input = withDischargedToday(data, planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal), daily);
     if (strategy.hurdleUsdPerKwh > 0) input.battery = { ...data.battery, degradationCostUsdPerKwh: data.battery.degradationCostUsdPerKwh + strategy.hurdleUsdPerKwh };
     const plan = planned(run, planner.plan(input));
     const first = { chargeKw: plan.chargeKw.subarray(0, 1), dischargeKw: plan.dischargeKw.subarray(0, 1), socKwh: plan.socKwh.subarray(0, 2) };
     send(sim, run, commandWindows(first, { startMs, battery: data.battery }));
-    stepTo(data, sim, run, t + 1, progress);
+    stepTo(data, sim, run, t + 1, progress, daily);
   }
   if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} forecast interval(s) had no published day-ahead price and used persistence`);
   run.violations.push(...sim.violations);
@@ -104,6 +114,7 @@ export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAhe
   if (!data.dayAhead) run.notes.push('no day-ahead prices in the scenario: each day is planned on persistence (yesterday\'s real-time prices)');
   const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method: data.dayAhead ? 'dam' : 'persistence' });
   const sim = simulator(data);
+  const daily = new DailyDischarge();
   let t = 0;
   while (t < data.n) {
     const startMs = data.startMs + t * INTERVAL_MS;
@@ -113,9 +124,10 @@ export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAhe
     const forecast = forecaster.forecast(startMs, count, decisionMs);
     run.decisionPriceUsdPerMwh.set(forecast, t);
     const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
-    const plan = planned(run, planner.plan(planInputFor(data, t, count, forecast, sim.socNowKwh, terminal)));
+    // plans start at an ERCOT midnight (or at the replay's start), so the day's earlier discharge is normally 0
+    const plan = planned(run, planner.plan(withDischargedToday(data, planInputFor(data, t, count, forecast, sim.socNowKwh, terminal), daily)));
     send(sim, run, commandWindows(plan, { startMs, battery: data.battery, sendAllAtMs: decisionMs }));
-    stepTo(data, sim, run, t + count, progress);
+    stepTo(data, sim, run, t + count, progress, daily);
     t += count;
   }
   if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} interval(s) had no day-ahead price and used persistence`);
@@ -141,15 +153,35 @@ export function runThreshold(data: ReplayData, strategy: ThresholdConfig & { nam
     else schedule.push({ mode: 'idle', powerKw: 0 });
   }
   const floor = reserveFloorPercent(data.battery);
-  const windows = windowsFromSchedule(schedule, (_end, mode) => (mode === 'charge' ? 100 : floor), { startMs: data.startMs, battery: data.battery });
   const sim = simulator(data);
-  send(sim, run, windows);
-  stepTo(data, sim, run, data.n, progress);
+  if (data.maxCyclesPerDay === undefined) {
+    send(sim, run, windowsFromSchedule(schedule, (_end, mode) => (mode === 'charge' ? 100 : floor), { startMs: data.startMs, battery: data.battery }));
+    stepTo(data, sim, run, data.n, progress);
+  } else {
+    // With a cycles cap the rule is applied one interval at a time: a discharge command's target reserve is set so
+    // that it stops when the ERCOT day's allowance is used up (the simulator reverts on target), and once nothing
+    // is left the rule stays idle until the next ERCOT day.
+    const capKwh = dailyDischargeCapKwh(data.battery, data.maxCyclesPerDay);
+    const k = socCoefficients(data.battery, INTERVAL_HOURS);
+    const daily = new DailyDischarge();
+    for (let t = 0; t < data.n; t++) {
+      const startMs = data.startMs + t * INTERVAL_MS;
+      let entry = schedule[t];
+      let dischargeTarget = floor;
+      if (entry.mode === 'discharge') {
+        const leftKwh = capKwh - daily.beforeKwh(startMs);
+        if (leftKwh <= CYCLES_CAP_TOLERANCE_KWH) entry = { mode: 'idle', powerKw: 0 };
+        else dischargeTarget = Math.max(floor, kwhToPercent(data.battery, nextSocKwh(sim.socNowKwh, 0, leftKwh / INTERVAL_HOURS, k)));
+      }
+      send(sim, run, windowsFromSchedule([entry], (_end, mode) => (mode === 'charge' ? 100 : dischargeTarget), { startMs, battery: data.battery }));
+      stepTo(data, sim, run, t + 1, progress, daily);
+    }
+  }
   run.violations.push(...sim.violations);
   return run;
 }
 
-export function runStrategy(data: ReplayData, planner: Planner, strategy: NormalizedStrategy & { name: string }, progress?: ProgressFn): StrategyRun {
+function dispatchStrategy(data: ReplayData, planner: Planner, strategy: NormalizedStrategy & { name: string }, progress?: ProgressFn): StrategyRun {
   switch (strategy.kind) {
     case 'perfect-foresight':
       return runPerfectForesight(data, planner, strategy, progress);
@@ -160,5 +192,12 @@ export function runStrategy(data: ReplayData, planner: Planner, strategy: Normal
     case 'threshold':
       return runThreshold(data, strategy, progress);
   }
+}
+
+/** Runs one strategy; with a cycles cap, every ERCOT day whose simulated discharge exceeds it is a violation. */
+export function runStrategy(data: ReplayData, planner: Planner, strategy: NormalizedStrategy & { name: string }, progress?: ProgressFn): StrategyRun {
+  const run = dispatchStrategy(data, planner, strategy, progress);
+  run.violations.push(...cyclesCapViolations(data.battery, data.maxCyclesPerDay, run.intervals));
+  return run;
 }
 

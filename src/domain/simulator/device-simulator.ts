@@ -30,7 +30,14 @@ import { toErcotIso } from '../time/ercot-calendar.js';
 
 export type BaseMode = 'idle' | 'self-consumption';
 
-export type ViolationKind = 'soc-below-reserve' | 'power-above-limit' | 'command-over-4h' | 'sent-less-than-1-minute-ahead' | 'target-below-10-percent';
+export type ViolationKind =
+  | 'soc-below-reserve'
+  | 'power-above-limit'
+  | 'command-over-4h'
+  | 'sent-less-than-1-minute-ahead'
+  | 'target-below-10-percent'
+  /** Reported by the replay (domain/replay/cycles-cap.ts), not the simulator: a day's discharge above maxCyclesPerDay. */
+  | 'cycles-cap-exceeded';
 
 export interface Violation {
   kind: ViolationKind;

@@ -166,6 +166,74 @@ describe('calendar and physical rules', () => {
     for (const kwh of perDay.values()) expect(kwh / usable).toBeLessThanOrEqual(0.5 + 1e-9);
     expect(plans[0].objectiveUsd).toBeGreaterThan(uncapped.objectiveUsd);
   });
+
+  it('dischargedTodayKwh: the first ERCOT day of the horizon only gets what is left of its allowance (all LP solvers agree)', () => {
+    const usable = battery.capacityKwh - reserveFloorKwh(battery);
+    const discharged = (p: Plan, input: PlanInput): Map<string, number> => {
+      const perDay = new Map<string, number>();
+      p.dischargeKw.forEach((d, i) => {
+        const day = ercotDateOf(input.startMs + i * INTERVAL_MS);
+        perDay.set(day, (perDay.get(day) ?? 0) + d * input.intervalHours);
+      });
+      return perDay;
+    };
+    // starts at noon of 2024-08-11 and runs into 2024-08-12: 48 intervals on the first day, 96 on the second
+    const base = augustWindow(96 * 10 + 48, 96 + 48, { seed: 7, maxCyclesPerDay: 1 });
+    const firstDay = ercotDateOf(base.startMs);
+    let previousObjective = -Infinity;
+    let previousFirstDay = Infinity;
+    for (const before of [0, 0.4 * usable, 0.9 * usable, 1.5 * usable]) {
+      const input = { ...base, dischargedTodayKwh: before };
+      const plans = crossCheck(input, ['highs', 'glpk', 'dp']);
+      expect(plans[2].notes.join(' ')).toMatch(/cycles-per-day cap/); // dp hands capped models to HiGHS
+      for (const p of plans) {
+        const perDay = discharged(p, input);
+        expect(perDay.get(firstDay) ?? 0).toBeLessThanOrEqual(Math.max(0, usable - before) + 1e-9);
+        for (const [day, kwh] of perDay) if (day !== firstDay) expect(kwh).toBeLessThanOrEqual(usable + 1e-9);
+      }
+      const firstDayKwh = discharged(plans[0], input).get(firstDay) ?? 0;
+      if (before >= usable) expect(firstDayKwh).toBe(0);
+      // less allowance can only cost money, and the first day's discharge never grows
+      expect(plans[0].objectiveUsd).toBeGreaterThanOrEqual(previousObjective - 1e-9);
+      expect(firstDayKwh).toBeLessThanOrEqual(previousFirstDay + 1e-9);
+      previousObjective = plans[0].objectiveUsd;
+      previousFirstDay = firstDayKwh;
+    }
+    // with nothing discharged earlier the allowance is the whole cap: the first day uses more than 0.4 of it, so
+    // the reduced allowance really binds and costs money
+    const free = planners.highs.plan({ ...base, dischargedTodayKwh: 0 });
+    const reduced = planners.highs.plan({ ...base, dischargedTodayKwh: 0.9 * usable });
+    expect(discharged(free, base).get(firstDay)!).toBeGreaterThan(0.1 * usable + 1e-6);
+    expect(reduced.objectiveUsd).toBeGreaterThan(free.objectiveUsd + 1e-6);
+    // the verifier holds a schedule to the reduced allowance
+    const check = verifySchedule({ ...base, dischargedTodayKwh: 0.9 * usable }, free);
+    expect(check.ok).toBe(false);
+    expect(check.problems.join(' ')).toMatch(/ERCOT day 0: .* exceed the cap 1/);
+    // javascript-lp-solver (dense tableau) on a short window across midnight agrees too
+    const short = augustWindow(96 * 10 + 80, 32, { seed: 8, maxCyclesPerDay: 0.5, dischargedTodayKwh: 0.3 * usable });
+    crossCheck(short, ['highs', 'glpk', 'jsLpSolver']);
+  });
+
+  it('dischargedTodayKwh across the fall-back day (25 h ERCOT day)', () => {
+    const startMs = ercotIntervalStartMs('2024-11-03', 1, 1) + 40 * INTERVAL_MS;
+    const input = makeInput(randomPrices(100, 33, { spikes: true }), { startMs, seed: 33, maxCyclesPerDay: 1, dischargedTodayKwh: 5 });
+    expect(ercotDateOf(startMs + 59 * INTERVAL_MS)).toBe('2024-11-03');
+    expect(ercotDateOf(startMs + 60 * INTERVAL_MS)).toBe('2024-11-04');
+    const usable = battery.capacityKwh - reserveFloorKwh(battery);
+    for (const p of crossCheck(input, ['highs', 'glpk'])) {
+      let first = 0;
+      for (let i = 0; i < 60; i++) first += p.dischargeKw[i] * input.intervalHours;
+      expect(first).toBeLessThanOrEqual(usable - 5 + 1e-9);
+    }
+    expect(prepareModel(input).cycleCapKwh![0]).toBeCloseTo(usable - 5, 12);
+    expect(prepareModel(input).cycleCapKwh![1]).toBeCloseTo(usable, 12);
+  });
+
+  it('dischargedTodayKwh must be finite and ≥ 0', () => {
+    for (const bad of [-1, Number.NaN, Infinity]) {
+      expect(() => planners.dp.plan(makeInput(randomPrices(8, 1), { maxCyclesPerDay: 1, dischargedTodayKwh: bad }))).toThrow(/dischargedTodayKwh/);
+    }
+  });
 });
 
 describe('terminal conditions', () => {

@@ -10,8 +10,10 @@ import { PriceForecaster } from '../../../src/domain/replay/forecast.js';
 import { planInputFor, type Planner } from '../../../src/domain/replay/replay-data.js';
 import { baselineCostUsd, realTimePrices } from '../../../src/domain/replay/settle.js';
 import { emptySeries } from '../../../src/domain/prices/price-series.js';
-import { parseIsoInstant } from '../../../src/domain/time/ercot-calendar.js';
-import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
+import { ercotDateOf, ercotDay, parseIsoInstant, toErcotIso } from '../../../src/domain/time/ercot-calendar.js';
+import { INTERVAL_HOURS, INTERVAL_MS } from '../../../src/domain/time/interval.js';
+import { reserveFloorKwh } from '../../../src/domain/battery/battery.js';
+import { cyclesCapViolations } from '../../../src/domain/replay/cycles-cap.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const smoke = join(fixtures, 'scenarios/smoke.json');
@@ -147,6 +149,83 @@ describe('replay service', () => {
     expect(rolling.captureRate).toBeGreaterThanOrEqual(0.8);
     expect(result.report.violations).toEqual([]);
   }, 120_000);
+});
+
+describe('cycles-per-day cap (maxCyclesPerDay)', () => {
+  const capped = (maxCyclesPerDay: number): string => variant((s) => {
+    s.maxCyclesPerDay = maxCyclesPerDay;
+  });
+  function dischargedPerDay(intervals: { startMs: number; dischargeKw: number }[]): Map<string, number> {
+    const perDay = new Map<string, number>();
+    for (const iv of intervals) perDay.set(ercotDateOf(iv.startMs), (perDay.get(ercotDateOf(iv.startMs)) ?? 0) + iv.dischargeKw * INTERVAL_HOURS);
+    return perDay;
+  }
+
+  it('every strategy keeps each ERCOT day within maxCyclesPerDay · usable kWh over the 2024-08-19..20 spike days, without violations', async () => {
+    const free = await replayScenario(smoke, { planner });
+    const freeMax = new Map(free.outcomes.map((o) => [o.run.kind, Math.max(...dischargedPerDay(o.settlement.intervals).values())]));
+    for (const cycles of [1, 0.3]) {
+      const file = capped(cycles);
+      const d = (await loadScenario(file)).data;
+      const capKwh = cycles * (d.battery.capacityKwh - reserveFloorKwh(d.battery));
+      const result = await replayScenario(file, { planner });
+      expect(result.report.violations).toEqual([]);
+      expect(result.report.priceRange.maxUsdPerMwh).toBe(4855.55);
+      expect(result.outcomes.map((o) => o.run.kind)).toEqual(['perfect-foresight', 'rolling', 'day-ahead', 'threshold']);
+      for (const o of result.outcomes) {
+        const perDay = dischargedPerDay(o.settlement.intervals);
+        expect([...perDay.keys()]).toEqual(['2024-08-19', '2024-08-20']);
+        for (const kwh of perDay.values()) expect(kwh).toBeLessThanOrEqual(capKwh + 1e-6);
+        expect(o.run.violations).toEqual([]);
+        // where the uncapped run went over the cap, the capped one uses its allowance fully on that day
+        if (freeMax.get(o.run.kind)! > capKwh + 1e-3) expect(Math.max(...perDay.values())).toBeGreaterThan(capKwh - 1e-3);
+      }
+      // the cap binds: without it, perfect foresight (and at 0.3 every strategy) discharges more on some day
+      const over = [...freeMax].filter(([, kwh]) => kwh > capKwh + 1e-3).map(([kind]) => kind);
+      expect(over).toContain('perfect-foresight');
+      if (cycles < 1) expect(over).toEqual(['perfect-foresight', 'rolling', 'day-ahead', 'threshold']);
+    }
+  }, 60_000);
+
+  it('reports cycles-cap-exceeded when a schedule exceeds the cap (rolling whose planner ignores dischargedTodayKwh)', async () => {
+    const file = capped(0.3);
+    const d = (await loadScenario(file)).data;
+    const capKwh = 0.3 * (d.battery.capacityKwh - reserveFloorKwh(d.battery));
+    const forgetful: Planner = {
+      plan: (input) => {
+        const { dischargedTodayKwh: _ignored, ...rest } = input;
+        return planner.plan(rest);
+      },
+    };
+    const result = await replayScenario(file, { planner: forgetful, strategies: ['rolling'] });
+    const rolling = result.outcomes.find((o) => o.run.kind === 'rolling')!;
+    const overDays = [...dischargedPerDay(rolling.settlement.intervals)].filter(([, kwh]) => kwh > capKwh + 1e-6).map(([day]) => day);
+    expect(overDays.length).toBeGreaterThan(0);
+    const cap = result.report.violations.filter((v) => v.kind === 'cycles-cap-exceeded');
+    expect(cap.map((v) => v.strategy)).toEqual(overDays.map(() => 'rolling'));
+    expect(cap.map((v) => v.message.slice(0, 21))).toEqual(overDays.map((day) => `ERCOT day ${day}:`));
+  }, 60_000);
+
+  it('cyclesCapViolations: one violation per ERCOT day over the cap, at the interval where it went over (fall-back day of 100 intervals)', () => {
+    const battery = { capacityKwh: 10, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0 };
+    const day = ercotDay('2024-11-03');
+    expect((day.endMs - day.startMs) / INTERVAL_MS).toBe(100);
+    const intervals = [];
+    // 2024-11-03: 33 intervals at 1 kW = 8.25 kWh (over the 8 kWh cap from the 33rd); 2024-11-04: exactly 8 kWh
+    for (let i = 0; i < 100; i++) intervals.push({ startMs: day.startMs + i * INTERVAL_MS, dischargeKw: i >= 60 && i < 93 ? 1 : 0 });
+    for (let i = 0; i < 96; i++) intervals.push({ startMs: day.endMs + i * INTERVAL_MS, dischargeKw: i < 32 ? 1 : 0 });
+    expect(cyclesCapViolations(battery, undefined, intervals)).toEqual([]);
+    const v = cyclesCapViolations(battery, 1, intervals);
+    expect(v.map((x) => x.kind)).toEqual(['cycles-cap-exceeded']);
+    expect(v[0].at).toBe(toErcotIso(day.startMs + 92 * INTERVAL_MS));
+    expect(v[0].message).toMatch(/ERCOT day 2024-11-03: 8\.250000 kWh discharged \(1\.0313 cycles\)/);
+    // within the tolerance is fine; just above it is not
+    intervals[92].dischargeKw = 4e-6 / INTERVAL_HOURS; // 32 intervals at 1 kW = 8 kWh, plus 4e-6 kWh
+    expect(cyclesCapViolations(battery, 1, intervals).length).toBe(1);
+    intervals[92].dischargeKw = 0.5e-6 / INTERVAL_HOURS;
+    expect(cyclesCapViolations(battery, 1, intervals)).toEqual([]);
+    expect(cyclesCapViolations(battery, 0.5, intervals).map((x) => x.message.slice(0, 21))).toEqual(['ERCOT day 2024-11-03:', 'ERCOT day 2024-11-04:']);
+  });
 });
 
 describe('forecasts use only what was known', () => {
