@@ -29,3 +29,6 @@ export function commandGroup(program: Command, name: string, description: string
 
 /** A command module registers its sub-commands; actions import their implementation lazily. */
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
+
+/** The `--data-dir` option every command that opens the store accepts: `.option(...DATA_DIR_OPTION)`. */
+export const DATA_DIR_OPTION = ['--data-dir <dir>', 'embedded store directory when DATABASE_URL is not set (default: ERCOT_ARB_DATA_DIR or ./data)'] as const;

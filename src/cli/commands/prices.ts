@@ -1,8 +1,7 @@
 /** `ercot-arb prices status | ingest | backfill | import | run-jobs`: ERCOT prices in the database. */
 import type { Command } from 'commander';
-import { commandGroup, type CliContext, type RegisterCommands } from '../context.js';
+import { commandGroup, DATA_DIR_OPTION, type CliContext, type RegisterCommands } from '../context.js';
 
-const DATA_DIR = ['--data-dir <dir>', 'data directory for the embedded store (default: ERCOT_ARB_DATA_DIR or ./data)'] as const;
 const POINTS = ['--points <list>', 'comma-separated settlement points (default: ERCOT_SETTLEMENT_POINTS)'] as const;
 const PRODUCT = ['--product <name>', 'rt15 (NP6-905-CD), dam (NP4-190-CD) or sced (NP6-788-CD)', 'rt15'] as const;
 
@@ -11,7 +10,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   prices.command('status')
     .description('coverage and newest interval per product and settlement point, and missing intervals lately')
     .option('--days <n>', 'look for missing intervals over the last n days', '7')
-    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
       const { pricesStatus } = await import('../../app/ingest/cli-actions.js');
       await pricesStatus(ctx, options);
@@ -22,7 +21,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--from <date>', 'first delivery date, YYYY-MM-DD (default today, Central)')
     .option('--to <date>', 'last delivery date, inclusive (default --from)')
     .option('--via <source>', 'api, archive or auto (by date)', 'auto')
-    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
       const { pricesIngest } = await import('../../app/ingest/cli-actions.js');
       await pricesIngest(ctx, options);
@@ -33,7 +32,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--from <date>', 'first delivery date (default: --days before --to)')
     .option('--to <date>', 'last delivery date (default today)')
     .option('--days <n>', 'how far back when --from is absent', '7')
-    .option(...POINTS).option(...DATA_DIR).option('--json', 'print JSON')
+    .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
       const { pricesBackfill } = await import('../../app/ingest/cli-actions.js');
       await pricesBackfill(ctx, options);
@@ -45,21 +44,21 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--point <name>', 'only this settlement point (required for csv)')
     .option('--market <market>', 'csv only: rt15 or dam (default rt15)')
     .option('--type <type>', 'ercot-api real-time files: keep only this settlement point type (e.g. LZ)')
-    .option(...DATA_DIR).option('--json', 'print JSON')
+    .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (file: string, options) => {
       const { pricesImport } = await import('../../app/ingest/cli-actions.js');
       await pricesImport(ctx, file, options);
     });
   prices.command('save-credentials')
     .description('store ERCOT_API_USERNAME/PASSWORD/SUBSCRIPTION_KEY from the environment, encrypted with ERCOT_ARB_SECRET_KEY')
-    .option(...DATA_DIR)
+    .option(...DATA_DIR_OPTION)
     .action(async (options) => {
       const { pricesSaveCredentials } = await import('../../app/ingest/cli-actions.js');
       await pricesSaveCredentials(ctx, options);
     });
   prices.command('run-jobs')
     .description('run the scheduled price jobs (real-time every 15 min, day-ahead after 13:00 Central, SCED if enabled) in the foreground')
-    .option(...POINTS).option(...DATA_DIR)
+    .option(...POINTS).option(...DATA_DIR_OPTION)
     .action(async (options) => {
       const { pricesRunJobs } = await import('../../app/ingest/cli-actions.js');
       await pricesRunJobs(ctx, options);

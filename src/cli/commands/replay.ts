@@ -1,6 +1,6 @@
 /** `replay FILE` and `scenario schema | validate FILE`. Implementations are imported lazily. */
 import type { RegisterCommands } from '../context.js';
-import { commandGroup } from '../context.js';
+import { commandGroup, DATA_DIR_OPTION } from '../context.js';
 
 interface ReplayFlags {
   json?: boolean;
@@ -21,7 +21,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--strategy <name...>', 'only these strategies (names or kinds from the scenario)')
     .option('--solver <name>', 'optimizer solver (default: the optimizer\'s own choice)')
     .option('--no-store', 'do not keep the report in the database (table replay_runs)')
-    .option('--data-dir <dir>', 'embedded store directory when DATABASE_URL is not set (default ERCOT_ARB_DATA_DIR or ./data)')
+    .option(...DATA_DIR_OPTION)
     .action(async (file: string, flags: ReplayFlags) => {
       const { replayScenario } = await import('../../app/replay/replay-service.js');
       const { formatReport } = await import('../../domain/report/replay-report.js');
@@ -49,7 +49,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--strategy <name>', 'only this strategy')
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print JSON')
-    .option('--data-dir <dir>', 'embedded store directory when DATABASE_URL is not set')
+    .option(...DATA_DIR_OPTION)
     .action(async (flags: { scenario?: string; strategy?: string; limit: number; json?: boolean; dataDir?: string }) => {
       const { recentReplayRuns } = await import('../../app/replay/save-replay-runs.js');
       const runs = await recentReplayRuns({ scenarioName: flags.scenario, strategy: flags.strategy, limit: flags.limit }, { dataDir: flags.dataDir });
