@@ -2,7 +2,7 @@
  * Verification: every schedule is checked against the model before anyone may use it. The SoC is recomputed with
  * THE recursion (socPath), money with siteCostUsd/degradationUsd; nothing here trusts the solver.
  */
-import { equivalentCycles, reserveFloorKwh, socPath } from '../battery/battery.js';
+import { chargeKwToReach, dischargeKwToReach, equivalentCycles, nextSocKwh, reserveFloorKwh, socPath } from '../battery/battery.js';
 import { degradationUsd, maxDischargeKwFor, siteCostUsd } from '../economics/site-cost.js';
 import { isoUtc } from '../time/interval.js';
 import { POWER_TOLERANCE_KW, prepareModel, SOC_TOLERANCE_KWH, type PlanModel, type RawSolution } from './model.js';
@@ -128,15 +128,14 @@ export function normalizeSolution(m: PlanModel, raw: RawSolution): Omit<Schedule
   const d = new Float64Array(n);
   const imp = new Float64Array(n);
   const exp = new Float64Array(n);
-  const kc = m.k.kwhPerChargeKw;
-  const kd = m.k.kwhPerDischargeKw;
   for (let i = 0; i < n; i++) {
     let ci = clean(raw.chargeKw[i], m.maxChargeKw);
     let di = clean(raw.dischargeKw[i], m.maxDischargeKw[i]);
     if (ci > 0 && di > 0 && m.needsModeBinary[i] === 0) {
-      const delta = ci * kc - di * kd;
-      ci = delta > 0 ? delta / kc : 0;
-      di = delta < 0 ? -delta / kd : 0;
+      // The same SoC change in one mode, through the battery model's recursion and its inverses.
+      const deltaKwh = nextSocKwh(0, ci, di, m.k);
+      ci = chargeKwToReach(0, deltaKwh, m.k);
+      di = dischargeKwToReach(0, deltaKwh, m.k);
     }
     let ii = clean(raw.gridImportKw[i], Infinity);
     let ei = clean(raw.gridExportKw[i], Infinity);
