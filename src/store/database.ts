@@ -1,14 +1,16 @@
 /**
  * Opening the database: PostgreSQL when a URL is given (DATABASE_URL), otherwise the embedded PGlite store in
- * `<dataDir>/pglite` (ERCOT_ARB_DATA_DIR, default ./data), or in memory. Same schema, same queries.
+ * `<dataDir>/pglite` (ERCOT_ARB_DATA_DIR, default ./data; one process at a time, see pglite-store.ts), or in memory.
+ * Same schema, same queries.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import type { Logger } from '../app/logger.js';
-import { DatabaseUnreachable, NotAPgliteStore } from './errors.js';
+import { DatabaseUnreachable } from './errors.js';
+import { openPgliteFolder, openPgliteInMemory } from './pglite-store.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
+
+export { checkPgliteDir, pgliteDir } from './pglite-store.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 /** What every repository function takes first: the database or a transaction. */
@@ -40,10 +42,6 @@ export interface OpenedDatabase {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The PGlite store directory inside a data directory. */
-export function pgliteDir(dataDir: string): string {
-  return join(resolve(dataDir), 'pglite');
-}
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   const schema = options.schema ?? 'public';
@@ -86,44 +84,28 @@ async function openPostgres(url: string, schema: string, options: OpenDatabaseOp
 }
 
 async function openPglite(schema: string, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  let dir: string | undefined;
-  if (!options.inMemory) {
-    dir = pgliteDir(options.dataDir ?? './data');
-    checkPgliteDir(dir);
-    mkdirSync(dir, { recursive: true });
+  const opened = options.inMemory ? await openPgliteInMemory() : await openPgliteFolder(options.dataDir ?? './data');
+  try {
+    if (schema !== 'public') await opened.pglite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
+  } catch (error) {
+    await opened.close();
+    throw error;
   }
-  const pglite = dir ? await PGlite.create(dir) : await PGlite.create();
-  if (schema !== 'public') {
-    await pglite.exec(`create schema if not exists ${schema}; set search_path to ${schema}`);
-  }
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
-  options.logger?.debug({ dir: dir ?? 'memory', schema }, 'database: PGlite');
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(opened.pglite) });
+  options.logger?.debug({ dir: opened.dir ?? 'memory', schema, created: opened.created }, 'database: PGlite');
   return {
     db,
     kind: 'pglite',
     schema,
-    location: dir ?? 'memory',
-    close: () => db.destroy(),
+    location: opened.dir ?? 'memory',
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        await opened.close();
+      }
+    },
   };
-}
-
-/**
- * Before PGlite creates anything: the store directory must be absent, empty, or an existing PostgreSQL data
- * directory (PG_VERSION). Anything else is refused and left untouched.
- */
-export function checkPgliteDir(dir: string): void {
-  if (!existsSync(dir)) {
-    const parent = resolve(dir, '..');
-    if (existsSync(parent) && !statSync(parent).isDirectory()) throw new NotAPgliteStore(parent, 'the data directory is a file');
-    return;
-  }
-  if (!statSync(dir).isDirectory()) throw new NotAPgliteStore(dir, 'a file, not a directory');
-  const entries = readdirSync(dir);
-  if (entries.length === 0) return;
-  if (!entries.includes('PG_VERSION')) {
-    throw new NotAPgliteStore(dir, `the directory holds ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} but no PG_VERSION`);
-  }
 }
 
 function describeUrl(url: string): { host: string; port: number; database: string } {

@@ -1,5 +1,6 @@
 /** Named errors of the store. The `InputError` ones are the user's to fix (the CLI prints one line, exit code 2). */
 import { InputError } from '../domain/errors.js';
+import type { LockHolder } from './store-lock.js';
 
 /** DATABASE_URL names a server that cannot be reached or refuses us. The message names host and port, never a password. */
 export class DatabaseUnreachable extends InputError {
@@ -32,6 +33,32 @@ export class NotAPgliteStore extends InputError {
     super(`${reason}; not a PGlite store, left untouched (choose another ERCOT_ARB_DATA_DIR)`, { file: path });
     this.name = 'NotAPgliteStore';
   }
+}
+
+/**
+ * The embedded store is open in another process (or already in this one): two PGlite instances on one folder lose
+ * writes and corrupt indexes, so the second is refused. The message names the holder and what to do.
+ */
+export class StoreLocked extends InputError {
+  readonly lockFile: string;
+  readonly holder: LockHolder | undefined;
+  constructor(storeDir: string, lockFile: string, holder: LockHolder | undefined, heldByThisProcess: boolean) {
+    super(
+      heldByThisProcess
+        ? `the embedded store ${storeDir} is already open in this process (pid ${process.pid}); close it before opening it again`
+        : `the embedded store ${storeDir} is in use by ${describeHolder(holder)}; ` +
+            'wait for that command to finish or stop it, or set DATABASE_URL to use PostgreSQL, which serves several ' +
+            `processes at once (lock file ${lockFile}${holder ? '' : ', being written or unreadable'})`,
+    );
+    this.name = 'StoreLocked';
+    this.lockFile = lockFile;
+    this.holder = holder;
+  }
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'another process';
+  return `pid ${holder.pid} on host ${holder.host} (\`${holder.command}\`, since ${holder.since})`;
 }
 
 /** A command state change the state machine does not allow (e.g. completed → sent). */
