@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import { NotAPgliteStore } from './errors.js';
-import { freshDataDirArchive, pgliteOptions, unpackArchive } from './pglite-template.js';
+import { freshDataDirArchive, loadPglite, pgliteOptions, unpackArchive } from './pglite-template.js';
 import { acquireStoreLock, type StoreLock } from './store-lock.js';
 
 const NEW_STORE_PREFIX = '.pglite-new-';
@@ -32,7 +32,7 @@ export interface OpenedPglite {
 }
 
 export async function openPgliteInMemory(): Promise<OpenedPglite> {
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite } = await loadPglite();
   const archive = await freshDataDirArchive();
   const pglite = await PGlite.create({ ...(await pgliteOptions()), loadDataDir: new Blob([archive]) });
   return { pglite, created: true, close: () => closeQuietly(pglite) };
@@ -49,7 +49,7 @@ export async function openPgliteFolder(dataDir: string): Promise<OpenedPglite> {
     removeAbandonedNewStores(root);
     const created = !isStore(dir);
     if (created) await createStoreAtomically(root, dir);
-    const { PGlite } = await import('@electric-sql/pglite');
+    const { PGlite } = await loadPglite();
     const pglite = await PGlite.create(dir, await pgliteOptions());
     return { pglite, dir, created, close: () => closeAndRelease(pglite, lock) };
   } catch (error) {

@@ -1,0 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+const t0 = performance.now();
+const lap = (l) => console.log(l, (performance.now() - t0).toFixed(0));
+const { freshDataDirArchive, unpackArchive } = await import('../dist/src/store/pglite-template.js');
+const { openDatabase } = await import('../dist/src/store/database.js');
+const { migrateToLatest } = await import('../dist/src/store/migrator.js');
+lap('imports');
+const a = await freshDataDirArchive(); lap('archive');
+const d = mkdtempSync('/tmp/u-'); await unpackArchive(a, d + '/x'); lap('unpack');
+const o = await openDatabase({ dataDir: mkdtempSync('/tmp/u-') }); lap('open(create)');
+await migrateToLatest(o.db); lap('migrate');
+await o.close(); lap('close');
