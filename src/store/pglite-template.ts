@@ -75,12 +75,17 @@ export function templateArchivePath(): string {
 
 let pending: Promise<Uint8Array> | undefined;
 
-/** The gzipped tar of a fresh data directory: from the cache, else made now (initdb) and cached. */
+/**
+ * The tar of a fresh data directory (uncompressed, kept in memory for the life of the process: test files open many
+ * in-memory databases): from the cached archive, else made now (initdb) and cached.
+ */
 export function freshDataDirArchive(): Promise<Uint8Array> {
-  pending ??= readOrMakeArchive().catch((error: unknown) => {
-    pending = undefined;
-    throw error;
-  });
+  pending ??= readOrMakeArchive()
+    .then(async (gz) => (await import('fflate')).gunzipSync(gz))
+    .catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
   return pending;
 }
 
@@ -120,10 +125,8 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length > 1024 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Unpacks the archive (plain ustar, files and directories only, as PGlite writes it) into `dir`, which must not exist. */
-export async function unpackArchive(archive: Uint8Array, dir: string): Promise<void> {
-  const { gunzipSync } = await import('fflate');
-  const tar = gunzipSync(archive);
+/** Unpacks a tar (plain ustar, files and directories only, as PGlite writes it) into `dir`, which must not exist. */
+export function unpackArchive(tar: Uint8Array, dir: string): void {
   mkdirSync(dir, { recursive: false });
   const root = resolve(dir);
   for (let offset = 0; offset + 512 <= tar.length; ) {

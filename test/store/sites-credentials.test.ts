@@ -114,6 +114,24 @@ describe.each(backends())('sites and credentials on $name', (backend) => {
     }
   });
 
+  it.runIf(backend.name === 'postgres')('control: the same holders without the lock do overlap on PostgreSQL (so the test above can fail)', async () => {
+    const events: string[] = [];
+    const others = await db().openAnother!();
+    const holder = (executor: typeof others.db, name: string) =>
+      executor.transaction().execute(async (trx) => {
+        events.push(`${name}:in`);
+        await sql`select pg_sleep(0.05)`.execute(trx);
+        events.push(`${name}:out`);
+      });
+    try {
+      await Promise.all([holder(db().db, 'a'), holder(others.db, 'b'), holder(db().db, 'c')]);
+    } finally {
+      await others.close();
+    }
+    const paired = events.every((e, i) => (i % 2 === 0 ? e.endsWith(':in') : e === `${events[i - 1].split(':')[0]}:out`));
+    expect(paired).toBe(false);
+  });
+
   it('withAccountLock: an error inside rolls back what was written', async () => {
     await expect(
       withAccountLock(db().db, 'acct-x', async (trx) => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../../src/app/logger.js';
 import { Scheduler } from '../../../src/app/scheduler/scheduler.js';
 import { cronMatcher, scheduledBetween } from '../../../src/app/scheduler/cron-match.js';
@@ -30,8 +30,8 @@ describe.each(backends())('scheduler on $name', (backend) => {
     const db = database().db;
     const clock = new FixedClock(Date.parse('2024-08-20T10:00:30Z'));
     const ran: Array<[string, number]> = [];
-    const make = (id: string) => {
-      const s = new Scheduler({ db, logger: silentLogger(), clock, instanceId: id, catchUpWindowMs: 60 * MIN });
+    const make = (id: string, on = db) => {
+      const s = new Scheduler({ db: on, logger: silentLogger(), clock, instanceId: id, catchUpWindowMs: 60 * MIN });
       s.registerJob({ name: 'every-15', cron: '*/15 * * * *', run: async (ctx) => void ran.push([id, ctx.scheduledForMs]) });
       s.registerJob({ name: 'flaky', cron: '*/30 * * * *', run: async (ctx) => {
         if (ctx.scheduledForMs === Date.parse('2024-08-20T10:30:00Z')) throw new Error('boom');
@@ -39,8 +39,13 @@ describe.each(backends())('scheduler on $name', (backend) => {
       } });
       return s;
     };
+    // On PostgreSQL the second instance has a pool of its own, as a second engine process would.
+    const other = database().openAnother ? await database().openAnother!() : undefined;
+    onTestFinished(async () => {
+      await other?.close();
+    });
     const a = make('a');
-    const b = make('b');
+    const b = make('b', other?.db ?? db);
     // First tick: the window (09:00:30..10:00:30) holds 09:15, 09:30, 09:45, 10:00 → only 10:00 runs (latest).
     await Promise.all([a.tick(), b.tick()]);
     expect(ran.map(([, t]) => new Date(t).toISOString())).toEqual(['2024-08-20T10:00:00.000Z']);

@@ -25,7 +25,8 @@ export interface World {
   account: EnphaseAccount;
   sleeps: number[];
   ctx(overrides?: Partial<TelemetryRunContext['settings']>): TelemetryRunContext;
-  openAccount(hooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore'>): EnphaseAccount;
+  /** Another account object (as another process would have); `db` defaults to the world's database. */
+  openAccount(hooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore'>, db?: TestDatabase['db']): EnphaseAccount;
   close(): Promise<void>;
 }
 
@@ -47,8 +48,8 @@ export async function makeWorld(backend: Backend, opts: { fake?: FakeEnphaseOpti
   const settings = settingsFor(fake, opts.settings);
   const sleeps: number[] = [];
   await connectAccount({ db: db.db, box, oauth: oauthConfig(settings), clock, accountKey: ACCOUNT, code: fake.oauth.issueCode() });
-  const open = (hooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore'>) =>
-    openAccount({ db: db.db, box, settings, clock, sleep: async (ms) => { sleeps.push(ms); clock.advance(ms); }, tokenHooks: hooks });
+  const open = (hooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore'>, other = db.db) =>
+    openAccount({ db: other, box, settings, clock, sleep: async (ms) => { sleeps.push(ms); clock.advance(ms); }, tokenHooks: hooks });
   const account = open();
   if (opts.sync !== false) await syncSites({ db: db.db, box, client: account.client, clock, accountKey: ACCOUNT, defaultSettlementPoint: 'HB_HOUSTON' });
   return {
