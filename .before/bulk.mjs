@@ -1,0 +1,15 @@
+const { openDatabase } = await import('../dist/src/store/database.js');
+const { migrateToLatest } = await import('../dist/src/store/migrator.js');
+const { upsertPrices } = await import('../dist/src/store/prices-repo.js');
+const dir = process.argv[2];
+const o = await openDatabase(dir ? { dataDir: dir } : { inMemory: true });
+await migrateToLatest(o.db);
+const rows = [];
+for (let p = 0; p < 4; p++) for (let i = 0; i < 35040; i++) rows.push({ market: 'rt15', settlementPoint: 'P' + p, intervalStartMs: Date.UTC(2024,0,1) + i * 900000, intervalMinutes: 15, priceUsdPerMwh: (i % 100) - 10, source: 'b', fetchedAtMs: 0 });
+const t0 = performance.now();
+await upsertPrices(o.db, rows);
+const t1 = performance.now();
+await upsertPrices(o.db, rows);
+const t2 = performance.now();
+console.log(process.env.ERCOT_ARB_WASM_TIERUP ? 'tierup ' : 'default', dir ? 'disk' : 'mem', 'load', ((t1-t0)/1000).toFixed(1), 's; re-ingest', ((t2-t1)/1000).toFixed(1), 's; cpu', (process.cpuUsage().user/1e6).toFixed(1), 'maxrss', (process.resourceUsage().maxRSS/1024).toFixed(0));
+await o.close();
