@@ -129,18 +129,18 @@ export async function postgresKillBackend(url: string): Promise<KillBackend> {
 }
 
 /**
- * Rows of `prices` counted through the primary-key index and through the heap: they differ when the index is
- * corrupt (what two writers on one PGlite folder did).
+ * Rows of a table counted through its primary-key index (on `keyColumn`, a text column) and through the heap: they
+ * differ when the index is corrupt (what two writers on one PGlite folder did to `prices`).
  */
-export async function pricesIndexAgrees(opened: OpenedDatabase): Promise<{ viaIndex: number; viaHeap: number }> {
+export async function indexAgrees(opened: OpenedDatabase, table: 'prices' | 'telemetry', keyColumn: 'market' | 'site_id'): Promise<{ viaIndex: number; viaHeap: number }> {
   return opened.db.transaction().execute(async (trx) => {
     await sql`set local enable_seqscan = off`.execute(trx);
     await sql`set local enable_bitmapscan = off`.execute(trx);
-    const viaIndex = await sql<{ n: number }>`select count(*)::int as n from prices where market >= ''`.execute(trx);
+    const viaIndex = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${sql.ref(keyColumn)} >= ''`.execute(trx);
     await sql`set local enable_seqscan = on`.execute(trx);
     await sql`set local enable_indexscan = off`.execute(trx);
     await sql`set local enable_indexonlyscan = off`.execute(trx);
-    const viaHeap = await sql<{ n: number }>`select count(*)::int as n from prices`.execute(trx);
+    const viaHeap = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(trx);
     return { viaIndex: viaIndex.rows[0].n, viaHeap: viaHeap.rows[0].n };
   });
 }
