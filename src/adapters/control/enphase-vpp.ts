@@ -16,6 +16,7 @@ import {
   ChannelError, type ChannelCapabilities, type ChannelCommandRequest, type ChannelCommandState, type ControlChannel, type DeviceSettingsReading,
 } from '../../domain/ports/control-channel.js';
 import { DEVICE_MIN_RESERVE_PERCENT } from '../../domain/battery/battery.js';
+import { normaliseBatteryMode } from '../enphase/normalise.js';
 import { channelRequest, type ChannelHttpOptions, type ChannelHttpRequest } from './http.js';
 import { VppTokenSource } from './enphase-vpp-auth.js';
 import {
@@ -155,7 +156,7 @@ export class EnphaseVppChannel implements ControlChannel {
     return {
       asOfMs: this.deps.clock.nowMs(),
       reservePercent: settings.success ? settings.data.reserve_soc ?? undefined : undefined,
-      profile: settings.success ? settings.data.battery_mode ?? undefined : undefined,
+      profile: settings.success && settings.data.battery_mode ? normaliseBatteryMode(settings.data.battery_mode) ?? settings.data.battery_mode : undefined,
       stormGuardActive: storm.success ? /^true$/i.test(String(storm.data.storm_alert)) && /^enabled$/i.test(String(storm.data.storm_guard_status)) : undefined,
     };
   }

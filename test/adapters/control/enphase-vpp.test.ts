@@ -195,7 +195,7 @@ describe('enphase-vpp: faults the fake switches on', () => {
     const soc = fake.book.battery(1001).socPercent;
     fake.advanceTo(T0 + 60 * MIN);
     const reading = await ch.readSettings(SITE);
-    expect(reading).toMatchObject({ stormGuardActive: true, profile: 'Full Backup', asOfMs: T0 + 60 * MIN });
+    expect(reading).toMatchObject({ stormGuardActive: true, profile: 'full_backup', asOfMs: T0 + 60 * MIN });
     expect(fake.book.battery(1001).socPercent).toBeGreaterThan(soc);
   });
 
