@@ -1,7 +1,8 @@
 /**
  * A loopback HTTP server speaking the Enphase OAuth endpoints and the v4 monitoring paths the engine uses, with
  * the response shapes of ../shared/specs/enphase/monitoring-v4.openapi.yaml, backed by simulated sites.
- * Faults for tests and demos: late reporting (hidden ranges released later, in any order), dropped intervals,
+ * battery_settings also answers PUT (battery_mode, reserve_soc), and the simulated battery follows the new reserve
+ * (charging from the grid up to it where charge_from_grid is enabled). Faults for tests and demos: late reporting (hidden ranges released later, in any order), dropped intervals,
  * corrupt intervals, 429 with the real body (per-minute and per-month quotas), 5xx, messy mode spellings, and
  * sites without batteries (422).
  */
@@ -133,7 +134,13 @@ export class FakeEnphase {
     for (let i = 0; i < count; i++) this.failures.push(status);
   }
   setSite(systemId: number, patch: Partial<Omit<SiteState, 'sim'>>): void {
-    Object.assign(this.siteState(systemId), patch);
+    const s = this.siteState(systemId);
+    Object.assign(s, patch);
+    if (s.sim.spec.hasBattery) s.sim.configure(this.clock.nowMs(), { reservePercent: s.batteryMode === 'Full Backup' ? 100 : s.reserveSoc, chargeFromGrid: s.chargeFromGrid });
+  }
+  /** battery_settings PUTs received (each counts against a plan's monthly write cap). */
+  settingsWrites(systemId?: number): FakeRequestLog[] {
+    return this.requests.filter((r) => r.method === 'PUT' && r.status === 200 && (systemId === undefined || r.path === `/api/v4/systems/config/${systemId}/battery_settings`));
   }
   site(systemId: number): SimulatedSite {
     return this.siteState(systemId).sim;
@@ -182,7 +189,7 @@ export class FakeEnphase {
     if (throttle) return reply(429, throttle);
     const failure = this.failures.shift();
     if (failure) return reply(failure, { message: 'Service Unavailable', details: 'Simulated failure', code: failure });
-    const [status, json] = this.route(req.method ?? 'GET', url.pathname, url.searchParams);
+    const [status, json] = req.method === 'PUT' ? this.putSettings(url.pathname, body) : this.route(req.method ?? 'GET', url.pathname, url.searchParams);
     return reply(status, json);
   }
 
@@ -225,12 +232,37 @@ export class FakeEnphase {
       if (m[2] === 'grid_status') return [200, { system_id: id, grid_state: s.gridState, last_report_date: Math.floor(this.clock.nowMs() / 1000) }];
       if (!s.sim.spec.hasBattery) return noBattery();
       if (m[2] === 'storm_guard') return [200, { system_id: id, storm_guard_status: s.stormGuardEnabled ? 'enabled' : 'disabled', storm_alert: String(s.stormAlert) }];
-      return [200, {
-        system_id: id, battery_mode: this.spell(s.batteryMode), reserve_soc: s.reserveSoc, energy_independence: 'enabled',
-        charge_from_grid: s.chargeFromGrid ? 'enabled' : 'disabled', battery_shutdown_level: 10,
-      }];
+      return [200, this.settingsBody(s)];
     }
     return [404, { message: 'Not Found', details: 'No such path', code: 404 }];
+  }
+
+  /** PUT battery_settings: battery_mode (case-sensitive enum) and/or reserve_soc (not below the shutdown level). */
+  private putSettings(path: string, text: string): [number, unknown] {
+    const m = /^\/api\/v4\/systems\/config\/(\d+)\/battery_settings$/.exec(path);
+    if (!m) return [405, { reason: '405', message: ['Method not allowed'] }];
+    const s = this.sites.get(Number(m[1]));
+    if (!s) return notFound(m[1]);
+    if (!s.sim.spec.hasBattery) return noBattery();
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return [422, { message: 'Unprocessable Entity', details: 'Body is not JSON', code: 422 }];
+    }
+    const mode = body.battery_mode;
+    if (mode !== undefined && !['Savings Mode', 'Self-consumption', 'Full Backup'].includes(mode as string)) return [422, { message: 'Unprocessable Entity', details: `Invalid battery_mode ${String(mode)}`, code: 422 }];
+    const reserve = body.reserve_soc;
+    if (reserve !== undefined && (typeof reserve !== 'number' || !Number.isInteger(reserve) || reserve < 10 || reserve > 100)) return [422, { message: 'Unprocessable Entity', details: 'reserve_soc cannot be less than vls', code: 422 }];
+    this.setSite(s.sim.spec.systemId, { ...(mode !== undefined && { batteryMode: mode as string }), ...(reserve !== undefined && { reserveSoc: reserve as number }) });
+    return [200, this.settingsBody(s)];
+  }
+
+  private settingsBody(s: SiteState): Record<string, unknown> {
+    return {
+      system_id: s.sim.spec.systemId, battery_mode: this.spell(s.batteryMode), reserve_soc: s.reserveSoc, energy_independence: 'enabled',
+      charge_from_grid: s.chargeFromGrid ? 'enabled' : 'disabled', battery_shutdown_level: 10,
+    };
   }
 
   private systemsList(q: URLSearchParams): unknown {
