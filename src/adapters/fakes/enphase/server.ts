@@ -37,6 +37,8 @@ export interface FakeRequestLog {
   query: Record<string, string>;
   status: number;
   atMs: number;
+  /** The parsed JSON body of a PUT. */
+  body?: unknown;
 }
 
 interface SiteState {
@@ -154,7 +156,7 @@ export class FakeEnphase {
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
     const body = await readBody(req);
-    const log = (status: number) => this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, status, atMs: this.clock.nowMs() });
+    const log = (status: number) => this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, status, atMs: this.clock.nowMs(), ...(req.method === 'PUT' && { body: safeParse(body) }) });
     const reply = (status: number, json: unknown) => {
       log(status);
       send(res, status, json);
@@ -346,6 +348,13 @@ function noBattery(): [number, unknown] {
 }
 function send(res: ServerResponse, status: number, json: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+}
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 async function readBody(req: IncomingMessage): Promise<string> {
   let s = '';
