@@ -1,5 +1,5 @@
 /**
- * Wire format of the Enphase VPP (grid services) API, ../shared/specs/enphase/vpp.openapi.json: the event create
+ * Wire format of the Enphase VPP (grid services) API, specs/enphase/vpp.openapi.json.gz: the event create
  * request (EventCreateRequestV2), the create/cancel reply (EventResponse), one event (GsApiVppEventResponse with
  * its per-site GsApiEventResponse) and the paged list (EventsListResponse). Replies are parsed leniently (extra
  * fields allowed, unknown status words kept as strings) so a new field on Enphase's side never stops dispatch.

@@ -1,5 +1,5 @@
 /**
- * The `enphase-vpp` control channel: Enphase grid-services events (../shared/specs/enphase/vpp.openapi.json).
+ * The `enphase-vpp` control channel: Enphase grid-services events (specs/enphase/vpp.openapi.json.gz, from ../shared/specs).
  * One command = one event for one site, function BATTERY, measuring reference ASSET:
  *  - charge    → mode Charge_From_PV_Grid (Charge_From_PV when the site may not charge from the grid), rate_watt < 0,
  *                target_soc = the SoC at which charging stops;

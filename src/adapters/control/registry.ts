@@ -12,6 +12,7 @@ import type { ChannelHttpOptions } from './http.js';
 import { EnphaseVppChannel } from './enphase-vpp.js';
 import { TextureChannel } from './texture.js';
 import { EnphaseBasicChannel } from './enphase-basic.js';
+import { SimulatorChannel } from './simulator.js';
 
 export interface ControlChannelDeps {
   clock: Clock;
@@ -58,6 +59,29 @@ export const enphaseBasicConfigSchema = z.object({
   readStormGuard: z.boolean().default(true),
 }).strict();
 
+const simulatedBatterySchema = z.object({
+  capacityKwh: z.number().positive(),
+  maxChargeKw: z.number().positive(),
+  maxDischargeKw: z.number().positive(),
+  roundTripEfficiency: z.number().gt(0).max(1).default(0.9),
+  minReservePercent: z.number().min(0).max(100).default(10),
+  degradationCostUsdPerKwh: z.number().min(0).default(0),
+}).strict();
+
+export const simulatorConfigSchema = z.object({
+  sites: z.array(z.object({
+    siteRef: z.string().min(1),
+    battery: simulatedBatterySchema,
+    initialSocPercent: z.number().min(0).max(100).default(50),
+    baseMode: z.enum(['idle', 'self-consumption']).default('idle'),
+  }).strict()).default([]),
+  /** Behave like another channel (e.g. Texture: no scheduledStart / duration). */
+  capabilities: z.object({
+    exportAllowed: z.boolean(), gridCharge: z.boolean(), scheduledStart: z.boolean(), duration: z.boolean(), statusLookup: z.boolean(),
+    listCommands: z.boolean(), powerSetpoint: z.boolean(), minDurationMs: z.number().int().min(0), maxDurationMs: z.number().int().positive(), minLeadMs: z.number().int().min(0),
+  }).partial().strict().optional(),
+}).strict();
+
 type Factory = (config: unknown, deps: ControlChannelDeps) => ControlChannel;
 
 function parse<S extends z.ZodType>(name: string, schema: S, config: unknown): z.infer<S> {
@@ -78,8 +102,13 @@ const FACTORIES: Record<string, Factory> = {
     if (!deps.enphaseClient) throw new InvalidConfig('control channel "enphase-basic" needs a connected Enphase account (run `ercot-arb enphase connect`)', { field: 'enphaseClient' });
     return new EnphaseBasicChannel(cfg, { clock: deps.clock, client: deps.enphaseClient });
   },
-  // ---- simulator: the dispatcher's device-simulator channel (src/adapters/control/simulator.ts) registers here.
-  // Its author adds: `simulator: (config, deps) => new SimulatorChannel(parse('simulator', simulatorConfigSchema, config), deps),`
+  simulator: (config, deps) => {
+    const cfg = parse('simulator', simulatorConfigSchema, config);
+    return new SimulatorChannel({
+      clock: deps.clock, capabilities: cfg.capabilities,
+      sites: cfg.sites.map((s) => ({ siteRef: s.siteRef, battery: s.battery, initialSocKwh: (s.battery.capacityKwh * s.initialSocPercent) / 100, baseMode: s.baseMode })),
+    });
+  },
 };
 
 export const CONTROL_CHANNEL_NAMES = (): string[] => Object.keys(FACTORIES);

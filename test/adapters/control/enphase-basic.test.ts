@@ -5,7 +5,7 @@
  * detection, cancel restoring the site's settings, and the error classes. The fake site's battery steps with the
  * battery model's recursion, so "it charged from the grid" is read from the fake, not from the channel.
  */
-import { readFileSync } from 'node:fs';
+import { readDataFileSync } from '../../../src/adapters/files/text-files.js';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -57,7 +57,7 @@ describe('enphase-basic: what it does', () => {
     expect(put?.path).toBe('/api/v4/systems/config/1001/battery_settings');
     expect(put?.body).toEqual({ battery_mode: 'Self-consumption', reserve_soc: 90 });
     // The body conforms to the monitoring-v4 spec's PUT battery_settings request schema.
-    const spec = parse(readFileSync(fileURLToPath(new URL('../../../../shared/specs/enphase/monitoring-v4.openapi.yaml', import.meta.url)), 'utf8')) as SchemaObject & { paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: SchemaObject }> } }>> };
+    const spec = parse(readDataFileSync(fileURLToPath(new URL('../../../specs/enphase/monitoring-v4.openapi.yaml.gz', import.meta.url)))) as SchemaObject & { paths: Record<string, Record<string, { requestBody: { content: Record<string, { schema: SchemaObject }> } }>> };
     const schema = spec.paths['/api/v4/systems/config/{system_id}/battery_settings'].put.requestBody.content['application/json'].schema;
     expect(validate(spec, schema, put?.body)).toEqual([]);
     expect(validate(spec, schema, { battery_mode: 'self consumption' })).not.toEqual([]);

@@ -26,6 +26,19 @@ describe('control-channel registry', () => {
     expect(CONTROL_CHANNEL_NAMES()).toEqual(expect.arrayContaining(['enphase-vpp', 'texture', 'enphase-basic']));
     expect(createControlChannel('enphase-vpp', vpp, deps).name).toBe('enphase-vpp');
     expect(createControlChannel('texture', { apiKey: 'k' }, deps).name).toBe('texture');
+    expect(CONTROL_CHANNEL_NAMES()).toContain('simulator');
+  });
+
+  it('simulator: sites and capabilities from config; the simulated battery is there to command', async () => {
+    const sim = createControlChannel('simulator', {
+      sites: [{ siteRef: 's1', battery: { capacityKwh: 10, maxChargeKw: 5, maxDischargeKw: 5 }, initialSocPercent: 80 }],
+      capabilities: { scheduledStart: false, duration: false },
+    }, deps);
+    expect(sim.capabilities()).toMatchObject({ scheduledStart: false, duration: false, statusLookup: true });
+    const t = deps.clock.nowMs();
+    const sent = await sim.send({ idempotencyKey: 'k', siteRef: 's1', mode: 'discharge', powerKw: 2, targetReservePercent: 20, startMs: t + 60_000, endMs: t + 3_600_000, supersede: true });
+    expect(sent.externalId).toBeTruthy();
+    expect(configError(() => createControlChannel('simulator', { sites: [{ siteRef: 's1', battery: { capacityKwh: 10, maxChargeKw: 5, maxDischargeKw: 5, colour: 'red' } }] }, deps)).message).toMatch(/"colour"/);
   });
 
   it('an unknown key is an error naming the key and the channel', () => {

@@ -1,12 +1,12 @@
 /**
- * The enphase-vpp channel's requests and the fake VPP's responses against ../shared/specs/enphase/vpp.openapi.json:
+ * The enphase-vpp channel's requests and the fake VPP's responses against specs/enphase/vpp.openapi.json.gz:
  * every request the channel sends is a spec path and method with declared query parameters; every create body
  * validates against EventCreateRequestV2 and uses only its properties; every operation it calls declares the
  * x-api-key and Authorization headers it sends; and the fake's 200 bodies validate against the response schemas.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDataFileSync } from '../../../src/adapters/files/text-files.js';
 import { createControlChannel } from '../../../src/adapters/control/registry.js';
 import type { ChannelRequestInfo } from '../../../src/adapters/control/http.js';
 import { startFakeVpp, type FakeVpp } from '../../../src/adapters/fakes/vpp/server.js';
@@ -14,8 +14,8 @@ import type { ChannelCommandRequest, ControlChannel } from '../../../src/domain/
 import { FixedClock } from '../../../src/domain/time/clock.js';
 import { resolveRef, validate, type SchemaObject } from '../enphase/schema-check.js';
 
-const SPEC_PATH = fileURLToPath(new URL('../../../../shared/specs/enphase/vpp.openapi.json', import.meta.url));
-const spec = JSON.parse(readFileSync(SPEC_PATH, 'utf8')) as SchemaObject & { paths: Record<string, Record<string, SchemaObject>> };
+const SPEC_PATH = fileURLToPath(new URL('../../../specs/enphase/vpp.openapi.json.gz', import.meta.url));
+const spec = JSON.parse(readDataFileSync(SPEC_PATH)) as SchemaObject & { paths: Record<string, Record<string, SchemaObject>> };
 const T0 = Date.UTC(2026, 6, 15, 17, 0);
 const MIN = 60_000;
 

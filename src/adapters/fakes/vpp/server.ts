@@ -1,6 +1,6 @@
 /**
  * A loopback HTTP server speaking the Enphase VPP (grid services) API paths the enphase-vpp channel uses, with the
- * shapes of ../shared/specs/enphase/vpp.openapi.json: client-credentials tokens, x-api-key, create / read / list /
+ * shapes of specs/enphase/vpp.openapi.json.gz: client-credentials tokens, x-api-key, create / read / list /
  * cancel events (v2), and a site's battery and Storm Guard settings (v1). Each site's battery is the device
  * simulator (fake-battery.ts): it charges and discharges as simulated time advances (`advanceTo`).
  *
