@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONTROL_CHANNEL_NAMES, createControlChannel } from '../../../src/adapters/control/registry.js';
+import { channelAccountConfig } from '../../../src/app/control-channels.js';
+import { configSchema } from '../../../src/app/config.js';
 import { InvalidConfig, isInputError } from '../../../src/domain/errors.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
 
@@ -67,5 +69,14 @@ describe('control-channel registry', () => {
   it('a secret never appears in a config error', () => {
     const e = configError(() => createControlChannel('enphase-vpp', { ...vpp, clientSecret: 'sup3r-s3cret', timeoutMs: -1 }, deps));
     expect(e.message).not.toContain('sup3r-s3cret');
+  });
+
+  it('account config from the environment: the VPP and Texture credentials; a missing one names the variable', () => {
+    const env = configSchema.parse({ ENPHASE_VPP_PROGRAM_ID: 'prog', ENPHASE_VPP_API_KEY: 'k', ENPHASE_VPP_CLIENT_ID: 'c', ENPHASE_VPP_CLIENT_SECRET: 's', TEXTURE_API_KEY: 't' });
+    expect(channelAccountConfig('enphase-vpp', env)).toMatchObject({ baseUrl: 'https://vpp.enphaseenergy.com', programId: 'prog' });
+    expect(createControlChannel('enphase-vpp', { ...channelAccountConfig('enphase-vpp', env), exportAllowed: false }, deps).capabilities().exportAllowed).toBe(false);
+    expect(createControlChannel('texture', channelAccountConfig('texture', env), deps).name).toBe('texture');
+    const e = configError(() => channelAccountConfig('enphase-vpp', configSchema.parse({ ENPHASE_VPP_PROGRAM_ID: 'prog' })));
+    expect(e.message).toMatch(/ENPHASE_VPP_API_KEY/);
   });
 });
