@@ -118,6 +118,15 @@ describe('enphase-basic: what it does', () => {
 });
 
 describe('enphase-basic: error classes', () => {
+  it('a lost reply to the settings write is unknown-outcome; findSent reads back that it landed; one write only', async () => {
+    const ch = await setup({ gridCharge: false });
+    fake.loseNextSettingsReply();
+    const req = request({ mode: 'discharge', targetReservePercent: 12 });
+    expect((await errorOf(ch.send(req))).kind).toBe('unknown-outcome');
+    expect(await ch.findSent(req)).toMatchObject({ status: 'active', externalId: 'basic:1001:Self-consumption:12' });
+    expect(fake.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+
   it('5xx on a write is unknown-outcome (findSent reads back), on a read transient; 429 throttled; a revoked token auth', async () => {
     let ch = await setup({ gridCharge: false });
     fake.failNext(1, 503);

@@ -66,6 +66,7 @@ export class FakeEnphase {
   private readonly dropped = new Set<string>();
   private readonly corrupt = new Map<string, Corruption>();
   private failures: number[] = [];
+  private lostReplies = 0;
   private minuteCount = { key: -1, n: 0 };
   private monthCount = { key: '', n: 0 };
   private messyIndex = 0;
@@ -132,6 +133,10 @@ export class FakeEnphase {
     this.corrupt.set(`${systemId}:${endMs}`, kind);
   }
   /** The next `count` API calls fail with `status`. */
+  /** The next `count` battery_settings PUTs are applied but their reply is lost (the connection is destroyed). */
+  loseNextSettingsReply(count = 1): void {
+    this.lostReplies += count;
+  }
   failNext(count: number, status = 503): void {
     for (let i = 0; i < count; i++) this.failures.push(status);
   }
@@ -192,6 +197,12 @@ export class FakeEnphase {
     const failure = this.failures.shift();
     if (failure) return reply(failure, { message: 'Service Unavailable', details: 'Simulated failure', code: failure });
     const [status, json] = req.method === 'PUT' ? this.putSettings(url.pathname, body) : this.route(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (req.method === 'PUT' && this.lostReplies > 0) {
+      this.lostReplies--;
+      log(-status);
+      res.destroy();
+      return;
+    }
     return reply(status, json);
   }
 
