@@ -75,7 +75,7 @@ export async function channelRequest(req: ChannelHttpRequest, opts: ChannelHttpO
   opts.onRequest?.({ ...info, status: res.statusCode });
   const json = parseJsonOrText(text);
   if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, json };
-  throw httpError(req, res.statusCode, json, res.headers['retry-after'], clock.nowMs());
+  throw httpError(req, res.statusCode, json, res.headers['retry-after'], clock.nowMs(), Object.entries(req.headers).filter(([k]) => !/^(accept|content-type)$/i.test(k)).map(([, v]) => v));
 }
 
 export function networkError(req: Pick<ChannelHttpRequest, 'channel' | 'method' | 'path' | 'mutating'>, error: unknown): ChannelError {
@@ -86,9 +86,10 @@ export function networkError(req: Pick<ChannelHttpRequest, 'channel' | 'method' 
   return new ChannelError('transient', `${what}: no reply (${code ?? (error as Error).message})`);
 }
 
-export function httpError(req: Pick<ChannelHttpRequest, 'channel' | 'method' | 'path'>, status: number, json: unknown, retryAfter: string | string[] | undefined, nowMs: number): ChannelError {
+/** `secrets`: values sent in the request's headers; a server that echoes one never gets it into our message. */
+export function httpError(req: Pick<ChannelHttpRequest, 'channel' | 'method' | 'path'>, status: number, json: unknown, retryAfter: string | string[] | undefined, nowMs: number, secrets: string[] = []): ChannelError {
   const what = `${req.channel}: ${req.method} ${req.path} answered HTTP ${status}`;
-  const reason = shortReason(json);
+  const reason = redact(shortReason(json), secrets);
   const message = reason ? `${what} (${reason})` : what;
   if (status === 401 || status === 403) return new ChannelError('auth', message, { httpStatus: status });
   if (status === 429) return new ChannelError('throttled', message, { httpStatus: status, retryAfterMs: retryAfterMs(retryAfter, nowMs) });
@@ -103,6 +104,14 @@ export function retryAfterMs(header: string | string[] | undefined, nowMs: numbe
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : 60_000;
+}
+
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    for (const part of [secret, ...secret.split(/\s+/)]) if (part.length >= 8) out = out.split(part).join('[redacted]');
+  }
+  return out;
 }
 
 function errorCode(error: unknown): string | undefined {
