@@ -211,6 +211,25 @@ describe('enphase-vpp: faults the fake switches on', () => {
     expect(state.detail).toMatch(/overlap/);
   });
 
+  it('optOutNext: the homeowner opts out when the event starts; Storm Guard scheduled ahead turns on mid-command', async () => {
+    const ch = await setup();
+    fake.optOutNext();
+    const declined = await ch.send(request());
+    expect((await ch.status(SITE, declined.externalId)).status).toBe('scheduled');
+    const soc = fake.book.battery(1001).socPercent;
+    fake.advanceTo(T0 + 45 * MIN);
+    expect((await ch.status(SITE, declined.externalId)).status).toBe('opted-out');
+    expect(soc - fake.book.battery(1001).socPercent).toBeLessThan(8); // 45 min of a 1 kW home load (~6 points), not 30 min at 3 kW (~12)
+    const running = await ch.send(request({ startMs: T0 + 60 * MIN, endMs: T0 + 180 * MIN }));
+    fake.setStormGuard(1001, true, T0 + 90 * MIN);
+    fake.advanceTo(T0 + 90 * MIN);
+    expect((await ch.readSettings(SITE)).stormGuardActive).toBe(true);
+    const atStorm = fake.book.battery(1001).socPercent;
+    fake.advanceTo(T0 + 120 * MIN);
+    expect(fake.book.battery(1001).socPercent).toBeGreaterThan(atStorm);
+    expect((await ch.status(SITE, running.externalId)).status).toBe('active'); // the VPP still reports it running: Storm Guard overrides silently
+  });
+
   it('the system deletes an event; a delivery failure is failed', async () => {
     const ch = await setup();
     const a = await ch.send(request());

@@ -131,9 +131,10 @@ describe('texture: error classes and device faults', () => {
     await fake.advanceTo(T0 + 10 * MIN);
     fake.optOut(optedOut.externalId);
     expect(await ch.status(DEV, optedOut.externalId)).toMatchObject({ status: 'failed', detail: expect.stringMatching(/opted out/) });
-    fake.setStormGuard(DEV, true);
-    const soc = fake.battery(DEV).socPercent;
+    fake.setStormGuard(DEV, true, T0 + 11 * MIN); // exactly when the next command takes effect
     const stormed = await ch.send(request());
+    await fake.advanceTo(T0 + 15 * MIN);
+    const soc = fake.battery(DEV).socPercent;
     await fake.advanceTo(T0 + 40 * MIN);
     expect(await ch.status(DEV, stormed.externalId)).toMatchObject({ status: 'failed', detail: expect.stringMatching(/Storm Guard/) });
     expect(fake.battery(DEV).socPercent).toBeGreaterThan(soc);

@@ -45,7 +45,8 @@ export class FakeBattery {
   readonly commands: FakeBatteryCommand[] = [];
   readonly intervals: SimulatedInterval[] = [];
   readonly violations: Violation[] = [];
-  stormGuardActive = false;
+  /** Storm Guard periods [fromMs, toMs): set now or ahead of time (mid-command). */
+  private readonly stormGuard: Array<{ fromMs: number; toMs: number }> = [];
   private socKwh: number;
   private nowMs: number;
 
@@ -61,6 +62,17 @@ export class FakeBattery {
 
   get timeMs(): number {
     return this.nowMs;
+  }
+
+  /** Storm Guard on (or off) from `atMs` on; intervals starting inside an "on" period ignore commands and charge toward full. */
+  setStormGuard(active: boolean, atMs: number): void {
+    const open = this.stormGuard.find((p) => p.toMs === Infinity);
+    if (active && !open) this.stormGuard.push({ fromMs: atMs, toMs: Infinity });
+    if (!active && open) open.toMs = atMs;
+  }
+
+  stormGuardAt(ms: number): boolean {
+    return this.stormGuard.some((p) => ms >= p.fromMs && ms < p.toMs);
   }
 
   add(command: FakeBatteryCommand): void {
@@ -94,7 +106,8 @@ export class FakeBattery {
     const sim = new DeviceSimulator({ battery: this.spec, startMs: s, initialSocKwh: this.socKwh, baseMode: 'self-consumption' });
     const live = this.live(s, e);
     const idleAll = live.find((c) => c.mode === 'idle' && c.startMs <= s && Math.min(c.endMs, c.endedAtMs ?? Infinity) >= e);
-    if (this.stormGuardActive) {
+    const storm = this.stormGuardAt(s);
+    if (storm) {
       sim.send({ mode: 'charge', powerKw: this.spec.maxChargeKw, targetReservePercent: 100, sendAtMs: s - INTERVAL_MS, effectiveAtMs: s, endMs: e });
     } else if (!idleAll) {
       for (const c of live) {
@@ -102,14 +115,14 @@ export class FakeBattery {
         sim.send({ mode: c.mode, powerKw: c.powerKw, targetReservePercent: c.targetReservePercent, sendAtMs: c.sentAtMs, effectiveAtMs: c.startMs, endMs: Math.min(c.endMs, c.endedAtMs ?? Infinity) });
       }
     }
-    const iv = idleAll && !this.stormGuardActive
+    const iv = idleAll && !storm
       ? { startMs: s, chargeKw: 0, dischargeKw: 0, socStartKwh: this.socKwh, socEndKwh: this.socKwh, commandedMinutes: INTERVAL_MS / 60_000 }
       : sim.step(site);
     this.socKwh = iv.socEndKwh;
     this.intervals.push(iv);
     this.violations.push(...sim.violations);
     this.nowMs = e;
-    if (!this.stormGuardActive) this.markReached(live);
+    if (!storm) this.markReached(live);
   }
 
   private markReached(live: FakeBatteryCommand[]): void {

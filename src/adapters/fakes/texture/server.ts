@@ -61,7 +61,6 @@ export class FakeTexture {
   private readonly lost: Array<{ how: 'destroy' | 'hang'; match: Match }> = [];
   private readonly failures: Array<{ status: number; retryAfterSec?: number; match: Match }> = [];
   private readonly commandFailures: string[] = [];
-  private readonly storm = new Set<string>();
   private readonly held: FakeDelivery[] = [];
   private readonly hanging = new Set<ServerResponse>();
   private holding = false;
@@ -119,10 +118,9 @@ export class FakeTexture {
   systemDelete(commandId: string): void {
     this.finish(this.command(commandId), 'failed', 'deleted by the system: superseded by an overlapping command');
   }
-  setStormGuard(deviceId: string, active: boolean): void {
-    this.battery(deviceId).stormGuardActive = active;
-    if (active) this.storm.add(deviceId);
-    else this.storm.delete(deviceId);
+  /** Storm Guard on/off from `atMs` (default now): commands taking effect meanwhile fail; the battery charges toward full. */
+  setStormGuard(deviceId: string, active: boolean, atMs = this.clock.nowMs()): void {
+    this.battery(deviceId).setStormGuard(active, atMs);
   }
   holdWebhooks(): void {
     this.holding = true;
@@ -160,7 +158,7 @@ export class FakeTexture {
     for (const c of this.commands.filter((x) => x.status === 'pending' && x.applyAtMs <= upToMs).sort((a, b) => a.applyAtMs - b.applyAtMs)) {
       const battery = this.batteries.get(c.deviceId)!;
       battery.advanceTo(c.applyAtMs);
-      const reason = this.storm.has(c.deviceId) ? 'Storm Guard is active' : this.commandFailures.shift();
+      const reason = battery.stormGuardAt(c.applyAtMs) ? 'Storm Guard is active' : this.commandFailures.shift();
       if (reason) {
         this.finish(c, 'failed', reason, c.applyAtMs);
         continue;

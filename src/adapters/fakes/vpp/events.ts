@@ -27,6 +27,8 @@ export interface FakeVppEvent {
   finalStatus?: 'stopped' | 'deleted' | 'optedout' | 'failed';
   finalAtMs?: number;
   failureReason?: string;
+  /** The homeowner opts out when the event starts (optOutNext). */
+  optOutAtStart?: boolean;
 }
 
 const BATTERY_MODES = ['Idle', 'Charge_From_PV', 'Charge_From_NetPV', 'Charge_From_PV_Grid', 'Discharge_To_Load', 'Discharge_To_NetLoad', 'Discharge_To_Load_Grid'];
@@ -37,6 +39,8 @@ export class BadRequest extends Error {}
 export class VppEventBook {
   readonly events = new Map<string, FakeVppEvent>();
   readonly batteries = new Map<number, FakeBattery>();
+  /** How many of the next created events the homeowner will opt out of when they start. */
+  optOutQueue = 0;
 
   constructor(readonly programId: string, sites: FakeVppSiteSpec[], private readonly clock: Clock) {
     for (const s of sites) this.batteries.set(s.siteId, new FakeBattery(clock.nowMs(), s));
@@ -87,7 +91,11 @@ export class VppEventBook {
     this.battery(siteId);
     this.applyOverlaps(ev);
     this.events.set(ev.eventId, ev);
-    if (!ev.finalStatus) {
+    if (!ev.finalStatus && this.optOutQueue > 0) {
+      this.optOutQueue--;
+      ev.optOutAtStart = true;
+    }
+    if (!ev.finalStatus && !ev.optOutAtStart) {
       const m = mode.startsWith('Charge') ? 'charge' : mode.startsWith('Discharge') ? 'discharge' : 'idle';
       this.battery(siteId).add({ id: ev.eventId, mode: m, powerKw: Math.abs(rate) / 1000, targetReservePercent: ev.targetSoc ?? 0, sentAtMs: now, startMs, endMs: ev.endMs });
     }
@@ -127,7 +135,9 @@ export class VppEventBook {
   }
 
   status(ev: FakeVppEvent): string {
-    return ev.finalStatus ?? this.derived(ev, this.clock.nowMs());
+    const now = this.clock.nowMs();
+    if (!ev.finalStatus && ev.optOutAtStart && now >= ev.startMs) this.finish(ev, 'optedout', 'homeowner opted out', ev.startMs);
+    return ev.finalStatus ?? this.derived(ev, now);
   }
 
   private derived(ev: FakeVppEvent, now: number): string {

@@ -5,8 +5,8 @@
  * simulator (fake-battery.ts): it charges and discharges as simulated time advances (`advanceTo`).
  *
  * Switches for tests and demos: `loseNext` (the request is processed but the reply never arrives: the connection
- * is destroyed, or held open), `failNext` (4xx / 429 with Retry-After / 5xx), `optOut` (the homeowner declines an
- * event), `setStormGuard` (Storm Guard turns on, mid-command or not), `systemDelete` (the system deletes an event
+ * is destroyed, or held open), `failNext` (4xx / 429 with Retry-After / 5xx), `optOut` / `optOutNext` (the homeowner
+ * declines an event, now or when it starts), `setStormGuard` (Storm Guard turns on, mid-command or not), `systemDelete` (the system deletes an event
  * because another overlapped it; also automatic when `superseded` says so), `failDelivery` (the gateway never
  * acknowledged), `revokeTokens` (401 until a new token is requested). Every request is logged with its body, and
  * `createdEvents` counts what was really booked (tests assert a command is never sent twice).
@@ -52,7 +52,6 @@ export class FakeVpp {
   private readonly tokens = new Set<string>();
   private readonly lost: Lost[] = [];
   private readonly failures: Failure[] = [];
-  private readonly stormAlert = new Set<number>();
   private readonly hanging = new Set<ServerResponse>();
   private server?: Server;
   url = '';
@@ -109,11 +108,13 @@ export class FakeVpp {
   failDelivery(eventId: string): void {
     this.book.finish(this.event(eventId), 'failed', 'command not acknowledged by the gateway', this.clock.nowMs());
   }
-  /** Storm Guard on/off from now: while on, the battery ignores events and charges toward full. */
-  setStormGuard(siteId: number, active: boolean): void {
-    this.book.battery(siteId).stormGuardActive = active;
-    if (active) this.stormAlert.add(siteId);
-    else this.stormAlert.delete(siteId);
+  /** Storm Guard on/off from `atMs` (default now; later = mid-command): while on, the battery ignores events and charges toward full. */
+  setStormGuard(siteId: number, active: boolean, atMs = this.clock.nowMs()): void {
+    this.book.battery(siteId).setStormGuard(active, atMs);
+  }
+  /** The next `count` events created are opted out by the homeowner when they start. */
+  optOutNext(count = 1): void {
+    this.book.optOutQueue += count;
   }
   revokeTokens(): void {
     this.tokens.clear();
@@ -239,8 +240,9 @@ export class FakeVpp {
 
   private settings(siteId: number, which: string): unknown {
     const b = this.book.battery(siteId);
-    if (which === 'storm_guard_settings') return { system_id: siteId, storm_guard_status: 'enabled', storm_alert: String(this.stormAlert.has(siteId)) };
-    return { system_id: siteId, battery_mode: this.stormAlert.has(siteId) ? 'Full Backup' : 'Self-consumption', reserve_soc: b.spec.minReservePercent, charge_from_grid: 'enabled' };
+    const storm = b.stormGuardAt(this.clock.nowMs());
+    if (which === 'storm_guard_settings') return { system_id: siteId, storm_guard_status: 'enabled', storm_alert: String(storm) };
+    return { system_id: siteId, battery_mode: storm ? 'Full Backup' : 'Self-consumption', reserve_soc: b.spec.minReservePercent, charge_from_grid: 'enabled' };
   }
 }
 
