@@ -110,6 +110,9 @@ describe('enphase-vpp: commands on the fake VPP', () => {
     expect(await ch.findSent({ ...last, targetReservePercent: 31 })).toBeNull();
     expect(await ch.findSent({ ...last, startMs: last.startMs + MIN })).toBeNull();
     expect(await ch.findSent({ ...last, siteRef: '1002' })).toBeNull();
+    const listed = await ch.listSiteEvents(SITE, T0, T0 + 86_400_000);
+    expect(listed.map((e) => e.eventId)).toEqual(fake.createdEvents().map((e) => e.eventId));
+    expect((await kindOf(ch.listSiteEvents(SITE, T0, T0 + 31 * 86_400_000))).kind).toBe('permanent'); // at most 30 days
   });
 
   it('cancel: a scheduled event is deleted; a running one is stopped and the battery stops discharging', async () => {
