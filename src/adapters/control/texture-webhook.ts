@@ -1,5 +1,5 @@
 /**
- * Texture webhooks (`command.succeeded`, `command.failed`) for the daemon to mount: either `receiver.handle(rawBody,
+ * Texture webhooks (`command.succeeded`, `command.failed`, and `command.overridden`, which Texture's docs list) for the daemon to mount: either `receiver.handle(rawBody,
  * headers)` (any HTTP framework) or `receiver.nodeHandler` (a plain node:http request handler). A delivery is
  * accepted only when
  *  - `Texture-Signature` is the hex HMAC-SHA256 of the RAW body with the destination secret (constant-time compare);
@@ -82,8 +82,11 @@ export class TextureWebhookReceiver {
     const latest = this.latestByCommand.get(command.id);
     const outOfOrder = latest !== undefined && latest > occurredAtMs;
     if (!outOfOrder) this.latestByCommand.set(command.id, occurredAtMs);
+    const base = stateOf(command);
+    // An overridden command no longer runs, whatever status the command object still shows.
+    const state = ev.type === 'command.overridden' ? { ...base, status: 'stopped' as const, detail: `overridden${base.detail ? `; ${base.detail}` : ''}` } : base;
     const event: TextureWebhookEvent = {
-      key: ev.key, type: ev.type as TextureWebhookEvent['type'], commandId: command.id, deviceId: command.deviceId, occurredAtMs, state: stateOf(command), outOfOrder,
+      key: ev.key, type: ev.type as TextureWebhookEvent['type'], commandId: command.id, deviceId: command.deviceId, occurredAtMs, state, outOfOrder,
     };
     setImmediate(() => {
       Promise.resolve().then(() => this.opts.onEvent(event)).catch((error: unknown) => this.opts.onError?.(error));

@@ -51,7 +51,8 @@ export const textureCommandListSchema = z.object({
   nextCursor: z.string().nullish(),
 });
 
-export const TEXTURE_WEBHOOK_TYPES = ['command.succeeded', 'command.failed'] as const;
+/** Issue 9 names succeeded and failed; Texture's docs also list COMMAND_OVERRIDDEN (a person or the device overrode it). */
+export const TEXTURE_WEBHOOK_TYPES = ['command.succeeded', 'command.failed', 'command.overridden'] as const;
 
 export const textureWebhookSchema = z.object({
   key: z.string().min(1),

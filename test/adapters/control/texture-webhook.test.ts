@@ -118,7 +118,7 @@ describe('texture webhooks', () => {
     expect(events[0].state.status).toBe('failed');
   });
 
-  it('Texture-Timestamp may be unix seconds, unix ms or ISO; a non-POST is 405; a callback that throws goes to onError', async () => {
+  it('timestamps as unix s / ms / ISO; 405 for a non-POST; a throwing callback goes to onError; command.overridden is stopped; other types ignored', async () => {
     expect(parseTimestamp('1780315200')).toBe(1_780_315_200_000);
     expect(parseTimestamp('1780315200000')).toBe(1_780_315_200_000);
     expect(parseTimestamp('2026-06-01T12:00:00Z')).toBe(Date.UTC(2026, 5, 1, 12));
@@ -129,6 +129,14 @@ describe('texture webhooks', () => {
     const body = JSON.stringify({ key: 'evt_x', type: 'command.failed', data: { command: { id: 'cmd_9', status: 'failed' } } });
     expect(r.handle(body, { 'Texture-Signature': sign(body), 'Texture-Timestamp': new Date(T0).toISOString() })).toEqual({ status: 200, body: { ok: true } });
     await vi.waitFor(() => expect(errors).toHaveLength(1));
+    const seen: TextureWebhookEvent[] = [];
+    const r2 = new TextureWebhookReceiver({ secret: SECRET, clock: c, onEvent: (e) => void seen.push(e) });
+    const overridden = JSON.stringify({ key: 'evt_o', type: 'command.overridden', data: { command: { id: 'cmd_9', status: 'success', input: { operatingMode: 'discharge', minimumBatteryReserve: 20 } } } });
+    expect(r2.handle(overridden, { 'texture-signature': sign(overridden), 'texture-timestamp': String(T0 / 1000) }).status).toBe(200);
+    const other = JSON.stringify({ key: 'evt_d', type: 'device.updated', data: { command: { id: 'x', status: 'success' } } });
+    expect(r2.handle(other, { 'texture-signature': sign(other), 'texture-timestamp': String(T0 / 1000) }).body.reason).toMatch(/ignored/);
+    await vi.waitFor(() => expect(seen).toHaveLength(1));
+    expect(seen[0].state).toMatchObject({ status: 'stopped', detail: expect.stringMatching(/^overridden/), mode: 'discharge' });
     const srv = createServer(r.nodeHandler);
     await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
     const res = await fetch(`http://127.0.0.1:${(srv.address() as AddressInfo).port}/`);
