@@ -73,6 +73,15 @@ describe('enphase-vpp: commands on the fake VPP', () => {
     expect(ch.capabilities()).toMatchObject({ exportAllowed: false, gridCharge: false, scheduledStart: true, duration: true, listCommands: true, minLeadMs: MIN });
   });
 
+  it('without export the battery discharges only to the home load (Discharge_To_Load), whatever rate_watt says', async () => {
+    const ch = await setup({ exportAllowed: false });
+    await ch.send(request({ startMs: T0, endMs: T0 + 60 * MIN, powerKw: 5 }));
+    const soc = fake.book.battery(1001).socPercent;
+    fake.advanceTo(T0 + 60 * MIN);
+    // 1 h of the fake's 1 kW home load: ~7.8 points (5 kW would be ~39).
+    expect(soc - fake.book.battery(1001).socPercent).toBeCloseTo(100 / 13.5 / Math.sqrt(0.9), 1);
+  });
+
   it('refuses before sending what the API would refuse: off-minute start, 3-minute or 6-hour duration, target below 10 %', async () => {
     const ch = await setup();
     for (const bad of [{ startMs: T0 + 15 * MIN + 1 }, { endMs: T0 + 18 * MIN }, { endMs: T0 + 15 * MIN + 301 * MIN }, { targetReservePercent: 5 }]) {

@@ -46,9 +46,19 @@ describe('texture: commands on the fake Texture API', () => {
     expect(await ch.status(DEV, sent.externalId)).toMatchObject({ status: 'active', targetReservePercent: 25 });
     const soc = fake.battery(DEV).socPercent;
     await fake.advanceTo(T0 + 46 * MIN);
+    // Without grid interaction the discharge covers only the fake's 1 kW home load: ~5.9 points in 45 minutes.
+    expect(soc - fake.battery(DEV).socPercent).toBeCloseTo(0.75 * 100 / 13.5 / Math.sqrt(0.9), 1);
+    expect(ch.capabilities()).toMatchObject({ scheduledStart: false, duration: false, powerSetpoint: false, statusLookup: true, listCommands: true });
+  });
+
+  it('with export allowed (enableGridInteraction) the discharge runs at the battery\'s own rate, beyond the home load', async () => {
+    const ch = await setup({ exportAllowed: true });
+    await ch.send(request());
+    await fake.advanceTo(T0 + MIN);
+    const soc = fake.battery(DEV).socPercent;
+    await fake.advanceTo(T0 + 46 * MIN);
     // 5 kW for ~45 minutes of a 13.5 kWh battery is ~29 points; home load alone (1 kW) would be ~6.
     expect(soc - fake.battery(DEV).socPercent).toBeGreaterThan(20);
-    expect(ch.capabilities()).toMatchObject({ scheduledStart: false, duration: false, powerSetpoint: false, statusLookup: true, listCommands: true });
   });
 
   it('charge and idle: maximumBatteryReserve and enableGridInteraction from the config; idle carries only the mode', async () => {

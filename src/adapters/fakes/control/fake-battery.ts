@@ -21,6 +21,8 @@ export interface FakeBatteryCommand {
   sentAtMs: number;
   startMs: number;
   endMs: number;
+  /** false: a discharge covers home load only (VPP Discharge_To_Load, Texture enableGridInteraction false). */
+  exportAllowed?: boolean;
   /** Set by the fake: cancelled, superseded, opted out, or target reached. */
   endedAtMs?: number;
   targetReached?: boolean;
@@ -102,9 +104,10 @@ export class FakeBattery {
   private step(): void {
     const s = this.nowMs;
     const e = s + INTERVAL_MS;
-    const site = { loadKw: 1, solarKw: 0, ...this.opts.conditions?.(s), exportAllowed: this.opts.exportAllowed ?? true };
-    const sim = new DeviceSimulator({ battery: this.spec, startMs: s, initialSocKwh: this.socKwh, baseMode: 'self-consumption' });
     const live = this.live(s, e);
+    const homeOnly = live.some((c) => c.mode === 'discharge' && c.exportAllowed === false);
+    const site = { loadKw: 1, solarKw: 0, ...this.opts.conditions?.(s), exportAllowed: (this.opts.exportAllowed ?? true) && !homeOnly };
+    const sim = new DeviceSimulator({ battery: this.spec, startMs: s, initialSocKwh: this.socKwh, baseMode: 'self-consumption' });
     const idleAll = live.find((c) => c.mode === 'idle' && c.startMs <= s && Math.min(c.endMs, c.endedAtMs ?? Infinity) >= e);
     const storm = this.stormGuardAt(s);
     if (storm) {

@@ -168,7 +168,7 @@ export class FakeTexture {
       if (m !== 'reset') {
         const target = m === 'charge' ? c.input.maximumBatteryReserve ?? 100 : c.input.minimumBatteryReserve ?? battery.spec.minReservePercent;
         const powerKw = m === 'charge' ? battery.spec.maxChargeKw : battery.spec.maxDischargeKw;
-        battery.add({ id: c.id, mode: m as 'charge' | 'discharge' | 'idle', powerKw, targetReservePercent: target, sentAtMs: c.createdAtMs, startMs: c.applyAtMs, endMs: c.applyAtMs + MAX_MODE_MS });
+        battery.add({ id: c.id, mode: m as 'charge' | 'discharge' | 'idle', powerKw, targetReservePercent: target, sentAtMs: c.createdAtMs, startMs: c.applyAtMs, endMs: c.applyAtMs + MAX_MODE_MS, exportAllowed: c.input.enableGridInteraction !== false });
       }
       this.finish(c, 'success', undefined, c.applyAtMs);
     }

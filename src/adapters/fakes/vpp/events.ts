@@ -97,7 +97,7 @@ export class VppEventBook {
     }
     if (!ev.finalStatus && !ev.optOutAtStart) {
       const m = mode.startsWith('Charge') ? 'charge' : mode.startsWith('Discharge') ? 'discharge' : 'idle';
-      this.battery(siteId).add({ id: ev.eventId, mode: m, powerKw: Math.abs(rate) / 1000, targetReservePercent: ev.targetSoc ?? 0, sentAtMs: now, startMs, endMs: ev.endMs });
+      this.battery(siteId).add({ id: ev.eventId, mode: m, powerKw: Math.abs(rate) / 1000, targetReservePercent: ev.targetSoc ?? 0, sentAtMs: now, startMs, endMs: ev.endMs, exportAllowed: mode === 'Discharge_To_Load_Grid' });
     }
     return ev;
   }
