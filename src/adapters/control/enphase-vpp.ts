@@ -11,13 +11,12 @@
  * lost reply, `findSent` lists the site's events for the start date and matches site, mode, start, duration and
  * target. Every request carries `x-api-key` and a client-credentials bearer token; a 401 renews the token once.
  */
-import type { Clock } from '../../domain/time/clock.js';
 import {
   ChannelError, type ChannelCapabilities, type ChannelCommandRequest, type ChannelCommandState, type ControlChannel, type DeviceSettingsReading,
 } from '../../domain/ports/control-channel.js';
 import { DEVICE_MIN_RESERVE_PERCENT } from '../../domain/battery/battery.js';
 import { normaliseBatteryMode } from '../enphase/normalise.js';
-import { channelRequest, type ChannelHttpOptions, type ChannelHttpRequest } from './http.js';
+import { channelRequest, type ChannelDeps, type ChannelHttpRequest } from './http.js';
 import { VppTokenSource } from './enphase-vpp-auth.js';
 import {
   batterySettingsSchema, channelModeOf, eventResponseSchema, eventsListSchema, formatVppDate, formatVppTime, parseVppTime, stormGuardSchema,
@@ -45,11 +44,6 @@ export const VPP_MAX_DURATION_MIN = 300;
 const DEVICE_MAX_COMMAND_MS = 4 * 3_600_000;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-
-export interface ChannelDeps {
-  clock: Clock;
-  http?: ChannelHttpOptions;
-}
 
 export class EnphaseVppChannel implements ControlChannel {
   readonly name = 'enphase-vpp';

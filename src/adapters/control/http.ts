@@ -23,6 +23,12 @@ export interface ChannelHttpOptions {
   onRequest?: (info: ChannelRequestInfo) => void;
 }
 
+/** What every HTTP channel needs besides its config: the clock, and optionally the HTTP hooks. */
+export interface ChannelDeps {
+  clock: Clock;
+  http?: ChannelHttpOptions;
+}
+
 export interface ChannelRequestInfo {
   channel: string;
   method: string;

@@ -13,8 +13,7 @@ import {
   ChannelError, type ChannelCapabilities, type ChannelCommandRequest, type ChannelCommandState, type ControlChannel,
 } from '../../domain/ports/control-channel.js';
 import { DEVICE_MIN_RESERVE_PERCENT } from '../../domain/battery/battery.js';
-import { channelRequest, type ChannelHttpRequest } from './http.js';
-import type { ChannelDeps } from './enphase-vpp.js';
+import { channelRequest, type ChannelDeps, type ChannelHttpRequest } from './http.js';
 import {
   TEXTURE_PATHS, textureCommandListSchema, textureCommandSchema, textureStatus, type TextureOperatingMode, type TextureSetModeBody, type WireTextureCommand,
 } from './texture-wire.js';
