@@ -103,7 +103,7 @@ export class EnphaseVppChannel implements ControlChannel {
     for (const { eventId, site, raw } of await this.listSiteEvents(req.siteRef, req.startMs, req.endMs)) {
       if (parseVppTime(site.start_time) !== req.startMs) continue;
       if (site.duration != null && site.duration !== body.duration) continue;
-      if (site.mode && site.mode !== body.mode) continue;
+      if (site.mode && sameMode(site.mode) !== sameMode(body.mode)) continue;
       if ((site.target_soc ?? undefined) !== body.target_soc) continue;
       if (site.functions && !site.functions.includes('BATTERY')) continue;
       matches.push({ state: stateOf(eventId, site, raw), createdMs: parseVppTime(site.created_at) ?? 0 });
@@ -180,6 +180,11 @@ export class EnphaseVppChannel implements ControlChannel {
       }
     }
   }
+}
+
+/** The spec spells one mode "Discharg_To_Load_Grid" in its reply schema: compare modes leniently. */
+function sameMode(mode: string): string {
+  return mode.toLowerCase().replace(/^discharg_/, 'discharge_');
 }
 
 function targetSoc(percent: number): number {
