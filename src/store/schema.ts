@@ -4,6 +4,7 @@
  * No int8/numeric columns are selected anywhere: both drivers would hand them back as strings/bigints.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CommandLifecycleState, DispatchMode, SiteDispatchStatusKind } from '../domain/dispatch/lifecycle.js';
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -133,23 +134,8 @@ export interface PlanIntervalsTable {
   price_usd_per_mwh: number | null;
 }
 
-/** The command life cycle (docs/dispatch.md). Migration 0003 replaced the old 'sent' with 'sending'. */
-export type CommandState =
-  | 'planned'
-  | 'awaiting_approval'
-  | 'sending'
-  | 'accepted'
-  | 'scheduled'
-  | 'active'
-  | 'completed'
-  | 'reverted_early'
-  | 'superseded'
-  | 'cancelled'
-  | 'expired'
-  | 'failed'
-  | 'rejected'
-  | 'overridden'
-  | 'lost';
+/** The command life cycle (src/domain/dispatch/lifecycle.ts, docs/dispatch.md). Migration 0003 replaced 'sent' with 'sending'. */
+export type CommandState = CommandLifecycleState;
 
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
@@ -184,8 +170,8 @@ export interface CommandsTable {
   scheduled_at: NullableTimestamp;
 }
 
-export type DispatchMode = 'auto' | 'review';
-export type SiteDispatchStatus = 'idle' | 'dispatching' | 'awaiting_approval' | 'standing_aside' | 'paused_manual_change' | 'needs_reauth';
+export type { DispatchMode };
+export type SiteDispatchStatus = SiteDispatchStatusKind;
 
 export interface DispatchSettingsTable {
   key: string;
