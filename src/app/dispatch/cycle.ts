@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
 import { checkSettings, readDeviceState, type DeviceStateOptions } from './device-state.js';
 import { planSite, type PlannedSite } from './plan-and-store.js';
-import type { PlanningOptions } from './plan-site.js';
+import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
 import { refreshStatuses, resolveSending } from './status.js';
 
 export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
@@ -71,14 +71,15 @@ export function channelSiteRef(site: Site): string {
 export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[] }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = [];
-  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs));
+  const cache: CyclePriceCache = new Map();
+  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, cache));
   return { nowMs: run.nowMs, sites: results };
 }
 
-async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number): Promise<SiteCycleResult> {
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, cache: CyclePriceCache): Promise<SiteCycleResult> {
   const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 } };
   try {
-    await runSite(deps, siteId, nowMs, result);
+    await runSite(deps, siteId, nowMs, result, cache);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
@@ -90,7 +91,7 @@ async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: n
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, cache: CyclePriceCache): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
   const site = await getSite(db, siteId);
@@ -114,7 +115,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
   result.timingsMs.refresh = performance.now() - (t as number);
   t = performance.now();
-  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o);
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, cache);
   result.planId = planned.plan?.planId ?? null;
   result.planVersion = planned.plan?.planVersion ?? null;
   result.timingsMs.plan = performance.now() - t;

@@ -11,7 +11,7 @@ import type { Executor } from '../../store/database.js';
 import { getPlanInputsOutputs, insertVersionedPlan } from '../../store/dispatch-repo.js';
 import { NotFound } from '../../store/errors.js';
 import type { Site } from '../../store/sites-repo.js';
-import { buildPlanInput, deserializePlanInput, planOutputs, siteBattery, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
+import { buildPlanInput, deserializePlanInput, planOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
 
 export interface PlannedSite {
   plan: DispatchPlan | null;
@@ -27,11 +27,12 @@ export async function planSite(
   socAsOfMs: number | null,
   nowMs: number,
   options: PlanningOptions,
+  cache?: CyclePriceCache,
 ): Promise<PlannedSite> {
   if (socPercent === null || socAsOfMs === null) return { plan: null, problem: 'no usable state of charge' };
   let built;
   try {
-    built = await buildPlanInput(db, site, caps, { socPercent, asOfMs: socAsOfMs }, nowMs, planner.solver, options);
+    built = await buildPlanInput(db, site, caps, { socPercent, asOfMs: socAsOfMs }, nowMs, planner.solver, options, cache);
   } catch (e) {
     return { plan: null, problem: e instanceof Error ? e.message : String(e) };
   }

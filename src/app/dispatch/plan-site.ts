@@ -15,6 +15,9 @@ import { getPrices, getPriceSeries } from '../../store/prices-repo.js';
 import { emptySeries, type PriceSeries } from '../../domain/prices/price-series.js';
 import type { Site } from '../../store/sites-repo.js';
 
+/** Price series per settlement point, shared by every site of one cycle (one read per point, not per site). */
+export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries }>>;
+
 export interface PlanningOptions {
   /** Default 24. */
   horizonHours?: number;
@@ -126,13 +129,22 @@ export async function buildPlanInput(
   nowMs: number,
   solver: string,
   options: PlanningOptions = {},
+  cache?: CyclePriceCache,
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
   const n = Math.round((options.horizonHours ?? 24) * 4);
   const startMs = intervalCeil(nowMs);
   const historyMs = startMs - 8 * 24 * HOUR_MS;
   const endMs = startMs + n * INTERVAL_MS;
-  const realTime = await getPriceSeries(db, { market: 'rt15', settlementPoint: site.settlementPoint, startMs: historyMs, endMs: startMs });
-  const dayAhead = await dayAheadSeries(db, site.settlementPoint, historyMs, endMs);
+  const key = `${site.settlementPoint}/${startMs}/${n}`;
+  let pending = cache?.get(key);
+  if (!pending) {
+    pending = (async () => ({
+      realTime: await getPriceSeries(db, { market: 'rt15', settlementPoint: site.settlementPoint, startMs: historyMs, endMs: startMs }),
+      dayAhead: await dayAheadSeries(db, site.settlementPoint, historyMs, endMs),
+    }))();
+    cache?.set(key, pending);
+  }
+  const { realTime, dayAhead } = await pending;
   checkPrices(site.settlementPoint, realTime.pricesUsdPerMwh, dayAhead.pricesUsdPerMwh, (startMs - historyMs) / INTERVAL_MS, options.maxPriceAgeMs ?? 24 * HOUR_MS);
   const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
   const method: ForecastMethod = hasDam ? (options.forecast ?? 'dam-bias') : 'persistence';
