@@ -8,7 +8,7 @@ import type { Executor } from './database.js';
 import { inTransaction, json, jsonOrNull } from './database.js';
 import { NotFound } from './errors.js';
 import { msOrNull, toDate } from './mappers.js';
-import { insertPlan, type NewPlan } from './plans-repo.js';
+import type { NewPlan } from './plans-repo.js';
 import type { DispatchMode, SiteDispatchStatus } from './schema.js';
 
 export type { DispatchMode, SiteDispatchStatus };
@@ -95,16 +95,27 @@ export interface NewVersionedPlan extends NewPlan {
   windows?: unknown;
 }
 
-/** Stores a plan with the site's next plan version (1, 2, ...); returns its id and version. */
+/**
+ * Stores a plan with the site's next plan version (1, 2, ...) in one INSERT (the version is computed in the same
+ * statement; the unique index on (site_id, plan_version) refuses a concurrent duplicate) plus one for the intervals.
+ */
 export async function insertVersionedPlan(db: Executor, plan: NewVersionedPlan): Promise<{ planId: string; planVersion: number }> {
   return inTransaction(db, async (trx) => {
-    // One writer per site at a time: the row lock on the site serialises version numbers.
-    await trx.selectFrom('sites').select('site_id').where('site_id', '=', plan.siteId).forUpdate().executeTakeFirst();
-    const { v } = await trx.selectFrom('plans').select(sql<number>`coalesce(max(plan_version), 0)::int4`.as('v')).where('site_id', '=', plan.siteId).executeTakeFirstOrThrow();
-    const planVersion = Number(v) + 1;
-    const planId = await insertPlan(trx, plan);
-    await trx.updateTable('plans').set({ plan_version: planVersion, outputs: json(plan.outputs), windows: jsonOrNull(plan.windows) }).where('plan_id', '=', planId).execute();
-    return { planId, planVersion };
+    const r = await sql<{ plan_id: string; plan_version: number }>`
+      insert into plans (site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows)
+      select ${plan.siteId}, ${toDate(plan.horizonStartMs)}, ${toDate(plan.horizonEndMs)}, ${plan.intervalMinutes ?? 15}, ${plan.solver}, ${plan.status},
+        ${plan.objectiveUsd}, ${json(plan.inputs)}::jsonb, ${jsonOrNull(plan.verification)}::jsonb, ${plan.state ?? 'draft'},
+        coalesce(max(plan_version), 0) + 1, ${json(plan.outputs)}::jsonb, ${jsonOrNull(plan.windows)}::jsonb
+      from plans where site_id = ${plan.siteId}
+      returning plan_id, plan_version`.execute(trx);
+    const { plan_id: planId, plan_version: planVersion } = r.rows[0];
+    if (plan.intervals.length) {
+      const payload = JSON.stringify(plan.intervals.map((p) => [new Date(p.intervalStartMs).toISOString(), p.chargeKw, p.dischargeKw, p.gridImportKw, p.gridExportKw, p.socKwhEnd, p.priceUsdPerMwh]));
+      await sql`insert into plan_intervals (plan_id, interval_start, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
+        select ${planId}::uuid, (e->>0)::timestamptz, (e->>1)::float8, (e->>2)::float8, (e->>3)::float8, (e->>4)::float8, (e->>5)::float8, (e->>6)::float8
+        from json_array_elements(${payload}::json) as e`.execute(trx);
+    }
+    return { planId, planVersion: Number(planVersion) };
   });
 }
 
