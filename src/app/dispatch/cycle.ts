@@ -12,7 +12,7 @@ import type { Planner } from '../../domain/optimizer/planner.js';
 import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
 import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
-import { approvalState, effectiveDispatchMode, getSiteDispatch, patchSiteDispatch } from '../../store/dispatch-repo.js';
+import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode } from '../../store/dispatch-repo.js';
 import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
@@ -71,15 +71,21 @@ export function channelSiteRef(site: Site): string {
 export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[] }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = [];
-  const cache: CyclePriceCache = new Map();
-  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, cache));
+  const shared: CycleShared = { prices: new Map(), fleetMode: await getFleetDispatchMode(deps.db) };
+  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, shared));
   return { nowMs: run.nowMs, sites: results };
 }
 
-async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, cache: CyclePriceCache): Promise<SiteCycleResult> {
+/** Read once per cycle, shared by its sites. */
+interface CycleShared {
+  prices: CyclePriceCache;
+  fleetMode: DispatchMode;
+}
+
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared): Promise<SiteCycleResult> {
   const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 } };
   try {
-    await runSite(deps, siteId, nowMs, result, cache);
+    await runSite(deps, siteId, nowMs, result, shared);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
@@ -91,7 +97,7 @@ async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: n
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, cache: CyclePriceCache): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
   const site = await getSite(db, siteId);
@@ -115,12 +121,12 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
   result.timingsMs.refresh = performance.now() - (t as number);
   t = performance.now();
-  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, cache);
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, shared.prices);
   result.planId = planned.plan?.planId ?? null;
   result.planVersion = planned.plan?.planVersion ?? null;
   result.timingsMs.plan = performance.now() - t;
   t = performance.now();
-  const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o);
+  const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
   result.timingsMs.decide = performance.now() - t;
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);
@@ -132,12 +138,11 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   await recordStatus(db, site, decision, out, state.patch, state.notes, result);
 }
 
-async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions): Promise<Decision> {
+async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode): Promise<Decision> {
   const open = await listCommands(db, site.siteId, { states: OPEN_COMMAND_STATES });
   const refused = await listCommands(db, site.siteId, { states: ['failed', 'rejected', 'overridden'], startMs: nowMs });
   const lookback = o.refusedLookbackMs ?? 6 * HOUR_MS;
-  const mode = await effectiveDispatchMode(db, site.siteId);
-  const approval = planned.plan ? await approvalState(db, site.siteId, planned.plan.planVersion) : { currentPlanApproved: false, approvedWindows: [] };
+  const approval = planned.plan && mode === 'review' ? await approvalState(db, site.siteId, planned.plan.planVersion) : { currentPlanApproved: false, approvedWindows: [] };
   return decide({
     nowMs,
     siteId: site.siteId,

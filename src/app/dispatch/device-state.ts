@@ -47,7 +47,8 @@ export async function readDeviceState(
   const soc = await latestTelemetryWith(db, site.siteId, 'soc_percent');
   const socPercent = soc?.socPercent ?? null;
   const device: DeviceState = { socAsOfMs: soc && socPercent !== null && Number.isFinite(socPercent) && socPercent >= 0 && socPercent <= 100 ? soc.intervalEndMs : null };
-  if (soc && device.socAsOfMs === null) notes.push(`telemetry SoC ${String(socPercent)} makes no sense; not used`);
+  if (soc && device.socAsOfMs === null) device.unusable = `the newest telemetry SoC (${String(socPercent)} %) makes no sense`;
+  if (site.status === 'paused') device.unusable = 'the site is paused (sites.status)';
   device.needsReauth = site.status === 'needs_reauth';
   await enphaseFlags(db, site, nowMs, o.siteStateMaxAgeMs, device, notes);
   device.optedOut = await recentlyOptedOut(db, site.siteId, nowMs, o.optOutStandAsideMs);

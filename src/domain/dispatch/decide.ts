@@ -40,6 +40,8 @@ export interface DeviceState {
   needsReauth?: boolean;
   /** A confirmed manual change (the site is paused until a person resumes it): what changed. */
   manualChange?: string | null;
+  /** Any other reason the site must be left alone (e.g. an operator paused it, a telemetry reading that makes no sense). */
+  unusable?: string | null;
 }
 
 export interface ApprovalState {
@@ -160,6 +162,7 @@ function standAsideReason(input: DecideInput, maxAgeMs: number): { kind: SiteDis
   if (d.stormGuardActive) return { kind: 'standing_aside', reason: 'standing aside: Storm Guard is active' };
   if (d.offGrid) return { kind: 'standing_aside', reason: 'standing aside: the site is off grid' };
   if (d.optedOut) return { kind: 'standing_aside', reason: 'standing aside: the homeowner opted out' };
+  if (d.unusable) return { kind: 'standing_aside', reason: `standing aside: ${d.unusable}` };
   if (d.socAsOfMs === null) return { kind: 'standing_aside', reason: 'standing aside: no telemetry (state of charge unknown)' };
   const ageMs = input.nowMs - d.socAsOfMs;
   if (ageMs > maxAgeMs) return { kind: 'standing_aside', reason: `standing aside: telemetry is ${(ageMs / HOUR_MS).toFixed(1)} h old (limit ${(maxAgeMs / HOUR_MS).toFixed(1)} h)` };

@@ -164,6 +164,7 @@ describe('decide: stand aside', () => {
     ['stale telemetry', { device: { socAsOfMs: t0 + 8 * I - 10 * MINUTE_MS - 4 * HOUR_MS } }, 'standing_aside', /telemetry is 4\.0 h old/],
     ['no telemetry', { device: { socAsOfMs: null } }, 'standing_aside', /no telemetry/],
     ['no verified plan', { plan: null, planProblem: 'verification failed at interval 3' }, 'standing_aside', /no verified plan \(verification failed at interval 3\)/],
+    ['an unusable reading', { device: { socAsOfMs: null, unusable: 'the newest telemetry SoC (140 %) makes no sense' } }, 'standing_aside', /140 %/],
     ['manual change', { device: { socAsOfMs: t0, manualChange: 'reserve 80 % (engine expects 20 %)' } }, 'paused_manual_change', /reserve 80 %/],
   ];
   for (const [name, over, kind, reason] of cases) {
