@@ -88,7 +88,16 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
   });
   afterAll(async () => {
     await backend?.dispose();
+    // How many rounds the kill landed in (the rest finished before it): a summary for people, not an assertion.
+    console.log(`kills on ${name} (seed ${SEED}): ${Object.entries(tally).map(([k, [killed, done]]) => `${k} ${killed} killed, ${done} finished first`).join('; ')}`);
   });
+  const tally: Record<string, [number, number]> = {};
+  async function killRun(label: string, args: string[], env: Record<string, string>, afterMs: number) {
+    const run = await runCliChild(args, env, afterMs);
+    const counts = (tally[label] ??= [0, 0]);
+    counts[run.signal ? 0 : 1]++;
+    return run;
+  }
 
   /** Opens the store (it must open), runs the checks, closes it again before the next child. */
   async function inspect<T>(check: (opened: Opened) => Promise<T>): Promise<T> {
@@ -110,7 +119,7 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
     expect(clean.code).toBe(0);
     for (let r = 0; r < rounds(3); r++) {
       await backend.reset();
-      const run = await runCliChild(['db', 'migrate'], backend.env, killAt(clean.ms));
+      const run = await killRun('migrate', ['db', 'migrate'], backend.env, killAt(clean.ms));
       await inspect(async (opened) => {
         const applied = (await migrationStatus(opened.db)).applied.map((a) => a.name);
         expect([[], ALL_MIGRATIONS], `round ${r}: killed=${run.signal !== null}`).toContainEqual(applied);
@@ -131,7 +140,7 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
     expect(await inspect(countAndClear)).toBe(IMPORT_ROWS);
     let killed = 0;
     for (let r = 0; r < rounds(4); r++) {
-      const run = await runCliChild(args, backend.env, killAt(clean.ms));
+      const run = await killRun('import', args, backend.env, killAt(clean.ms));
       if (run.signal) killed++;
       const count = await inspect(countAndClear);
       expect([0, IMPORT_ROWS], `round ${r}: killed=${run.signal !== null}`).toContain(count);
@@ -150,7 +159,7 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
       chunkCounts(o).finally(() => sql`delete from prices where market = 'rt15' and settlement_point in ('HB_NORTH', 'HB_WEST')`.execute(o.db));
     expect(await inspect(countAndClear)).toEqual([full, full, full]);
     for (let r = 0; r < rounds(4); r++) {
-      const run = await runCliChild(args, { ...backend.env, ...ercotEnv() }, killAt(clean.ms));
+      const run = await killRun('ingest', args, { ...backend.env, ...ercotEnv() }, killAt(clean.ms));
       const counts = await inspect(countAndClear);
       for (const c of counts) expect([0, full], `round ${r}: killed=${run.signal !== null}, chunks ${counts.join('/')}`).toContain(c);
     }
@@ -169,7 +178,7 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
     const rowsAfterClean = await inspect((o) => countRows(o, 'telemetry'));
     expect(rowsAfterClean).toBeGreaterThan(0);
     for (let r = 0; r < rounds(3); r++) {
-      await runCliChild(['telemetry', 'poll'], env, killAt(clean.ms));
+      await killRun('poll', ['telemetry', 'poll'], env, killAt(clean.ms));
       // Telemetry is only ever added to or corrected: a killed poll never loses what an earlier poll stored.
       expect(await inspect((o) => countRows(o, 'telemetry')), `round ${r}`).toBeGreaterThanOrEqual(rowsAfterClean);
     }
