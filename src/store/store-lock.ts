@@ -72,8 +72,13 @@ export function readStoreLock(dataDir: string): LockHolder | undefined {
 /** True when the holder cannot still hold the store: same host and its process is gone (or the pid was reused). */
 export function isStale(holder: LockHolder): boolean {
   if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) {
+    // Our own pid, but not a lock this process took (that is checked first): a previous process that had our pid
+    // (containers start every run with the same pid), unless the record carries this process's own start time.
+    return holder.processStart === undefined || holder.processStart !== processStartOf(process.pid);
+  }
   if (!processAlive(holder.pid)) return true;
-  if (holder.processStart && holder.pid !== process.pid) {
+  if (holder.processStart) {
     const start = processStartOf(holder.pid);
     if (start !== undefined && start !== holder.processStart) return true;
   }

@@ -109,6 +109,14 @@ describe('the embedded store lock', () => {
     lock.release();
   });
 
+  it('a lock left by an earlier process with our pid (containers reuse pids) is taken over', async () => {
+    const dataDir = tmp();
+    writeLock(dataDir, { pid: process.pid, host: hostname(), command: 'ercot-arb daemon (previous container run)', since: '2026-01-01T00:00:00.000Z', processStart: '1' });
+    const lock = acquireStoreLock(dataDir, pgliteDir(dataDir));
+    expect(readStoreLock(dataDir)?.since).not.toBe('2026-01-01T00:00:00.000Z');
+    lock.release();
+  });
+
   it('a lock from another host is never taken over (its pid means nothing here)', async () => {
     const dataDir = tmp();
     writeLock(dataDir, { pid: await deadPid(), host: `not-${hostname()}`, command: 'ercot-arb daemon', since: '2026-01-01T00:00:00.000Z' });
