@@ -130,7 +130,9 @@ async function runOnce(ctx: CliContext, options: CommonOptions, run: (c: Telemet
       try {
         await requireUsableAccount(d.store.db, key);
       } catch (error) {
-        notReady.push(asNotReady(error, key) ?? (error as EnphaseAccountNotReady));
+        const refused = asNotReady(error, key);
+        if (!refused) throw error;
+        notReady.push(refused);
         continue;
       }
       const report = await run(runContext(ctx, d, key));
@@ -138,6 +140,7 @@ async function runOnce(ctx: CliContext, options: CommonOptions, run: (c: Telemet
       const stopped = stoppedRun(report);
       if (stopped) notReady.push(stopped);
     }
+    if (notReady.length === 1) throw notReady[0];
     if (notReady.length) throw new EnphaseAccountNotReady(notReady[0].accountKey, notReady[0].reason, notReady[0].message, notReady.slice(1).map((e) => e.message));
   });
 }
