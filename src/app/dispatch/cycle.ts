@@ -202,3 +202,28 @@ async function recordStatus(db: Executor, site: Site, decision: Decision, out: A
 function realSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * The status-refresh job on its own (no planning, no sends): resolves rows left in `sending` and polls open
+ * commands, per site, isolated. For a daemon that refreshes more often than it re-plans.
+ */
+export async function refreshDispatchStatuses(deps: Pick<DispatchCycleDeps, 'db' | 'channelFor' | 'logger' | 'options'>, run: { nowMs: number; siteIds?: readonly string[] }): Promise<{ siteId: string; resolved: number; lost: number; moved: number; problems: string[] }[]> {
+  const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
+  const out = [];
+  for (const siteId of sites) {
+    try {
+      const site = await getSite(deps.db, siteId);
+      if (!site) throw new Error(`site ${siteId} is not configured`);
+      const channel = await deps.channelFor(site);
+      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 };
+      const a = await resolveSending(ctx);
+      const b = await refreshStatuses(ctx);
+      out.push({ siteId, resolved: a.resolved, lost: a.lost, moved: b.moved, problems: [...a.problems, ...b.problems] });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      deps.logger?.warn({ siteId, err: message }, 'command status refresh failed for a site');
+      out.push({ siteId, resolved: 0, lost: 0, moved: 0, problems: [message] });
+    }
+  }
+  return out;
+}
