@@ -12,7 +12,7 @@ import type { Planner } from '../../domain/optimizer/planner.js';
 import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
 import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
-import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode } from '../../store/dispatch-repo.js';
+import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode, type SiteDispatch } from '../../store/dispatch-repo.js';
 import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
@@ -133,7 +133,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
   const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs };
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
-  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, state.patch, decision);
+  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision);
   result.timingsMs.apply = performance.now() - t;
   await recordStatus(db, site, decision, out, state.patch, state.notes, result);
 }
@@ -173,9 +173,8 @@ export function toExisting(c: Command): ExistingCommand {
 }
 
 /** Reads the device back after writes: a person's change shows up here first. */
-async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, patch: Record<string, unknown>, decision: Decision): Promise<void> {
-  const sd = await getSiteDispatch(db, site.siteId);
-  const merged = sd ? { ...sd, ...(patch as object) } : null;
+async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, sd: SiteDispatch | null, patch: Record<string, unknown>, decision: Decision): Promise<void> {
+  const merged = { ...(sd ?? { siteId: site.siteId, mode: null, status: 'idle', reason: null, expectedProfile: null, suspectReads: 0, throttledUntilMs: null, pausedAtMs: null, updatedAtMs: nowMs }), ...(patch as object) };
   const device = { socAsOfMs: nowMs, manualChange: null as string | null };
   await checkSettings(db, site, channel, siteRef, merged as never, nowMs, o, device, patch, decision.notes);
   if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
