@@ -7,7 +7,7 @@ import type { CliContext } from '../../cli/context.js';
 import { listCommands, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { effectiveDispatchMode, getFleetDispatchMode, getPlanByVersion, getSiteDispatch, insertApproval, patchSiteDispatch, setFleetDispatchMode } from '../../store/dispatch-repo.js';
-import { getSite, listSites, type Site } from '../../store/sites-repo.js';
+import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import { openStore } from '../../store/open.js';
 import { config } from '../config.js';
 
@@ -126,8 +126,11 @@ export async function sitesResume(ctx: CliContext, flags: { site: string; dataDi
   await withStore(flags, async (db) => {
     const site = await requireSite(db, flags.site);
     const sd = await getSiteDispatch(db, site.siteId);
-    await patchSiteDispatch(db, site.siteId, { status: 'idle', reason: 'resumed by a person; the next cycle decides again', pausedAtMs: null, suspectReads: 0, expectedProfile: null });
-    ctx.stdout.write(`${site.siteId}: resumed${sd?.status === 'paused_manual_change' ? ' (was paused after a manual change)' : ''}\n`);
+    await patchSiteDispatch(db, site.siteId, { status: 'idle', reason: 'resumed by a person; the next cycle decides again', pausedAtMs: null, suspectReads: 0, expectedProfile: null, throttledUntilMs: null });
+    // After re-authorising a channel (e.g. a new Texture key), resume also clears needs_reauth; a refused call sets it again.
+    if (site.status === 'needs_reauth') await setSiteStatus(db, site.siteId, 'active');
+    const was = sd?.status === 'paused_manual_change' ? ' (was paused after a manual change)' : site.status === 'needs_reauth' ? ' (was waiting for re-authorisation)' : '';
+    ctx.stdout.write(`${site.siteId}: resumed${was}\n`);
   });
 }
 
