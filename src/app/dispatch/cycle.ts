@@ -68,11 +68,22 @@ export function channelSiteRef(site: Site): string {
   return typeof ref === 'string' && ref ? ref : (site.enphaseSystemId ?? site.siteId);
 }
 
-export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[] }): Promise<DispatchCycleResult> {
+/**
+ * One dispatch cycle over the given sites (default: every site not disabled). `concurrency` sites run at a time
+ * (default 1; on PostgreSQL a value up to the pool size overlaps store round trips; sites are independent).
+ */
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
-  const results: SiteCycleResult[] = [];
+  const results: SiteCycleResult[] = new Array(sites.length);
   const shared: CycleShared = { prices: new Map(), fleetMode: await getFleetDispatchMode(deps.db) };
-  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, shared));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sites.length) {
+      const i = next++;
+      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency ?? 1, sites.length)) }, worker));
   return { nowMs: run.nowMs, sites: results };
 }
 
