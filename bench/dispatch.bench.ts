@@ -52,7 +52,7 @@ export async function run(): Promise<void> {
     }
     const planner = await createPlanner('dp');
     const t0 = performance.now();
-    const result = await runDispatchCycle({ db, planner, channelFor: () => channel }, { nowMs: NOW });
+    const result = await runDispatchCycle({ db, planner, channelFor: () => channel }, { nowMs: NOW, concurrency: Number.parseInt(process.env.DISPATCH_BENCH_CONCURRENCY ?? '1', 10) });
     const totalMs = performance.now() - t0;
     const stages = { refresh: 0, plan: 0, decide: 0, apply: 0 };
     for (const s of result.sites) for (const k of Object.keys(stages) as (keyof typeof stages)[]) stages[k] += s.timingsMs[k];

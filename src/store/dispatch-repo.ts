@@ -69,9 +69,9 @@ export async function listSiteDispatch(db: Executor): Promise<SiteDispatch[]> {
 
 export type SiteDispatchPatch = Partial<Omit<SiteDispatch, 'siteId' | 'updatedAtMs'>>;
 
-/** Creates or updates a site's dispatch row with the given fields. */
+/** Creates or updates a site's dispatch row with the given fields (one statement). */
 export async function patchSiteDispatch(db: Executor, siteId: string, patch: SiteDispatchPatch): Promise<void> {
-  const set: Record<string, unknown> = { updated_at: sql`now()` };
+  const set: Record<string, unknown> = {};
   if (patch.mode !== undefined) set.dispatch_mode = patch.mode;
   if (patch.status !== undefined) set.status = patch.status;
   if (patch.reason !== undefined) set.reason = patch.reason;
@@ -79,8 +79,11 @@ export async function patchSiteDispatch(db: Executor, siteId: string, patch: Sit
   if (patch.suspectReads !== undefined) set.suspect_reads = patch.suspectReads;
   if (patch.throttledUntilMs !== undefined) set.throttled_until = patch.throttledUntilMs === null ? null : toDate(patch.throttledUntilMs);
   if (patch.pausedAtMs !== undefined) set.paused_at = patch.pausedAtMs === null ? null : toDate(patch.pausedAtMs);
-  await db.insertInto('site_dispatch').values({ site_id: siteId }).onConflict((oc) => oc.column('site_id').doNothing()).execute();
-  await db.updateTable('site_dispatch').set(set).where('site_id', '=', siteId).execute();
+  await db
+    .insertInto('site_dispatch')
+    .values({ site_id: siteId, ...set })
+    .onConflict((oc) => oc.column('site_id').doUpdateSet({ ...set, updated_at: sql<Date>`now()` as unknown as Date }))
+    .execute();
 }
 
 /** The mode that applies to a site: its own, else the fleet default. */

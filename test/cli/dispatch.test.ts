@@ -40,6 +40,9 @@ describe('dispatch CLI: plans, approvals, modes, commands', () => {
     const after = JSON.parse((await runCli(['plans', 'show', '--json', '--data-dir', dataDir])).stdout);
     expect(after.sites[0]).toMatchObject({ mode: 'review', approvals: [{ approvedBy: 'dana', planVersion: 1, scope: 'site' }] });
     expect((await runCli(['sites', 'mode', 'review', '--fleet', '--data-dir', dataDir])).stdout).toMatch(/fleet default dispatch mode: review/);
+    expect((await runCli(['sites', 'resume', '--site', 'S1', '--data-dir', dataDir])).stdout).toMatch(/S1: resumed/);
+    const resumed = JSON.parse((await runCli(['plans', 'show', '--json', '--data-dir', dataDir])).stdout);
+    expect(resumed.sites[0]).toMatchObject({ status: 'idle', reason: expect.stringMatching(/resumed by a person/) });
   }, 120_000);
 
   it('mistakes are exit code 2 with a one-line message', async () => {

@@ -6,18 +6,8 @@ import { ercotDateOf } from '../../domain/time/ercot-calendar.js';
 import type { CliContext } from '../../cli/context.js';
 import { listCommands, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
-import {
-  effectiveDispatchMode,
-  getFleetDispatchMode,
-  getPlanByVersion,
-  getSiteDispatch,
-  insertApproval,
-  latestVersionedPlan,
-  listApprovals,
-  patchSiteDispatch,
-  setFleetDispatchMode,
-} from '../../store/dispatch-repo.js';
-import { getSite, listSites, type Site } from '../../store/sites-repo.js';
+import { effectiveDispatchMode, getFleetDispatchMode, getPlanByVersion, getSiteDispatch, insertApproval, patchSiteDispatch, setFleetDispatchMode } from '../../store/dispatch-repo.js';
+import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import { openStore } from '../../store/open.js';
 import { config } from '../config.js';
 
@@ -50,14 +40,10 @@ function when(ms: number): string {
 }
 
 export async function plansShow(ctx: CliContext, flags: { site?: string; json?: boolean; dataDir?: string }): Promise<void> {
+  const { dispatchOverview } = await import('./overview.js');
   await withStore(flags, async (db) => {
-    const siteIds = flags.site ? [(await requireSite(db, flags.site)).siteId] : (await listSites(db)).map((s) => s.siteId);
-    const out = [];
-    for (const siteId of siteIds) {
-      const plan = await latestVersionedPlan(db, siteId);
-      const sd = await getSiteDispatch(db, siteId);
-      out.push({ siteId, mode: await effectiveDispatchMode(db, siteId), status: sd?.status ?? 'idle', reason: sd?.reason ?? null, plan, approvals: (await listApprovals(db, siteId, 3)) });
-    }
+    const siteIds = flags.site ? [(await requireSite(db, flags.site)).siteId] : undefined;
+    const out = await dispatchOverview(db, { siteIds, nowMs: Date.now() });
     if (flags.json) {
       ctx.stdout.write(`${JSON.stringify({ fleetMode: await getFleetDispatchMode(db), sites: out }, null, 2)}\n`);
       return;
@@ -69,8 +55,7 @@ export async function plansShow(ctx: CliContext, flags: { site?: string; json?: 
         ctx.stdout.write('  no plan yet (the dispatch job makes one each cycle)\n');
         continue;
       }
-      const approved = s.approvals.some((a) => a.planVersion === s.plan!.planVersion);
-      ctx.stdout.write(`  plan v${s.plan.planVersion} (${s.plan.planId}) made ${new Date(s.plan.createdAtMs).toISOString()}, ${s.plan.solver}, objective $${(s.plan.objectiveUsd ?? NaN).toFixed(2)}${approved ? ', approved' : ''}\n`);
+      ctx.stdout.write(`  plan v${s.plan.planVersion} (${s.plan.planId}) made ${new Date(s.plan.createdAtMs).toISOString()}, ${s.plan.solver}, objective $${(s.plan.objectiveUsd ?? NaN).toFixed(2)}${s.planApproved ? ', approved' : ''}\n`);
       const windows = (s.plan.windows as PlannedWindow[] | null) ?? [];
       if (!windows.length) ctx.stdout.write('  no command windows (the battery stays in its base mode)\n');
       for (const w of windows) ctx.stdout.write(`  ${when(w.startMs)} → ${localClock(w.endMs)}  ${w.reason}\n`);
@@ -141,8 +126,11 @@ export async function sitesResume(ctx: CliContext, flags: { site: string; dataDi
   await withStore(flags, async (db) => {
     const site = await requireSite(db, flags.site);
     const sd = await getSiteDispatch(db, site.siteId);
-    await patchSiteDispatch(db, site.siteId, { status: 'idle', reason: 'resumed by a person; the next cycle decides again', pausedAtMs: null, suspectReads: 0, expectedProfile: null });
-    ctx.stdout.write(`${site.siteId}: resumed${sd?.status === 'paused_manual_change' ? ' (was paused after a manual change)' : ''}\n`);
+    await patchSiteDispatch(db, site.siteId, { status: 'idle', reason: 'resumed by a person; the next cycle decides again', pausedAtMs: null, suspectReads: 0, expectedProfile: null, throttledUntilMs: null });
+    // After re-authorising a channel (e.g. a new Texture key), resume also clears needs_reauth; a refused call sets it again.
+    if (site.status === 'needs_reauth') await setSiteStatus(db, site.siteId, 'active');
+    const was = sd?.status === 'paused_manual_change' ? ' (was paused after a manual change)' : site.status === 'needs_reauth' ? ' (was waiting for re-authorisation)' : '';
+    ctx.stdout.write(`${site.siteId}: resumed${was}\n`);
   });
 }
 

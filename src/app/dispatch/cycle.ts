@@ -12,7 +12,7 @@ import type { Planner } from '../../domain/optimizer/planner.js';
 import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
 import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
-import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode } from '../../store/dispatch-repo.js';
+import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode, type SiteDispatch } from '../../store/dispatch-repo.js';
 import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
@@ -68,11 +68,22 @@ export function channelSiteRef(site: Site): string {
   return typeof ref === 'string' && ref ? ref : (site.enphaseSystemId ?? site.siteId);
 }
 
-export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[] }): Promise<DispatchCycleResult> {
+/**
+ * One dispatch cycle over the given sites (default: every site not disabled). `concurrency` sites run at a time
+ * (default 1; on PostgreSQL a value up to the pool size overlaps store round trips; sites are independent).
+ */
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
-  const results: SiteCycleResult[] = [];
+  const results: SiteCycleResult[] = new Array(sites.length);
   const shared: CycleShared = { prices: new Map(), fleetMode: await getFleetDispatchMode(deps.db) };
-  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, shared));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < sites.length) {
+      const i = next++;
+      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency ?? 1, sites.length)) }, worker));
   return { nowMs: run.nowMs, sites: results };
 }
 
@@ -133,7 +144,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
   const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs };
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
-  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, state.patch, decision);
+  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision);
   result.timingsMs.apply = performance.now() - t;
   await recordStatus(db, site, decision, out, state.patch, state.notes, result);
 }
@@ -173,9 +184,8 @@ export function toExisting(c: Command): ExistingCommand {
 }
 
 /** Reads the device back after writes: a person's change shows up here first. */
-async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, patch: Record<string, unknown>, decision: Decision): Promise<void> {
-  const sd = await getSiteDispatch(db, site.siteId);
-  const merged = sd ? { ...sd, ...(patch as object) } : null;
+async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, sd: SiteDispatch | null, patch: Record<string, unknown>, decision: Decision): Promise<void> {
+  const merged = { ...(sd ?? { siteId: site.siteId, mode: null, status: 'idle', reason: null, expectedProfile: null, suspectReads: 0, throttledUntilMs: null, pausedAtMs: null, updatedAtMs: nowMs }), ...(patch as object) };
   const device = { socAsOfMs: nowMs, manualChange: null as string | null };
   await checkSettings(db, site, channel, siteRef, merged as never, nowMs, o, device, patch, decision.notes);
   if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
@@ -201,4 +211,29 @@ async function recordStatus(db: Executor, site: Site, decision: Decision, out: A
 
 function realSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The status-refresh job on its own (no planning, no sends): resolves rows left in `sending` and polls open
+ * commands, per site, isolated. For a daemon that refreshes more often than it re-plans.
+ */
+export async function refreshDispatchStatuses(deps: Pick<DispatchCycleDeps, 'db' | 'channelFor' | 'logger' | 'options'>, run: { nowMs: number; siteIds?: readonly string[] }): Promise<{ siteId: string; resolved: number; lost: number; moved: number; problems: string[] }[]> {
+  const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
+  const out = [];
+  for (const siteId of sites) {
+    try {
+      const site = await getSite(deps.db, siteId);
+      if (!site) throw new Error(`site ${siteId} is not configured`);
+      const channel = await deps.channelFor(site);
+      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 };
+      const a = await resolveSending(ctx);
+      const b = await refreshStatuses(ctx);
+      out.push({ siteId, resolved: a.resolved, lost: a.lost, moved: b.moved, problems: [...a.problems, ...b.problems] });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      deps.logger?.warn({ siteId, err: message }, 'command status refresh failed for a site');
+      out.push({ siteId, resolved: 0, lost: 0, moved: 0, problems: [message] });
+    }
+  }
+  return out;
 }

@@ -217,6 +217,12 @@ function keepMatched(input: DecideInput, c: ExistingCommand, w: PlannedWindow, d
 function weighReplacement(input: DecideInput, plan: DispatchPlan, c: ExistingCommand, wanted: PlannedWindow[], unmatched: Set<number>, thresholdUsd: number, decision: Decision): void {
   const overlapping = [...unmatched].filter((i) => wanted[i].startMs < c.endMs && wanted[i].endMs > c.startMs);
   const after = overlapping.map((i) => wanted[i]);
+  const floor = Math.max(10, input.battery.minReservePercent, input.siteReservePercent);
+  if (c.mode === 'discharge' && c.targetReservePercent < floor - 1e-6) {
+    // Safety first, whatever the churn threshold or the approval: never let a discharge go below the site's reserve.
+    decision.stop.push({ commandId: c.commandId, to: after.length ? 'superseded' : 'cancelled', onChannel: true, reason: `its target ${c.targetReservePercent.toFixed(1)} % is below the site's reserve ${floor} %` });
+    return;
+  }
   const gain = changeGainUsd(plan, input.battery, [c], after, input.nowMs);
   if (gain >= thresholdUsd && after.every((w) => isApproved(input, w))) {
     const to = after.length ? 'superseded' : 'cancelled';

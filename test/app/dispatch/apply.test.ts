@@ -7,6 +7,7 @@ import { getSite, upsertSite } from '../../../src/store/sites-repo.js';
 import type { SimulatorChannel } from '../../../src/adapters/control/simulator.js';
 import { backends, useDatabase } from '../../store/harness.js';
 import { makeWorld, T_1850 } from './fixture.js';
+import { refreshDispatchStatuses } from '../../../src/app/dispatch/cycle.js';
 
 /** The simulator behind a channel that fails in the ways a crash or a lost reply looks from inside. */
 function faulty(inner: SimulatorChannel, fault: 'crash-after-send' | 'lost-before-channel'): ControlChannel {
@@ -46,6 +47,16 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     const rows = await listCommands(db().db, 'S1');
     expect(rows.map((c) => c.state)).toEqual(['scheduled']);
     expect(rows[0].externalId).toMatch(/^sim-/);
+    expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('the status-refresh job alone also resolves a row left in sending (no planning, no send)', async () => {
+    const w = await fresh();
+    await w.cycle({}, () => faulty(w.channel, 'crash-after-send'));
+    w.clock.advance(30_000);
+    const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() });
+    expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 1, lost: 0 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
     expect(w.channel.sendCount('S1')).toBe(1);
   });
 

@@ -50,6 +50,14 @@ describe.each(backends())('dispatch cycle on $name with the simulator channel', 
     expect(replay.comparedValues).toBeGreaterThan(400);
   });
 
+  it('sites run concurrently when asked: each gets its own plan version 1 and one command, results in site order', async () => {
+    await db().db.deleteFrom('sites').execute();
+    const w = await makeWorld(db().db, ['S1', 'S2', 'S3']);
+    const r = await w.cycle({}, undefined, 3);
+    expect(r.sites.map((s) => [s.siteId, s.planVersion, s.sent])).toEqual([['S1', 1, 1], ['S2', 1, 1], ['S3', 1, 1]]);
+    expect(w.channel.sendCount()).toBe(3);
+  });
+
   it('a bad site (unknown channel) stands aside naming the cause; the other site goes on', async () => {
     await db().db.deleteFrom('sites').execute();
     const w = await makeWorld(db().db, ['S1', 'S2']);

@@ -50,7 +50,7 @@ export interface World {
   channel: SimulatorChannel;
   waits: number[];
   /** Writes the simulated battery's SoC as telemetry (as the Enphase ingest would), then runs one cycle. */
-  cycle(options?: DispatchOptions, channelFor?: (siteId: string) => ControlChannel): Promise<DispatchCycleResult>;
+  cycle(options?: DispatchOptions, channelFor?: (siteId: string) => ControlChannel, concurrency?: number): Promise<DispatchCycleResult>;
 }
 
 export async function makeWorld(db: Executor, siteIds: string[] = ['S1'], initialSocPercent = 60, nowMs = T_1850): Promise<World> {
@@ -67,14 +67,14 @@ export async function makeWorld(db: Executor, siteIds: string[] = ['S1'], initia
     clock,
     channel,
     waits,
-    async cycle(options = {}, channelFor) {
+    async cycle(options = {}, channelFor, concurrency) {
       for (const siteId of siteIds) {
         const r = channel.reading(siteId);
         await upsertTelemetry(db, [{ siteId, intervalEndMs: r.asOfMs, socPercent: r.socPercent, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }]);
       }
       return runDispatchCycle(
         { db, planner: p, channelFor: (site) => (channelFor ? channelFor(site.siteId) : channel), sleep: async (ms) => void waits.push(ms), options },
-        { nowMs: clock.nowMs() },
+        { nowMs: clock.nowMs(), concurrency },
       );
     },
   };

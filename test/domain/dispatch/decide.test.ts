@@ -127,6 +127,15 @@ describe('decide: no churn', () => {
     expect(d.create.map((c) => c.mode)).toEqual(['discharge']);
   });
 
+  it('a discharge on the channel whose target is below the (raised) site reserve is replaced whatever the threshold or approval', () => {
+    const now = t0 + 76 * I - 10 * MINUTE_MS;
+    const low = existing({ commandId: 'low', mode: 'discharge', powerKw: 5, targetReservePercent: 25, startMs: t0 + 76 * I, endMs: t0 + 80 * I });
+    const review = { mode: 'review' as const, currentPlanApproved: false, approvedWindows: [] };
+    const d = decide(input({ nowMs: now, existing: [low], siteReservePercent: 40, options: { churnThresholdUsd: 1000 }, approval: review }));
+    expect(d.stop).toEqual([expect.objectContaining({ commandId: 'low', onChannel: true, reason: expect.stringMatching(/below the site's reserve 40 %/) })]);
+    expect(d.create.every((c) => c.state === 'awaiting_approval' && c.targetReservePercent >= 40)).toBe(true);
+  });
+
   it('a planned (unsent) row the plan no longer has is superseded without touching the channel', () => {
     const d = decide(input({ existing: [existing({ commandId: 'p', state: 'planned', mode: 'discharge', startMs: t0 + 8 * I, endMs: t0 + 9 * I })] }));
     expect(d.stop).toEqual([expect.objectContaining({ commandId: 'p', to: 'superseded', onChannel: false })]);
