@@ -10,6 +10,7 @@ import { register as fakeErcot } from './fake-ercot.js';
 import { register as enphase } from './enphase.js';
 import { register as fakeEnphase } from './fake-enphase.js';
 import { register as reconcile } from './reconcile.js';
+import { register as run } from './run.js';
 
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase, reconcile];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase, reconcile, run];
