@@ -21,7 +21,7 @@ export interface ReconcileCliOptions {
 
 function dateOption(text: string, name: string): string {
   try {
-    return parseErcotDate(text);
+    return ercotDay(parseErcotDate(text)).date;
   } catch (error) {
     throw new InputError(`--${name}: ${(error as Error).message}`);
   }
