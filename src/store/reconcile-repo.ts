@@ -130,12 +130,12 @@ export async function saveReconciliationResults(db: Executor, siteId: string, re
     const existing = await trx.selectFrom('reconciliations').selectAll().where('site_id', '=', siteId)
       .where('interval_start', '>=', toDate(Math.min(...starts))).where('interval_start', '<=', toDate(Math.max(...starts))).forUpdate().execute();
     const byStart = new Map(existing.map((row) => [row.interval_start.getTime(), row]));
+    const created: ReturnType<typeof toRow>[] = [];
     for (const r of results) {
       if (r.siteId !== siteId) throw new RangeError(`reconciliation for site ${r.siteId} saved under ${siteId}`);
       const old = byStart.get(r.intervalStartMs);
       if (!old) {
-        await trx.insertInto('reconciliations').values(toRow(r, 1, nowMs)).execute();
-        counts.created++;
+        created.push(toRow(r, 1, nowMs));
         continue;
       }
       const oldFingerprint = old.fingerprint ?? reconciliationFingerprint(fromRow(old));
@@ -150,6 +150,8 @@ export async function saveReconciliationResults(db: Executor, siteId: string, re
       await trx.updateTable('reconciliations').set(update).where('site_id', '=', siteId).where('interval_start', '=', old.interval_start).execute();
       counts.revised++;
     }
+    for (let i = 0; i < created.length; i += 500) await trx.insertInto('reconciliations').values(created.slice(i, i + 500)).execute();
+    counts.created = created.length;
   });
   return counts;
 }
