@@ -24,6 +24,7 @@ export async function plansInForce(db: Executor, siteId: string, startMs: number
     select distinct on (pi.interval_start) pi.plan_id, pi.interval_start, pi.charge_kw, pi.discharge_kw, pi.grid_import_kw, pi.grid_export_kw, pi.soc_kwh_end
     from plan_intervals pi join plans p on p.plan_id = pi.plan_id
     where p.site_id = ${siteId} and p.state <> 'rejected'
+      and p.horizon_start < ${toDate(endMs)} and p.horizon_end > ${toDate(startMs)}
       and pi.interval_start >= ${toDate(startMs)} and pi.interval_start < ${toDate(endMs)}
     order by pi.interval_start,
       (p.created_at <= pi.interval_start) desc,
