@@ -4,6 +4,7 @@
  * the OS picked, then SIGTERM → a clean exit.
  */
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,15 @@ describe('ercot-arb run / reconcile (embedded store)', () => {
     expect(badNow.stderr).toContain('--now');
     const badPort = await runCli(['run', '--port', '70000']);
     expect(badPort.code).toBe(2);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    try {
+      const taken = await runCli(['run', '--port', String((holder.address() as AddressInfo).port)]);
+      expect(taken.code).toBe(2);
+      expect(taken.stderr).toContain('EADDRINUSE');
+    } finally {
+      holder.close();
+    }
     const noSite = await runCli(['reconcile', 'report', '--site', 'nope', '--date', '2024-11-03']);
     expect(noSite.code).toBe(2);
     expect(noSite.stderr).toContain('no site "nope"');

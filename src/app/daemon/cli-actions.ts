@@ -42,6 +42,42 @@ function formatReports(reports: TickReport[]): string {
   return reports.map((r) => `${r.job.padEnd(28)} ${new Date(r.scheduledForMs).toISOString()}  ${r.outcome}${r.error ? `: ${r.error}` : ''}`).join('\n') + '\n';
 }
 
+async function listenOrExplain(daemon: Daemon, port: number, host: string): Promise<number> {
+  try {
+    return await daemon.listen(port, host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new InputError(`--port ${port} on ${host}: ${code} (another process holds it, or the address is not this machine's); use --port 0 for any free port`);
+    throw error;
+  }
+}
+
+/** One tick; SIGTERM/SIGINT meanwhile stops it like the daemon does (safe point, or abandoned after the grace period). */
+async function runOnceWithSignals(ctx: CliContext, daemon: Daemon, options: RunOptions): Promise<void> {
+  let stopped: Promise<{ abandoned: string[] }> | undefined;
+  let onStopped!: (r: { signal: string; abandoned: string[] }) => void;
+  const interrupted = new Promise<{ signal: string; abandoned: string[] }>((resolve) => (onStopped = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopped ??= daemon.shutdown(signal);
+    void stopped.then((r) => onStopped({ signal, ...r }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await Promise.race([daemon.tick().then((reports) => ({ reports })), interrupted.then((i) => (i.abandoned.length ? { interrupted: i } : new Promise<never>(() => undefined)))]);
+    if ('interrupted' in outcome) {
+      ctx.stdout.write(`stopped on ${outcome.interrupted.signal}; abandoned: ${outcome.interrupted.abandoned.join(', ')}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    ctx.stdout.write(options.json ? `${JSON.stringify(outcome.reports)}\n` : formatReports(outcome.reports));
+    if (outcome.reports.some((r) => r.outcome === 'failed')) process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export async function runCommand(ctx: CliContext, options: RunOptions): Promise<void> {
   const cfg = loadConfig();
   const clock = clockOf(options);
@@ -57,12 +93,10 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
     });
     for (const n of notRegistered) ctx.stderr.write(`not running ${n.job}: ${n.reason}\n`);
     if (options.once) {
-      const reports = await daemon.tick();
-      ctx.stdout.write(options.json ? `${JSON.stringify(reports)}\n` : formatReports(reports));
-      if (reports.some((r) => r.outcome === 'failed')) process.exitCode = 1;
+      await runOnceWithSignals(ctx, daemon, options);
       return;
     }
-    const bound = await daemon.listen(port, options.host ?? cfg.ERCOT_ARB_HTTP_HOST);
+    const bound = await listenOrExplain(daemon, port, options.host ?? cfg.ERCOT_ARB_HTTP_HOST);
     ctx.stdout.write(`ercot-arb daemon listening on http://${options.host ?? cfg.ERCOT_ARB_HTTP_HOST}:${bound} (/livez /readyz /metrics); port ${bound}\n`);
     ctx.stdout.write(`jobs: ${daemon.jobNames().join(', ')} (SIGTERM or Ctrl-C to stop)\n`);
     daemon.start();
