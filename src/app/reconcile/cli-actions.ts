@@ -70,7 +70,7 @@ export async function reconcileRunCommand(ctx: CliContext, options: ReconcileCli
     ctx.stdout.write(`reconciled ${range}:\n`);
     for (const s of r.sites) ctx.stdout.write(`  ${s.siteId}: ${s.intervals} intervals, ${s.created} new, ${s.revised} revised, ${s.unchanged} unchanged, ${s.notYetKnown} awaiting telemetry\n`);
     for (const f of r.failed) ctx.stdout.write(`  ${f.siteId}: FAILED ${f.error}\n`);
-    if (!r.sites.length && !r.failed.length) ctx.stdout.write('  no active sites\n');
+    if (!r.sites.length && !r.failed.length) ctx.stdout.write('  no sites\n');
   } finally {
     await opened.close();
   }

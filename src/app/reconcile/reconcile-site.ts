@@ -91,9 +91,9 @@ export async function reconcileSite(db: Executor, siteId: string, range: Reconci
   return { siteId, intervals: worth.length, notYetKnown: worth.filter((r) => r.commandOutcome === 'not_yet_known').length, ...counts };
 }
 
-/** Every active site (or the given ones); one site's failure is reported and the others go on. */
+/** Every site not disabled (paused ones too: their telemetry still explains what happened), or the given ones; one site's failure is reported and the others go on. */
 export async function reconcileSites(db: Executor, range: ReconcileRange, options: { siteIds?: readonly string[]; logger?: Logger } = {}): Promise<{ sites: SiteReconcileReport[]; failed: { siteId: string; error: string }[] }> {
-  const siteIds = options.siteIds ?? (await listSites(db, { status: 'active' })).map((s) => s.siteId);
+  const siteIds = options.siteIds ?? (await listSites(db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const sites: SiteReconcileReport[] = [];
   const failed: { siteId: string; error: string }[] = [];
   for (const siteId of siteIds) {

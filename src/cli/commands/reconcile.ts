@@ -14,7 +14,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
       await reconcileReportCommand(ctx, options);
     });
   reconcile.command('run')
-    .description('reconcile now (default: the last RECONCILE_LOOKBACK_HOURS of every active site) and refresh calibration')
+    .description('reconcile now (default: the last RECONCILE_LOOKBACK_HOURS of every site not disabled) and refresh calibration')
     .option('--site <id>', 'only this site')
     .option('--from <date>', 'first ERCOT delivery date, YYYY-MM-DD')
     .option('--to <date>', 'last delivery date, inclusive (default --from)')
