@@ -1,6 +1,6 @@
 /**
  * The reconcile job for the scheduler: every 15 minutes (minute 10, 25, 40, 55: after the telemetry poll at 3, 18,
- * …) re-reconcile the last RECONCILE_LOOKBACK_HOURS of every active site (unchanged intervals write nothing; changed
+ * …) re-reconcile the last RECONCILE_LOOKBACK_HOURS of every site not disabled (unchanged intervals write nothing; changed
  * ones keep a revision), then refresh the calibration of the sites whose results changed.
  */
 import { HOUR_MS } from '../../domain/time/interval.js';
