@@ -150,7 +150,10 @@ export async function saveReconciliationResults(db: Executor, siteId: string, re
       await trx.updateTable('reconciliations').set(update).where('site_id', '=', siteId).where('interval_start', '=', old.interval_start).execute();
       counts.revised++;
     }
-    for (let i = 0; i < created.length; i += 500) await trx.insertInto('reconciliations').values(created.slice(i, i + 500)).execute();
+    // A concurrent run (the CLI beside the daemon) may have created some meanwhile: theirs stand, ours are the same.
+    for (let i = 0; i < created.length; i += 500) {
+      await trx.insertInto('reconciliations').values(created.slice(i, i + 500)).onConflict((oc) => oc.columns(['site_id', 'interval_start']).doNothing()).execute();
+    }
     counts.created = created.length;
   });
   return counts;
