@@ -12,7 +12,7 @@ import { reconcileSite } from '../../../src/app/reconcile/reconcile-site.js';
 import { socAnchor } from '../../../src/app/reconcile/soc-anchor.js';
 import { ercotDay } from '../../../src/domain/time/ercot-calendar.js';
 import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
-import { insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
+import { COMMAND_TRANSITIONS, insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
 import { insertPlan } from '../../../src/store/plans-repo.js';
 import { upsertPrices } from '../../../src/store/prices-repo.js';
 import { getSiteCalibration, listReconciliationResults, listReconciliationRevisions } from '../../../src/store/reconcile-repo.js';
@@ -29,7 +29,9 @@ const tel = (i: number, r: Partial<TelemetryRecord>): TelemetryRecord => ({ site
 
 async function command(db: Parameters<typeof insertCommand>[0], key: string, mode: string, i: number, target: number, extra: { error?: string } = {}) {
   const { command: c } = await insertCommand(db, { siteId: 's1', idempotencyKey: key, channel: 'simulator', mode, targetReservePercent: target, windowStartMs: T + i * M, windowEndMs: T + (i + 1) * M });
-  await transitionCommand(db, c.commandId, 'sent', { atMs: T + i * M - 120_000 });
+  // 'sending' once the dispatcher's life cycle (0003) is in; 'sent' before it.
+  const sendState = ('sending' in COMMAND_TRANSITIONS ? 'sending' : 'sent') as never;
+  await transitionCommand(db, c.commandId, sendState, { atMs: T + i * M - 120_000 });
   await transitionCommand(db, c.commandId, 'accepted', { atMs: T + i * M - 110_000 });
   await transitionCommand(db, c.commandId, 'active', { atMs: T + i * M, error: extra.error });
   return c.commandId;
