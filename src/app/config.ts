@@ -75,6 +75,16 @@ export const configSchema = z.object({
   RECONCILE_LOOKBACK_HOURS: z.coerce.number().positive().max(24 * 31).default(48),
   /** Reconciler: days of telemetry and commands the per-site calibration is estimated from. */
   RECONCILE_CALIBRATION_DAYS: z.coerce.number().int().positive().max(365).default(14),
+  /** Control channels (docs/control-channels.md): the Enphase VPP (grid services) API account and program. */
+  ENPHASE_VPP_BASE_URL: z.url().default('https://vpp.enphaseenergy.com'),
+  ENPHASE_VPP_PROGRAM_ID: optionalText,
+  ENPHASE_VPP_API_KEY: optionalText,
+  ENPHASE_VPP_CLIENT_ID: optionalText,
+  ENPHASE_VPP_CLIENT_SECRET: optionalText,
+  /** Texture's command API key, and the webhook destination's signing secret. */
+  TEXTURE_API_BASE_URL: z.url().default('https://api.texturehq.com'),
+  TEXTURE_API_KEY: optionalText,
+  TEXTURE_WEBHOOK_SECRET: optionalText,
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
