@@ -3,7 +3,7 @@
  *   ercot-rt-spp, ercot-dam-spp, ercot-sced-lmp   price ingest (src/app/ingest/jobs.ts); needs ERCOT credentials
  *   enphase-telemetry-poll, -backfill             telemetry (src/app/telemetry/jobs.ts); per connected account
  *   reconcile                                     planned vs. actual + calibration (src/app/reconcile/jobs.ts)
- *   plan-dispatch, command-status-refresh         the dispatcher's cycle: NOT registered until the dispatcher lands
+ *   plan-dispatch, command-status-refresh         the dispatcher's cycle and status polling (./dispatch-job.ts)
  * A job that cannot run in this configuration (no ERCOT credentials, no ERCOT_ARB_SECRET_KEY) is not registered and
  * listed in `notRegistered` with the reason, which the daemon prints at start and serves on /readyz.
  */
@@ -22,11 +22,10 @@ import type { JobDefinition } from '../scheduler/scheduler.js';
 import { enphaseJobs, runSettings } from '../telemetry/jobs.js';
 import type { TelemetryRunContext } from '../telemetry/poller.js';
 import type { DaemonMetrics } from './metrics.js';
+import { dispatchJobs } from './dispatch-job.js';
+import type { EnphaseClient } from '../../adapters/enphase/client.js';
 
-/** The dispatcher's job (plan + decide + apply per site, every 15 minutes); see docs/daemon.md. */
-export const DISPATCH_JOB = 'plan-dispatch';
-/** Polls the control channels for the state of sent commands. */
-export const COMMAND_REFRESH_JOB = 'command-status-refresh';
+export { COMMAND_REFRESH_JOB, DISPATCH_JOB } from './dispatch-job.js';
 
 export interface DaemonJobDeps {
   db: Executor;
@@ -76,14 +75,22 @@ function telemetryJobsFor(d: DaemonJobDeps, out: DaemonJobs): void {
   out.jobs.push(...enphaseJobs(contexts, cfg.ENPHASE_POLL_MINUTES));
 }
 
+/** The configured account's v4 client, built on first use (enphase-basic sites); undefined when it cannot be. */
+function enphaseClientOf(d: DaemonJobDeps): () => EnphaseClient | undefined {
+  let client: EnphaseClient | undefined;
+  return () => {
+    if (client || !d.cfg.ERCOT_ARB_SECRET_KEY || !d.cfg.ENPHASE_API_KEY) return client;
+    const onRequest = (info: { status: number }) => d.metrics?.recordApiRequest('enphase', info.status);
+    client = openAccount({ db: d.db, box: createSecretBox(d.cfg.ERCOT_ARB_SECRET_KEY), settings: d.cfg, clock: d.clock, logger: d.logger, onRequest }).client;
+    return client;
+  };
+}
+
 export async function buildDaemonJobs(d: DaemonJobDeps): Promise<DaemonJobs> {
   const out: DaemonJobs = { jobs: [], notRegistered: [] };
   await priceJobsFor(d, out);
   telemetryJobsFor(d, out);
   out.jobs.push(reconcileJob(d.db, { lookbackHours: d.cfg.RECONCILE_LOOKBACK_HOURS, calibrationDays: d.cfg.RECONCILE_CALIBRATION_DAYS }));
-  // The dispatcher's cycle (runDispatchCycle in src/app/dispatch/cycle.ts) has not landed on this branch: the slots
-  // stay empty rather than pretend to plan or send anything.
-  out.notRegistered.push({ job: DISPATCH_JOB, reason: 'the dispatcher (src/app/dispatch/cycle.ts) is not part of this build yet' });
-  out.notRegistered.push({ job: COMMAND_REFRESH_JOB, reason: 'the dispatcher (src/app/dispatch/cycle.ts) is not part of this build yet' });
+  out.jobs.push(...dispatchJobs({ db: d.db, cfg: d.cfg, clock: d.clock, logger: d.logger, metrics: d.metrics, enphaseClient: enphaseClientOf(d) }));
   return out;
 }

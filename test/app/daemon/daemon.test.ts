@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/app/logger.js';
 import { loadConfig } from '../../../src/app/config.js';
 import { Daemon } from '../../../src/app/daemon/daemon.js';
-import { buildDaemonJobs, DISPATCH_JOB } from '../../../src/app/daemon/jobs.js';
+import { buildDaemonJobs, COMMAND_REFRESH_JOB, DISPATCH_JOB } from '../../../src/app/daemon/jobs.js';
 import type { JobDefinition } from '../../../src/app/scheduler/scheduler.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
 import type { OpenedDatabase } from '../../../src/store/database.js';
@@ -127,17 +127,17 @@ describe.each(backends())('daemon on $name', (backend) => {
     expect((await daemon(database(), clock, [stubborn], { instanceId: 'next' }).tick()).map((r) => r.outcome)).toEqual(['claimed-elsewhere']);
   });
 
-  it('the configuration decides which real jobs run; the dispatch slot is named but not registered', async () => {
+  it('the configuration decides which real jobs run', async () => {
     const clock = new FixedClock(at('2024-08-20T18:07:00Z'));
     const bare = await buildDaemonJobs({ db: database().db, cfg: loadConfig({}), clock, logger: silentLogger() });
-    expect(bare.jobs.map((j) => j.name)).toEqual(['reconcile']);
-    expect(bare.notRegistered.map((n) => n.job)).toEqual(['ercot-*', 'enphase-telemetry-*', DISPATCH_JOB, 'command-status-refresh']);
+    expect(bare.jobs.map((j) => j.name)).toEqual(['reconcile', DISPATCH_JOB, COMMAND_REFRESH_JOB]);
+    expect(bare.notRegistered.map((n) => n.job)).toEqual(['ercot-*', 'enphase-telemetry-*']);
     const full = await buildDaemonJobs({
       db: database().db, clock, logger: silentLogger(),
       cfg: loadConfig({ ERCOT_API_USERNAME: 'u', ERCOT_API_PASSWORD: 'p', ERCOT_API_SUBSCRIPTION_KEY: 'k', ERCOT_ARB_SECRET_KEY: 'test key', ERCOT_SCED_ENABLED: 'true' }),
     });
-    expect(full.jobs.map((j) => j.name)).toEqual(['ercot-rt-spp', 'ercot-dam-spp', 'ercot-sced-lmp', 'enphase-telemetry-poll', 'enphase-telemetry-backfill', 'reconcile']);
+    expect(full.jobs.map((j) => j.name)).toEqual(['ercot-rt-spp', 'ercot-dam-spp', 'ercot-sced-lmp', 'enphase-telemetry-poll', 'enphase-telemetry-backfill', 'reconcile', DISPATCH_JOB, COMMAND_REFRESH_JOB]);
     // Every real job registers with the daemon's scheduler (valid cron, unique names).
-    expect(daemon(database(), clock, full.jobs).jobNames()).toHaveLength(6);
+    expect(daemon(database(), clock, full.jobs).jobNames()).toHaveLength(8);
   });
 });
