@@ -50,7 +50,8 @@ export function commandInForceAt(commands: readonly Command[], intervalStartMs: 
   for (const c of commands) {
     // A string: the dispatcher's life cycle adds states (overridden, reverted_early, …) to the stored type.
     const state: string = c.state;
-    if (NEVER_SENT.has(state) || (state === 'failed' && c.acceptedAtMs === null)) continue;
+    const neverTaken = c.acceptedAtMs === null && c.activeAtMs === null && ['failed', 'expired', 'cancelled', 'superseded'].includes(state);
+    if (NEVER_SENT.has(state) || neverTaken) continue;
     if (c.windowStartMs > intervalStartMs || c.windowEndMs <= intervalStartMs) continue;
     const endedEarly = c.finishedAtMs !== null && c.finishedAtMs <= intervalStartMs && !['completed', 'reverted_early', 'overridden'].includes(state);
     if (endedEarly) continue;

@@ -12,7 +12,7 @@ import { reconcileSite } from '../../../src/app/reconcile/reconcile-site.js';
 import { socAnchor } from '../../../src/app/reconcile/soc-anchor.js';
 import { ercotDay } from '../../../src/domain/time/ercot-calendar.js';
 import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
-import { COMMAND_TRANSITIONS, insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
+import { insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
 import { insertPlan } from '../../../src/store/plans-repo.js';
 import { upsertPrices } from '../../../src/store/prices-repo.js';
 import { getSiteCalibration, listReconciliationResults, listReconciliationRevisions } from '../../../src/store/reconcile-repo.js';
@@ -27,13 +27,13 @@ const NOW = T + 8 * M;
 
 const tel = (i: number, r: Partial<TelemetryRecord>): TelemetryRecord => ({ siteId: 's1', intervalEndMs: T + i * M, socPercent: null, chargeWh: 0, dischargeWh: 0, consumptionWh: 250, productionWh: 0, devicesReporting: 1, ...r });
 
-async function command(db: Parameters<typeof insertCommand>[0], key: string, mode: string, i: number, target: number, extra: { error?: string } = {}) {
+async function command(db: Parameters<typeof insertCommand>[0], key: string, mode: string, i: number, target: number, extra: { overridden?: boolean } = {}) {
   const { command: c } = await insertCommand(db, { siteId: 's1', idempotencyKey: key, channel: 'simulator', mode, targetReservePercent: target, windowStartMs: T + i * M, windowEndMs: T + (i + 1) * M });
-  // 'sending' once the dispatcher's life cycle (0003) is in; 'sent' before it.
-  const sendState = ('sending' in COMMAND_TRANSITIONS ? 'sending' : 'sent') as never;
-  await transitionCommand(db, c.commandId, sendState, { atMs: T + i * M - 120_000 });
+  await transitionCommand(db, c.commandId, 'sending', { atMs: T + i * M - 120_000 });
   await transitionCommand(db, c.commandId, 'accepted', { atMs: T + i * M - 110_000 });
-  await transitionCommand(db, c.commandId, 'active', { atMs: T + i * M, error: extra.error });
+  await transitionCommand(db, c.commandId, 'active', { atMs: T + i * M });
+  // The dispatcher's status refresh marks a command Storm Guard took over as overridden.
+  if (extra.overridden) await transitionCommand(db, c.commandId, 'overridden', { atMs: T + i * M + 60_000, error: 'Storm Guard active' });
   return c.commandId;
 }
 
@@ -53,7 +53,7 @@ describe.each(backends())('reconciler on $name', (backend) => {
     });
     await command(d, 'k0', 'charge', 0, 80);
     await command(d, 'k1', 'discharge', 1, 20);
-    await command(d, 'k2', 'charge', 2, 80, { error: 'overridden: Storm Guard turned on' });
+    await command(d, 'k2', 'charge', 2, 80, { overridden: true });
     await command(d, 'k3', 'discharge', 3, 45);
     const prices = [-20, 5000, 30, 100, 25].map((p, i) => ({ market: 'rt15' as const, settlementPoint: 'HB_HOUSTON', intervalStartMs: T + i * M, intervalMinutes: 15, priceUsdPerMwh: p, source: 'test', fetchedAtMs: T }));
     await upsertPrices(d, prices);
