@@ -9,6 +9,7 @@ import { waitForSignal, type TickReport } from '../scheduler/scheduler.js';
 import { Daemon } from './daemon.js';
 import { buildDaemonJobs } from './jobs.js';
 import { DaemonMetrics } from './metrics.js';
+import { mountTextureWebhook, TEXTURE_WEBHOOK_PATH } from './texture-webhook-route.js';
 
 export interface RunOptions {
   dataDir?: string;
@@ -86,11 +87,12 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   const store = await openStore(cfg, { dataDir: options.dataDir, logger });
   try {
     const metrics = new DaemonMetrics({ db: store.db, clock, logger });
-    const { jobs, notRegistered } = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
+    const { jobs, notRegistered, channelFor } = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
     const daemon = new Daemon({
       db: store.db, schema: store.schema, clock, logger, jobs, notRegistered, metrics, instanceId: options.instanceId,
       catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000, shutdownGraceMs: cfg.ERCOT_ARB_SHUTDOWN_GRACE_SECONDS * 1000,
     });
+    if (cfg.TEXTURE_WEBHOOK_SECRET) mountTextureWebhook(daemon.http, { db: store.db, clock, logger, secret: cfg.TEXTURE_WEBHOOK_SECRET, channelFor });
     for (const n of notRegistered) ctx.stderr.write(`not running ${n.job}: ${n.reason}\n`);
     if (options.once) {
       await runOnceWithSignals(ctx, daemon, options);
@@ -99,6 +101,7 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
     const bound = await listenOrExplain(daemon, port, options.host ?? cfg.ERCOT_ARB_HTTP_HOST);
     ctx.stdout.write(`ercot-arb daemon listening on http://${options.host ?? cfg.ERCOT_ARB_HTTP_HOST}:${bound} (/livez /readyz /metrics); port ${bound}\n`);
     ctx.stdout.write(`jobs: ${daemon.jobNames().join(', ')} (SIGTERM or Ctrl-C to stop)\n`);
+    if (cfg.TEXTURE_WEBHOOK_SECRET) ctx.stdout.write(`Texture webhooks: POST ${TEXTURE_WEBHOOK_PATH}\n`);
     daemon.start();
     const signal = await waitForSignal();
     const { abandoned } = await daemon.shutdown(signal);

@@ -36,6 +36,8 @@ export interface DispatchJobDeps {
   metrics?: DaemonMetrics;
   /** The Enphase v4 client of the account (enphase-basic sites talk through it); absent without a secret key. */
   enphaseClient?: () => EnphaseClient | undefined;
+  /** Share one channel per site with other users (the Texture webhook route); default: siteChannels(cfg, clock). */
+  channelFor?: (site: Site) => ControlChannel;
 }
 
 /** The channel config for a site: the account part from the environment, then the site's control_settings. */
@@ -70,7 +72,7 @@ export function siteChannels(cfg: Config, clock: Clock, enphaseClient?: () => En
 }
 
 export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
-  const channelFor = siteChannels(d.cfg, d.clock, d.enphaseClient);
+  const channelFor = d.channelFor ?? siteChannels(d.cfg, d.clock, d.enphaseClient);
   let planner: Awaited<ReturnType<typeof createPlanner>> | undefined;
   return [
     {

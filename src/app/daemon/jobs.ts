@@ -22,7 +22,9 @@ import type { JobDefinition } from '../scheduler/scheduler.js';
 import { enphaseJobs, runSettings } from '../telemetry/jobs.js';
 import type { TelemetryRunContext } from '../telemetry/poller.js';
 import type { DaemonMetrics } from './metrics.js';
-import { dispatchJobs } from './dispatch-job.js';
+import { dispatchJobs, siteChannels } from './dispatch-job.js';
+import type { ControlChannel } from '../../domain/ports/control-channel.js';
+import type { Site } from '../../store/sites-repo.js';
 import type { EnphaseClient } from '../../adapters/enphase/client.js';
 
 export { COMMAND_REFRESH_JOB, DISPATCH_JOB } from './dispatch-job.js';
@@ -38,6 +40,8 @@ export interface DaemonJobDeps {
 export interface DaemonJobs {
   jobs: JobDefinition[];
   notRegistered: { job: string; reason: string }[];
+  /** The dispatcher's channel per site (shared with the Texture webhook route). */
+  channelFor: (site: Site) => ControlChannel;
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -87,10 +91,11 @@ function enphaseClientOf(d: DaemonJobDeps): () => EnphaseClient | undefined {
 }
 
 export async function buildDaemonJobs(d: DaemonJobDeps): Promise<DaemonJobs> {
-  const out: DaemonJobs = { jobs: [], notRegistered: [] };
+  const channelFor = siteChannels(d.cfg, d.clock, enphaseClientOf(d));
+  const out: DaemonJobs = { jobs: [], notRegistered: [], channelFor };
   await priceJobsFor(d, out);
   telemetryJobsFor(d, out);
   out.jobs.push(reconcileJob(d.db, { lookbackHours: d.cfg.RECONCILE_LOOKBACK_HOURS, calibrationDays: d.cfg.RECONCILE_CALIBRATION_DAYS }));
-  out.jobs.push(...dispatchJobs({ db: d.db, cfg: d.cfg, clock: d.clock, logger: d.logger, metrics: d.metrics, enphaseClient: enphaseClientOf(d) }));
+  out.jobs.push(...dispatchJobs({ db: d.db, cfg: d.cfg, clock: d.clock, logger: d.logger, metrics: d.metrics, channelFor }));
   return out;
 }
