@@ -65,6 +65,16 @@ export const configSchema = z.object({
   /** Settlement point given to sites created by `sites sync` (change per site later). */
   ENPHASE_DEFAULT_SETTLEMENT_POINT: z.string().trim().min(1).default('HB_HOUSTON'),
 
+  /** Daemon (`run`): HTTP port for /livez, /readyz, /metrics (0 = any free port, printed at start). */
+  ERCOT_ARB_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Daemon: address the HTTP server binds to. */
+  ERCOT_ARB_HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Daemon: how long SIGTERM/SIGINT waits for the running job step before abandoning it (seconds). */
+  ERCOT_ARB_SHUTDOWN_GRACE_SECONDS: z.coerce.number().positive().max(600).default(30),
+  /** Reconciler: hours of intervals re-reconciled on every run (late telemetry arrives hours late, in batches). */
+  RECONCILE_LOOKBACK_HOURS: z.coerce.number().positive().max(24 * 31).default(48),
+  /** Reconciler: days of telemetry and commands the per-site calibration is estimated from. */
+  RECONCILE_CALIBRATION_DAYS: z.coerce.number().int().positive().max(365).default(14),
   /** Control channels (docs/control-channels.md): the Enphase VPP (grid services) API account and program. */
   ENPHASE_VPP_BASE_URL: z.url().default('https://vpp.enphaseenergy.com'),
   ENPHASE_VPP_PROGRAM_ID: optionalText,

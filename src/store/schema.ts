@@ -221,6 +221,36 @@ export interface ReconciliationsTable {
   command_outcome: string | null;
   details: NullableJson<unknown>;
   created_at: CreatedAt;
+  /** 0004: 1 for the first result; +1 each time late data changed the interval (earlier ones in reconciliation_revisions). */
+  revision: ColumnType<number, number | undefined, number>;
+  planned_grid_import_kwh: ColumnType<number | null, number | null | undefined, number | null>;
+  actual_grid_import_kwh: ColumnType<number | null, number | null | undefined, number | null>;
+  planned_grid_export_kwh: ColumnType<number | null, number | null | undefined, number | null>;
+  actual_grid_export_kwh: ColumnType<number | null, number | null | undefined, number | null>;
+  settled_price_usd_per_mwh: ColumnType<number | null, number | null | undefined, number | null>;
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_at: CreatedAt;
+}
+
+export interface ReconciliationRevisionsTable {
+  id: Generated<number>;
+  site_id: string;
+  interval_start: Timestamp;
+  revision: number;
+  record: Json<unknown>;
+  superseded_at: CreatedAt;
+}
+
+export interface SiteCalibrationTable {
+  site_id: string;
+  round_trip_efficiency: number | null;
+  rte_throughput_kwh: ColumnType<number, number | undefined, number>;
+  command_latency_ms: number | null;
+  latency_samples: ColumnType<number, number | undefined, number>;
+  window_start: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  window_end: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  details: NullableJson<unknown>;
+  updated_at: CreatedAt;
 }
 
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
@@ -259,6 +289,8 @@ export interface Database {
   plan_intervals: PlanIntervalsTable;
   commands: CommandsTable;
   reconciliations: ReconciliationsTable;
+  reconciliation_revisions: ReconciliationRevisionsTable;
+  site_calibration: SiteCalibrationTable;
   job_runs: JobRunsTable;
   replay_runs: ReplayRunsTable;
   dispatch_settings: DispatchSettingsTable;

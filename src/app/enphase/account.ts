@@ -52,6 +52,8 @@ export interface AccountDeps {
   logger?: Logger;
   dispatcher?: Dispatcher;
   tokenHooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore' | 'refreshMarginMs'>;
+  /** Called after every API request (the daemon's request/throttle metrics). */
+  onRequest?: (info: { method: string; path: string; status: number }) => void;
 }
 
 export interface EnphaseAccount {
@@ -67,7 +69,7 @@ export function openAccount(deps: AccountDeps): EnphaseAccount {
   const budget = new AccountBudget(deps.db, accountKey, budgetLimits(deps.settings));
   const client = new EnphaseClient({
     baseUrl: deps.settings.ENPHASE_API_BASE_URL, apiKey: required(deps.settings.ENPHASE_API_KEY, 'ENPHASE_API_KEY'), tokens, clock: deps.clock,
-    sleep: deps.sleep, budget, apiKeyIn: deps.settings.ENPHASE_API_KEY_IN, dispatcher: deps.dispatcher,
+    sleep: deps.sleep, budget, apiKeyIn: deps.settings.ENPHASE_API_KEY_IN, dispatcher: deps.dispatcher, onRequest: deps.onRequest,
   });
   return { accountKey, client, tokens, budget };
 }

@@ -11,6 +11,7 @@ import { RetryableError } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { systemClock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
+import type { JobOutcome } from '../../store/schema.js';
 import { claimJobRun, finishJobRun } from '../../store/job-runs-repo.js';
 import type { Logger } from '../logger.js';
 import { cronMatcher, scheduledBetween, type CronMatcher } from './cron-match.js';
@@ -21,6 +22,8 @@ export interface JobContext {
   /** When it actually started. */
   nowMs: number;
   logger: Logger;
+  /** Aborted when the process is shutting down: a long job should stop at a safe point (or finish its step). */
+  signal: AbortSignal;
 }
 
 /** What a run reports; `skipped` records the run as skipped (nothing to do yet), `details` is stored as JSON. */
@@ -51,6 +54,8 @@ export interface SchedulerOptions {
   catchUpWindowMs?: number;
   /** Who claims the runs (default host:pid). */
   instanceId?: string;
+  /** Called after each slot (metrics): what happened and how long the run took. */
+  onRun?: (report: TickReport, durationMs: number) => void;
 }
 
 export interface TickReport {
@@ -74,6 +79,8 @@ export class Scheduler {
   private readonly instanceId: string;
   private task?: cron.ScheduledTask;
   private ticking?: Promise<TickReport[]>;
+  private readonly abort = new AbortController();
+  private readonly running = new Map<number, string>();
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -100,20 +107,48 @@ export class Scheduler {
     void this.tick();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the heartbeat and starts no new slot. Without `graceMs` it waits for the running tick. With it, running
+   * jobs are told to stop (ctx.signal) and get `graceMs` to finish; runs still going after that are recorded as
+   * failed ("abandoned at shutdown") and left behind: their slot is not run again by anyone (it is claimed).
+   * Returns the names of the abandoned jobs.
+   */
+  async stop(options: { graceMs?: number } = {}): Promise<string[]> {
     this.task?.stop();
     this.task = undefined;
-    await this.ticking;
+    if (options.graceMs === undefined) {
+      await this.ticking;
+      return [];
+    }
+    this.abort.abort();
+    const ticking = this.ticking;
+    if (!ticking) return [];
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      ticking.then(() => true, () => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.graceMs))),
+    ]);
+    clearTimeout(timer);
+    if (finished) return [];
+    const abandoned = [...this.running.entries()];
+    for (const [id, job] of abandoned) {
+      this.running.delete(id);
+      await finishJobRun(this.options.db, id, { outcome: 'failed', error: 'abandoned at shutdown (did not finish within the grace period)', details: { retryable: true, abandoned: true }, finishedAtMs: this.clock.nowMs() });
+      this.options.logger.warn({ job }, 'job run abandoned at shutdown');
+    }
+    return abandoned.map(([, job]) => job);
+  }
+
+  /** True once stop() asked running jobs to stop. */
+  get stopping(): boolean {
+    return this.abort.signal.aborted;
   }
 
   /** Starts, runs until SIGINT or SIGTERM, then stops after the running tick: the foreground `run-jobs` commands. */
   async runUntilSignal(announce: (jobNames: string[]) => void): Promise<void> {
     this.start();
     announce(this.jobNames());
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await waitForSignal();
     await this.stop();
   }
 
@@ -136,7 +171,10 @@ export class Scheduler {
       const slots = job.def.catchUp === 'all' ? due : due.slice(-1);
       job.running = true;
       try {
-        for (const slot of slots) reports.push(await this.runSlot(job.def, slot));
+        for (const slot of slots) {
+          if (this.stopping) break;
+          reports.push(await this.runSlot(job.def, slot));
+        }
       } finally {
         job.running = false;
       }
@@ -145,21 +183,48 @@ export class Scheduler {
   }
 
   private async runSlot(def: JobDefinition, scheduledForMs: number): Promise<TickReport> {
-    const { db } = this.options;
-    const claim = await claimJobRun(db, { jobName: def.name, scheduledForMs, claimedBy: this.instanceId });
-    if (!claim) return { job: def.name, scheduledForMs, outcome: 'claimed-elsewhere' };
+    const claim = await claimJobRun(this.options.db, { jobName: def.name, scheduledForMs, claimedBy: this.instanceId });
+    if (!claim) return this.report({ job: def.name, scheduledForMs, outcome: 'claimed-elsewhere' }, 0);
     const logger = this.options.logger.child({ job: def.name, scheduledFor: new Date(scheduledForMs).toISOString() });
+    const startedMs = Date.now();
+    this.running.set(claim.id, def.name);
     try {
-      const result = (await def.run({ scheduledForMs, nowMs: this.clock.nowMs(), logger })) ?? {};
+      const result = (await def.run({ scheduledForMs, nowMs: this.clock.nowMs(), logger, signal: this.abort.signal })) ?? {};
       const outcome = result.skipped ? 'skipped' : 'succeeded';
-      await finishJobRun(db, claim.id, { outcome, details: result.details, finishedAtMs: this.clock.nowMs() });
+      await this.finish(claim.id, { outcome, details: result.details });
       logger.info({ outcome }, 'job run finished');
-      return { job: def.name, scheduledForMs, outcome };
+      return this.report({ job: def.name, scheduledForMs, outcome }, Date.now() - startedMs);
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      await finishJobRun(db, claim.id, { outcome: 'failed', error: message, details: { retryable: error instanceof RetryableError }, finishedAtMs: this.clock.nowMs() });
+      await this.finish(claim.id, { outcome: 'failed', error: message, details: { retryable: error instanceof RetryableError } });
       logger.warn({ err: { message } }, 'job run failed');
-      return { job: def.name, scheduledForMs, outcome: 'failed', error: message };
+      return this.report({ job: def.name, scheduledForMs, outcome: 'failed', error: message }, Date.now() - startedMs);
+    } finally {
+      this.running.delete(claim.id);
     }
   }
+
+  /** Records the end unless stop() already recorded the run as abandoned. */
+  private async finish(id: number, result: { outcome: JobOutcome; error?: string; details?: unknown }): Promise<void> {
+    if (!this.running.has(id)) return;
+    await finishJobRun(this.options.db, id, { ...result, finishedAtMs: this.clock.nowMs() });
+  }
+
+  private report(report: TickReport, durationMs: number): TickReport {
+    this.options.onRun?.(report, durationMs);
+    return report;
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM (with the signal's name). */
+export function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
 }
