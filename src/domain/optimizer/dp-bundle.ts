@@ -22,9 +22,11 @@ import {
   valueAt,
   type Pwl,
 } from './dp-core.js';
-import { SolverDeclined, type PlanModel, type RawSolution } from './model.js';
+import { SolverDeclined, SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type RawSolution, type SolveBudget } from './model.js';
 
 export const MAX_MEMBERS = 256;
+/** The backward pass looks at its time budget every this many intervals. */
+const BUDGET_CHECK_INTERVALS = 512;
 
 /** a ≥ b on all of a's domain (and a's domain inside b's)? Checked at every breakpoint of both. */
 function dominated(a: Pwl, b: Pwl): boolean {
@@ -101,7 +103,7 @@ export class DpEngine {
   private candHist: number[] = [];
 
   /** Backward then forward pass; `degUsdPerKwh(t)` defaults to the model's degradation cost. */
-  run(m: PlanModel, degUsdPerKwh?: (t: number) => number): DpPass {
+  run(m: PlanModel, degUsdPerKwh?: (t: number) => number, budget: SolveBudget = UNBOUNDED_BUDGET): DpPass {
     const n = m.n;
     if (this.stepStart.length < n + 1) this.stepStart = new Int32Array(Math.max(n + 1, this.stepStart.length * 2));
     this.hist.top = 0;
@@ -109,6 +111,7 @@ export class DpEngine {
     terminalPwl(m, this.cur[0]);
     let members = 1;
     for (let t = n - 1; t >= 0; t--) {
+      if ((t & (BUDGET_CHECK_INTERVALS - 1)) === 0 && budget.expired()) throw new SolveTimedOut(`dp stopped at interval ${t} of ${n}`);
       intervalCost(m, t, this.g, degUsdPerKwh ? degUsdPerKwh(t) : m.degradationUsdPerKwh);
       members = this.step(m, t, members);
     }

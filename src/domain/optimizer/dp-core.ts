@@ -21,6 +21,8 @@ export const DP_TOLERANCE = {
   domainKwh: 1e-9,
   /** Relative value difference for dominance between bundle members. */
   valueRelative: 1e-9,
+  /** kWh: a day's discharge this close to its cycles cap counts as at the cap (the verifier allows 1e-9 cycles). */
+  capKwh: 1e-10,
 } as const;
 
 /** One interval's cost g_t: up to 4 pieces in increasing Δ, starting at Δ = deltaMin with value valueAtMin. */

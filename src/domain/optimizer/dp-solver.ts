@@ -12,7 +12,7 @@
  */
 import { DpEngine } from './dp-bundle.js';
 import { solveCyclesCapped } from './dp-cycles.js';
-import type { PlanModel, PlanSolver, RawSolution } from './model.js';
+import { UNBOUNDED_BUDGET, type PlanModel, type PlanSolver, type RawSolution, type SolveBudget } from './model.js';
 
 export { intervalCostIsConvex } from './dp-core.js';
 
@@ -24,9 +24,9 @@ export class DpSolver implements PlanSolver {
     return true;
   }
 
-  solve(m: PlanModel): RawSolution {
-    if (m.cycleCapKwh && m.cycleDayOfInterval) return solveCyclesCapped(this.engine, m);
-    const pass = this.engine.run(m);
+  solve(m: PlanModel, budget: SolveBudget = UNBOUNDED_BUDGET): RawSolution {
+    if (m.cycleCapKwh && m.cycleDayOfInterval) return solveCyclesCapped(this.engine, m, budget);
+    const pass = this.engine.run(m, undefined, budget);
     return { ...pass.schedule, objectiveUsd: pass.valueUsd };
   }
 }

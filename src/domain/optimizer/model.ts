@@ -229,10 +229,31 @@ export class SolverDeclined extends Error {
   }
 }
 
+/** Thrown by a solver's solve() when its time budget ran out before it had a usable answer. */
+export class SolveTimedOut extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SolveTimedOut';
+  }
+}
+
+/**
+ * A solve's time bound, read through the planner's injected timer (the domain reads no clock). Solvers poll
+ * `expired()` between steps (dp) or pass `remainingMs()` to their own limit (HiGHS).
+ */
+export interface SolveBudget {
+  expired(): boolean;
+  /** Milliseconds left; Infinity when unbounded. */
+  remainingMs(): number;
+}
+
+export const UNBOUNDED_BUDGET: SolveBudget = { expired: () => false, remainingMs: () => Infinity };
+
 /** The port every solver implements. `solve` is synchronous; WASM solvers are loaded before. */
 export interface PlanSolver {
   readonly name: string;
   /** False when this solver cannot solve the model exactly (the planner then uses its fallback). */
   supports(model: PlanModel): boolean;
-  solve(model: PlanModel): RawSolution;
+  /** Throws SolverDeclined (cannot solve this model exactly) or SolveTimedOut (the budget ran out). */
+  solve(model: PlanModel, budget?: SolveBudget): RawSolution;
 }
