@@ -98,9 +98,10 @@ export class DpEngine {
   private stepStart = new Int32Array(256);
   private readonly g = newIntervalCost();
   private readonly branches = newBranches();
-  private candParent: number[] = [];
-  private candConvX0: number[] = [];
-  private candHist: number[] = [];
+  /** Per candidate of the current step: parent member, left end before clipping, merge history [start, end). */
+  private candParent = new Int32Array(64);
+  private candConvX0 = new Float64Array(64);
+  private candHist = new Int32Array(128);
 
   /** Backward then forward pass; `degUsdPerKwh(t)` defaults to the model's degradation cost. */
   run(m: PlanModel, degUsdPerKwh?: (t: number) => number, budget: SolveBudget = UNBOUNDED_BUDGET): DpPass {
@@ -128,11 +129,8 @@ export class DpEngine {
   /** One backward step: every member through every convex branch of g_t, clipped, pruned; returns the new count. */
   private step(m: PlanModel, t: number, members: number): number {
     const nb = convexBranches(this.g, this.branches);
-    while (this.next.length < members * nb) this.next.push(newPwl());
+    this.reserveCandidates(members * nb);
     let c = 0;
-    this.candParent.length = 0;
-    this.candConvX0.length = 0;
-    this.candHist.length = 0;
     for (let p = 0; p < members; p++) {
       for (let b = 0; b < nb; b++) {
         const out = this.next[c];
@@ -142,9 +140,10 @@ export class DpEngine {
           this.hist.top = hs;
           continue;
         }
-        this.candParent.push(p);
-        this.candConvX0.push(convX0);
-        this.candHist.push(hs, this.hist.top);
+        this.candParent[c] = p;
+        this.candConvX0[c] = convX0;
+        this.candHist[2 * c] = hs;
+        this.candHist[2 * c + 1] = this.hist.top;
         c++;
       }
     }
@@ -159,6 +158,15 @@ export class DpEngine {
     }
     [this.cur, this.next] = [this.next, this.cur];
     return kept;
+  }
+
+  private reserveCandidates(k: number): void {
+    while (this.next.length < k) this.next.push(newPwl());
+    if (this.candParent.length >= k) return;
+    const size = Math.max(k, this.candParent.length * 2);
+    this.candParent = new Int32Array(size);
+    this.candConvX0 = new Float64Array(size);
+    this.candHist = new Int32Array(2 * size);
   }
 
   /** Drops candidates dominated by another (ties: the earlier stays); compacts the survivors to the front. */
