@@ -23,6 +23,8 @@ import { SolverDeclined, type PlanModel, type RawSolution, type SolveBudget } fr
 /** The plan's objective may exceed the dual bound by this fraction (of max(1, |objective|)). */
 export const CERTIFICATE_RELATIVE_GAP = 1e-8;
 const MAX_SWEEPS = 6;
+/** dp passes one capped solve may use before it declines (the MIP is then quicker). */
+const MAX_PASSES = 80;
 const MAX_NEWTON_STEPS = 40;
 const THETA_BISECTIONS = 60;
 const MAX_REPAIR_ROUNDS = 8;
@@ -41,6 +43,7 @@ class CappedSearch {
   readonly caps: Float64Array;
   readonly lambda: Float64Array;
   readonly ceiling: number;
+  passes = 0;
 
   constructor(
     private readonly engine: DpEngine,
@@ -55,6 +58,7 @@ class CappedSearch {
   }
 
   run(lambda: Float64Array = this.lambda): DpPass {
+    if (++this.passes > MAX_PASSES) throw new SolverDeclined(`dp: the cycles-cap price search did not settle within ${MAX_PASSES} passes`);
     const day = this.m.cycleDayOfInterval!;
     const deg = this.m.degradationUsdPerKwh;
     return this.engine.run(this.m, (t) => deg + lambda[day[t]], this.budget);
@@ -91,6 +95,14 @@ class CappedSearch {
     return b.lambda;
   }
 
+  /** λ_d sits on day d's breakpoint: just below it the day is over its cap, just above it within. */
+  atBreakpoint(d: number): boolean {
+    const l = this.lambda[d];
+    if (l <= 0) return false;
+    const offset = BREAKPOINT_OFFSET * Math.max(1, l);
+    return this.at(d, l - offset).usage > this.caps[d] + CAP_TOLERANCE_KWH && this.at(d, l + offset).usage <= this.caps[d] + CAP_TOLERANCE_KWH;
+  }
+
   /** One sweep over the days; returns true when no day's price moved. */
   sweep(): boolean {
     let settled = true;
@@ -100,6 +112,7 @@ class CappedSearch {
       const over = usage[d] > this.caps[d] + CAP_TOLERANCE_KWH;
       const slack = this.lambda[d] > 0 && usage[d] < this.caps[d] - CAP_TOLERANCE_KWH;
       if (!over && !slack) continue;
+      if (this.atBreakpoint(d)) continue;
       settled = false;
       const here: Sided = { lambda: this.lambda[d], pass, usage: usage[d] };
       if (over) this.lambda[d] = this.breakpoint(d, here, this.at(d, this.ceiling));

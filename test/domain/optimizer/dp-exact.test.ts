@@ -65,7 +65,7 @@ describe('dp with a cycles-per-day cap', () => {
       const a = dp.plan(input);
       const b = highs.plan(input);
       if (a.solver === 'dp') byDp++;
-      else expect(a.notes.join(' ')).toMatch(/did not certify an optimum/);
+      else expect(a.notes.join(' ')).toMatch(/did not certify an optimum|did not settle/);
       expect(a.verification.ok).toBe(true);
       expect(relativeGap(a, b)).toBeLessThan(1e-6);
       const free = dp.plan({ ...input, maxCyclesPerDay: undefined });
@@ -96,7 +96,7 @@ describe('dp with a cycles-per-day cap', () => {
       expect(a.verification.ok).toBe(true);
       expect(relativeGap(a, b)).toBeLessThan(1e-6);
       if (a.solver === 'dp') byDp++;
-      else expect(a.notes.join(' ')).toMatch(/did not certify an optimum/);
+      else expect(a.notes.join(' ')).toMatch(/did not certify an optimum|did not settle/);
     }
     expect(byDp).toBeGreaterThan(cases * 0.4);
   });
