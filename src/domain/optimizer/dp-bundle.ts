@@ -129,6 +129,7 @@ export class DpEngine {
   /** One backward step: every member through every convex branch of g_t, clipped, pruned; returns the new count. */
   private step(m: PlanModel, t: number, members: number): number {
     const nb = convexBranches(this.g, this.branches);
+    if (members === 1 && nb === 1) return this.convexStep(m, t);
     this.reserveCandidates(members * nb);
     let c = 0;
     for (let p = 0; p < members; p++) {
@@ -156,8 +157,28 @@ export class DpEngine {
       const p = this.candParent[q];
       this.recs.push(p, this.candConvX0[q], this.cur[p].x0, this.candHist[2 * q], this.candHist[2 * q + 1]);
     }
-    [this.cur, this.next] = [this.next, this.cur];
+    this.swap();
     return kept;
+  }
+
+  /** The common case (one member, convex g_t): one merge, one clip, one record. */
+  private convexStep(m: PlanModel, t: number): number {
+    const w = this.cur[0];
+    const out = this.next[0] ?? (this.next[0] = newPwl());
+    const hs = this.hist.top;
+    const convX0 = convolve(w, this.g, this.branches[0], out, this.hist);
+    if (!clipPwl(out, m.socLowerKwh[t], m.socUpperKwh[t])) throw new Error(`dp: no feasible SoC at interval ${t}`);
+    this.recs.reserve(1);
+    this.stepStart[t] = this.recs.count;
+    this.recs.push(0, convX0, w.x0, hs, this.hist.top);
+    this.swap();
+    return 1;
+  }
+
+  private swap(): void {
+    const cur = this.cur;
+    this.cur = this.next;
+    this.next = cur;
   }
 
   private reserveCandidates(k: number): void {

@@ -142,10 +142,11 @@ export function newBranches(): Branch[] {
   return Array.from({ length: 5 }, () => ({ from: 0, to: 0, deltaMin: 0, valueAtMin: 0 }));
 }
 
-/** A convex piecewise-linear function on [x0, x0 + Σ len[start..end)]: value v0 at x0, slopes increasing. */
+/** A convex piecewise-linear function on [x0, x0 + width], width = Σ len[start..end): value v0 at x0, slopes increasing. */
 export interface Pwl {
   x0: number;
   v0: number;
+  width: number;
   len: Float64Array;
   slope: Float64Array;
   start: number;
@@ -153,7 +154,7 @@ export interface Pwl {
 }
 
 export function newPwl(capacity = 64): Pwl {
-  return { x0: 0, v0: 0, len: new Float64Array(capacity), slope: new Float64Array(capacity), start: 0, end: 0 };
+  return { x0: 0, v0: 0, width: 0, len: new Float64Array(capacity), slope: new Float64Array(capacity), start: 0, end: 0 };
 }
 
 /** Makes room for `k` pieces (contents are not kept: callers fill the function afterwards). */
@@ -172,7 +173,9 @@ export function terminalPwl(m: PlanModel, f: Pwl): void {
   f.v0 = -m.terminalUsdPerKwh * lo;
   f.start = 0;
   f.end = 0;
+  f.width = 0;
   if (hi > lo) {
+    f.width = hi - lo;
     f.len[0] = hi - lo;
     f.slope[0] = -m.terminalUsdPerKwh;
     f.end = 1;
@@ -180,9 +183,7 @@ export function terminalPwl(m: PlanModel, f: Pwl): void {
 }
 
 export function rightEnd(f: Pwl): number {
-  let r = f.x0;
-  for (let q = f.start; q < f.end; q++) r += f.len[q];
-  return r;
+  return f.x0 + f.width;
 }
 
 export function valueAt(f: Pwl, x: number): number {
@@ -236,11 +237,13 @@ export function convolve(w: Pwl, g: IntervalCost, b: Branch, out: Pwl, hist: Mer
   let i = w.start;
   let j = b.to - 1;
   let o = 0;
+  let width = 0;
   while (i < w.end || j >= b.from) {
     const fromW = j < b.from || (i < w.end && inSlope[i] <= -g.slope[j]);
     const l = fromW ? inLen[i] : g.len[j];
     const s = fromW ? inSlope[i++] : -g.slope[j--];
     if (l <= 0) continue;
+    width += l;
     outLen[o] = l;
     outSlope[o++] = s;
     hLen[top] = l;
@@ -251,6 +254,7 @@ export function convolve(w: Pwl, g: IntervalCost, b: Branch, out: Pwl, hist: Mer
   out.v0 = w.v0 + gAtMax;
   out.start = 0;
   out.end = o;
+  out.width = width;
   return out.x0;
 }
 
@@ -273,13 +277,15 @@ export function clipPwl(f: Pwl, lo: number, hi: number): boolean {
       need = 0;
     }
   }
-  let width = right - left;
+  const keep = right - left;
+  let width = keep;
   let e = s;
   while (e < f.end && width > 0) {
     if (len[e] >= width) len[e] = width;
     width -= len[e++];
   }
   f.x0 = left;
+  f.width = keep;
   f.start = s;
   f.end = e;
   return true;

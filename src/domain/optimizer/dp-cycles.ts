@@ -213,6 +213,10 @@ export function solveCyclesCapped(engine: DpEngine, m: PlanModel, budget: SolveB
   const free = search.run().schedule;
   const usage0 = search.usage(free);
   if (usage0.every((u, d) => u <= search.caps[d] + CAP_TOLERANCE_KWH)) return { ...free, objectiveUsd: modelObjectiveUsd(m, free) };
+  // a day with no allowance left: discharging must never pay there
+  search.caps.forEach((cap, d) => {
+    if (cap <= CAP_TOLERANCE_KWH) search.lambda[d] = search.ceiling;
+  });
   for (let sweep = 0; sweep < MAX_SWEEPS && !search.sweep(); sweep++);
   const { schedule, boundUsd } = repair(search);
   const result = certified(search, schedule, boundUsd);
