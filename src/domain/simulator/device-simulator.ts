@@ -92,6 +92,7 @@ export class DeviceSimulator {
   private pendingSorted = true;
   /** Commands that have started and are neither done nor ended: the only ones an interval looks at. */
   private live: ActiveCommand[] = [];
+  private readonly byId = new Map<number, ActiveCommand>();
   private nextId = 0;
   private nowMs: number;
   private socKwh: number;
@@ -112,8 +113,8 @@ export class DeviceSimulator {
     return this.nowMs;
   }
 
-  /** Accepts a command the way the device would, recording what breaks the rules. */
-  send(command: CommandWindow): void {
+  /** Accepts a command the way the device would, recording what breaks the rules; returns the device's id for it. */
+  send(command: CommandWindow): number {
     const at = (): string => toErcotIso(command.effectiveAtMs);
     const earliest = command.sendAtMs + COMMAND_LATENCY_MS;
     if (command.effectiveAtMs < earliest) {
@@ -137,6 +138,8 @@ export class DeviceSimulator {
     const last = this.pending.length > this.cursor ? this.pending[this.pending.length - 1] : undefined;
     if (last && last.startsMs > accepted.startsMs) this.pendingSorted = false;
     this.pending.push(accepted);
+    this.byId.set(accepted.id, accepted);
+    return accepted.id;
   }
 
   /** Moves the commands that start before `endMs` from the sorted pending list to the live set (a cursor walk). */
@@ -152,6 +155,20 @@ export class DeviceSimulator {
       this.pending = this.pending.slice(this.cursor);
       this.cursor = 0;
     }
+  }
+
+  /** Ends a command at `atMs` (or drops it when it has not started by then), the way a cancel/DELETE does. */
+  cancel(id: number, atMs: number): void {
+    const c = this.byId.get(id);
+    if (!c) return;
+    c.endMs = Math.max(Math.min(c.endMs, atMs), Math.min(c.startsMs, atMs));
+    if (c.endMs <= c.startsMs) c.done = true;
+  }
+
+  /** What the device knows about a command it accepted: when it starts/ends and whether it ended early (target reached, superseded or cancelled). */
+  commandState(id: number): { startsMs: number; endMs: number; endedEarly: boolean } | undefined {
+    const c = this.byId.get(id);
+    return c ? { startsMs: c.startsMs, endMs: c.endMs, endedEarly: c.done } : undefined;
   }
 
   /** Runs the next 15-minute interval under the given site conditions. */

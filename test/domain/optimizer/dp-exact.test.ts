@@ -4,10 +4,10 @@
  * Every dp answer is compared with the HiGHS MIP; `solver === 'dp'` is asserted where dp is claimed. Also the
  * planner's time bound: past it, the plan is the verified hold plan.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readDataFileSync } from '../../../src/adapters/files/text-files.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { reserveFloorKwh } from '../../../src/domain/battery/battery.js';
 import { DpSolver, plannerFromSolver, prepareModel, type Plan, type PlanInput, type Planner } from '../../../src/domain/optimizer/index.js';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** HB_HUBAVG real-time 15-minute prices, 2024-01..2025-02 (UTC `csv` layout: interval_start,price). */
 function hubavg(): { startMs: number; priceUsdPerMwh: Float64Array } {
-  const text = readFileSync(path.resolve(here, '../../../../shared/data/ercot/hubavg/hb_hubavg_rt15_utc_2024-01_2025-02.csv'), 'utf8');
+  const text = readDataFileSync(path.resolve(here, '../../../datasets/ercot/hubavg/hb_hubavg_rt15_utc_2024-01_2025-02.csv.gz'));
   const rows = text.trim().split('\n').slice(1).map((l) => l.split(','));
   return { startMs: Date.parse(rows[0][0]), priceUsdPerMwh: Float64Array.from(rows, (r) => Number(r[1])) };
 }
@@ -47,7 +47,7 @@ describe('dp with a cycles-per-day cap', () => {
   const usable = battery.capacityKwh - reserveFloorKwh(battery);
 
   it('rolling-style 24 h windows over real prices (August HB_HOUSTON, HB_HUBAVG with negative prices, DST days): dp certifies most and every answer matches HiGHS', () => {
-    const august = readRtmCsv('August_2024.csv');
+    const august = readRtmCsv('August_2024.csv.gz');
     const hub = hubavg();
     const windows: PlanInput[] = [];
     for (let k = 0; k < 12; k++) {
