@@ -244,8 +244,12 @@ export function convolve(w: Pwl, g: IntervalCost, b: Branch, out: Pwl, hist: Mer
     const s = fromW ? inSlope[i++] : -g.slope[j--];
     if (l <= 0) continue;
     width += l;
-    outLen[o] = l;
-    outSlope[o++] = s;
+    // equal slopes (e.g. hourly prices repeated over four intervals) make one piece of the value function
+    if (o > 0 && outSlope[o - 1] === s) outLen[o - 1] += l;
+    else {
+      outLen[o] = l;
+      outSlope[o++] = s;
+    }
     hLen[top] = l;
     hSrc[top++] = fromW ? 0 : 1;
   }
