@@ -5,16 +5,15 @@
  *
  * Pure: no I/O, no clock.
  */
-import { reserveFloorKwh, socCoefficients, type SocCoefficients } from '../battery/battery.js';
+import { reserveFloorKwh, SOC_TOLERANCE_KWH, socCoefficients, type SocCoefficients } from '../battery/battery.js';
 import { exportUsdPerKwh, importUsdPerKwh, maxDischargeKwFor } from '../economics/site-cost.js';
 import { InputError } from '../errors.js';
 import { ercotDateOf } from '../time/ercot-calendar.js';
 import { INTERVAL_MS } from '../time/interval.js';
 import type { PlanInput, PlanStatus } from './plan-types.js';
 
-/** Tolerance (kWh, kW) used when comparing SoC and powers to their bounds. */
-export const SOC_TOLERANCE_KWH = 1e-6;
-export const POWER_TOLERANCE_KW = 1e-6;
+/** Tolerance (kWh, kW) used when comparing SoC and powers to their bounds (one definition, in battery.ts). */
+export { POWER_TOLERANCE_KW, SOC_TOLERANCE_KWH } from '../battery/battery.js';
 
 export interface PlanModel {
   n: number;

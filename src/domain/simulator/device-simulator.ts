@@ -19,7 +19,9 @@ import {
   dischargeKwToReach,
   nextSocKwh,
   percentToKwh,
+  POWER_TOLERANCE_KW,
   reserveFloorKwh,
+  SOC_TOLERANCE_KWH,
   socCoefficients,
   type BatterySpec,
 } from '../battery/battery.js';
@@ -78,8 +80,6 @@ interface ActiveCommand extends CommandWindow {
   done: boolean;
 }
 
-const POWER_TOLERANCE_KW = 1e-6;
-const SOC_TOLERANCE_KWH = 1e-6;
 
 export class DeviceSimulator {
   readonly violations: Violation[] = [];
