@@ -24,7 +24,7 @@ import {
 } from './dp-core.js';
 import { SolverDeclined, SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type RawSolution, type SolveBudget } from './model.js';
 
-export const MAX_MEMBERS = 256;
+export const MAX_MEMBERS = 512;
 /** The backward pass looks at its time budget every this many intervals. */
 const BUDGET_CHECK_INTERVALS = 512;
 
