@@ -1,6 +1,7 @@
 /**
  * Optimizer benchmarks: prints figures (never asserts times). Cases, selectable by a substring filter:
- *   plan-96, plan-672, foresight-year, rolling-year
+ *   plan-96, plan-672, foresight-year, rolling-year, cycles-cap, import-below-export (and zero-degradation, only
+ *   when named)
  * Prices: the six real ERCOT RTM months (HB_HOUSTON) from datasets/ercot (gzipped), repeated cyclically to fill a year.
  */
 import path from 'node:path';
@@ -119,7 +120,30 @@ function sideBySide(title: string, planners: Map<SolverName, Planner>, inputs: P
 /** This file selects its cases by the runner's filter. */
 export const takesFilter = true;
 
-const CASES = ['plan-96', 'plan-672', 'foresight-year', 'rolling-year', 'zero-degradation'];
+const CASES = ['plan-96', 'plan-672', 'foresight-year', 'rolling-year', 'zero-degradation', 'cycles-cap', 'import-below-export'];
+
+/** dp against HiGHS on the same models: time per plan, which solver answered, largest objective difference. */
+function dpVsHighs(title: string, dp: Planner, highs: Planner, inputs: PlanInput[]): void {
+  console.log(`\n## ${title} (${inputs.length} models)`);
+  const rows: Array<[string, number[], Plan[]]> = [];
+  for (const [name, planner] of [['dp', dp], ['highs', highs]] as const) {
+    const times: number[] = [];
+    const plans = inputs.map((inp) => {
+      const t0 = performance.now();
+      const p = planner.plan(inp);
+      times.push(performance.now() - t0);
+      return p;
+    });
+    rows.push([name, times, plans]);
+  }
+  const ref = rows[1][2];
+  for (const [name, times, plans] of rows) {
+    const maxRel = Math.max(...plans.map((p, k) => Math.abs(p.objectiveUsd - ref[k].objectiveUsd) / Math.max(1, Math.abs(ref[k].objectiveUsd))));
+    const byDp = plans.filter((p) => p.solver === 'dp').length;
+    const sum = times.reduce((a, b) => a + b, 0);
+    console.log(`${name.padEnd(6)}: median ${fmt(quantile(times, 0.5))} ms, p95 ${fmt(quantile(times, 0.95))} ms, total ${fmt(sum)} ms; answered by dp ${byDp}/${plans.length}; max |Δobjective| vs highs ${maxRel.toExponential(2)}`);
+  }
+}
 
 export async function run(filter = ''): Promise<void> {
   const want = (name: string): boolean => !filter || name.includes(filter);
@@ -179,6 +203,22 @@ export async function run(filter = ''): Promise<void> {
     const sec = (performance.now() - t1) / 1000;
     console.log(`rolling year, ${plans} plans of 96: ${sec.toFixed(2)} s (${fallbacks} fell back to the MIP)`);
     BATTERY = { ...BATTERY, degradationCostUsdPerKwh: 0.02 };
+  }
+  if (want('cycles-cap')) {
+    const capped = (from: number, n: number, cycles: number, before: number): PlanInput => ({ ...input(prices, site, from, n, 7, { kind: 'value', usdPerKwh: 0.04 }), maxCyclesPerDay: cycles, dischargedTodayKwh: before });
+    const usable = BATTERY.capacityKwh * 0.8;
+    dpVsHighs('cycles-cap: 96-interval plans, cap 0.5–1 cycle/day, part of the first day used', planners.get('dp')!, planners.get('highs')!,
+      Array.from({ length: 60 }, (_, k) => capped(k * 577, 96, k % 2 ? 0.5 : 1, (k % 3) * 0.3 * usable)));
+    dpVsHighs('cycles-cap: one-week plans (672 intervals), cap 1 cycle/day', planners.get('dp')!, planners.get('highs')!,
+      Array.from({ length: 4 }, (_, k) => capped(k * 8000, 672, 1, 0)));
+  }
+  if (want('import-below-export')) {
+    const cheapImport = (from: number, n: number): PlanInput => {
+      const p = Float64Array.from(prices.subarray(from, from + n), (v, i) => (i % 7 === 3 ? -40 - (i % 50) : v));
+      return { ...input(p, site, 0, n, 7, { kind: 'value', usdPerKwh: 0.04 }), startMs: START_MS + from * INTERVAL_MS, tariff: { importAdderUsdPerKwh: 0, exportFactor: 0.5 } };
+    };
+    dpVsHighs('import-below-export: 96-interval plans, a negative price every 7th interval, export factor 0.5', planners.get('dp')!, planners.get('highs')!,
+      Array.from({ length: 30 }, (_, k) => cheapImport(k * 1100, 96)));
   }
   if (want('rolling-year')) {
     console.log('\n## rolling-year: 35,040 plans of 96 intervals, each shifted by one interval (dp), SoC carried forward');

@@ -5,7 +5,7 @@
  */
 import highsModule, { type Highs } from 'highs';
 import { buildLinearProgram, extractSolution } from '../../domain/optimizer/lp-model.js';
-import type { PlanModel, PlanSolver, RawSolution } from '../../domain/optimizer/model.js';
+import { SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type PlanSolver, type RawSolution, type SolveBudget } from '../../domain/optimizer/model.js';
 
 // The package's types describe a CommonJS default; at runtime Node's ESM import yields the loader function itself.
 const highsLoader = ((highsModule as unknown as { default?: unknown }).default ?? highsModule) as unknown as () => Promise<Highs>;
@@ -18,6 +18,11 @@ export function loadHighs(): Promise<Highs> {
 }
 
 const OPTIMAL = 7;
+const TIME_LIMIT = 13;
+/** HiGHS options must be finite: "no limit" is a billion seconds. */
+const UNBOUNDED_TIME_LIMIT_S = 1e9;
+/** HiGHS primal_solution_status: a feasible primal solution exists. */
+const SOLUTION_FEASIBLE = 2;
 
 export class HighsSolver implements PlanSolver {
   readonly name = 'highs';
@@ -31,7 +36,8 @@ export class HighsSolver implements PlanSolver {
     return true;
   }
 
-  solve(m: PlanModel): RawSolution {
+  /** With a bounded budget HiGHS gets the remaining time as its time_limit; at the limit its best feasible answer is returned (the planner verifies it). */
+  solve(m: PlanModel, budget: SolveBudget = UNBOUNDED_BUDGET): RawSolution {
     const lp = buildLinearProgram(m);
     const inf = this.highs.infinity;
     const fix = (a: Float64Array): Float64Array => a.map((v) => (v === Infinity ? inf : v === -Infinity ? -inf : v));
@@ -46,7 +52,15 @@ export class HighsSolver implements PlanSolver {
       matrix: { format: 'csr', numRows: lp.numRows, numCols: lp.numCols, starts: lp.rowStarts, indices: lp.colIndex, values: lp.values },
       ...(lp.hasIntegers ? { integrality: lp.integrality as Int32Array } : {}),
     });
+    const remainingMs = budget.remainingMs();
+    if (remainingMs <= 0) throw new SolveTimedOut('no time left for HiGHS');
+    this.model.options.set({ time_limit: Number.isFinite(remainingMs) ? remainingMs / 1000 : UNBOUNDED_TIME_LIMIT_S });
+    this.model.zeroAllClocks();
     const run = this.model.run();
+    if (run.modelStatus === TIME_LIMIT) {
+      if (this.model.info.get('primal_solution_status') !== SOLUTION_FEASIBLE) throw new SolveTimedOut(`HiGHS reached its time limit of ${(remainingMs / 1000).toFixed(3)} s without a feasible answer`);
+      return extractSolution(m, this.model.getSolution().colValue, this.model.getObjectiveValue());
+    }
     if (run.modelStatus !== OPTIMAL) throw new Error(`HiGHS did not find an optimum (model status ${run.modelStatus})`);
     const x = this.model.getSolution().colValue;
     return extractSolution(m, x, this.model.getObjectiveValue());

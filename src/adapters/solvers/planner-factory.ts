@@ -28,8 +28,13 @@ export async function createSolver(name: SolverName): Promise<PlanSolver> {
   }
 }
 
-export async function createPlanner(solver: SolverName = DEFAULT_SOLVER): Promise<Planner> {
+export interface CreatePlannerOptions {
+  /** Bound on each plan's solving (ms); past it the plan is the verified hold plan (status 'fallback'). Default: none. */
+  timeLimitMs?: number;
+}
+
+export async function createPlanner(solver: SolverName = DEFAULT_SOLVER, options: CreatePlannerOptions = {}): Promise<Planner> {
   const primary = await createSolver(solver);
   const fallback = solver === 'highs' ? undefined : await createHighsSolver();
-  return plannerFromSolver(primary, { fallback, timer: () => performance.now() });
+  return plannerFromSolver(primary, { fallback, timer: () => performance.now(), timeLimitMs: options.timeLimitMs });
 }

@@ -8,6 +8,10 @@
  * Charge and discharge are AC-side powers (what the meter sees).
  */
 
+/** Tolerances (kWh, kW) for comparing SoC and powers with their bounds: the optimizer's verifier and the simulator. */
+export const SOC_TOLERANCE_KWH = 1e-6;
+export const POWER_TOLERANCE_KW = 1e-6;
+
 /** The lowest reserve any command may target on an Enphase battery (percent of capacity). */
 export const DEVICE_MIN_RESERVE_PERCENT = 10;
 

@@ -1,215 +1,231 @@
 /**
- * dp on non-convex inputs: where an interval's one-mode cost g_t is not convex (its only possible non-convexity is the
- * kink at Δ = 0 when burning energy would pay, or where import is cheaper than export), g_t = min(g⁻, g⁺) with
- * g⁻ = discharge branch (Δ ≤ 0) and g⁺ = charge branch (Δ ≥ 0), each convex. The value function is then kept as the
- * minimum of a small bundle of convex piecewise-linear members; the infimal convolution distributes over the minimum,
- * so each convex step maps every member, each non-convex step splits every member in two (one per branch), and
- * members dominated by another on their whole domain are pruned. Exact. When the bundle grows beyond MAX_MEMBERS
- * the solver declines (SolverDeclined) and the planner uses its MIP fallback.
+ * The dp's one backward pass and forward pass. The value function is kept as the minimum of a bundle of convex
+ * piecewise-linear members (one member while every g_t is convex, the common case). The infimal convolution
+ * distributes over the minimum: each step maps every member through every convex branch of g_t (dp-core.ts), clips
+ * it to the SoC bounds, and prunes members dominated by another on their whole domain. Exact. When the bundle grows
+ * beyond MAX_MEMBERS the solver declines (SolverDeclined) and the planner uses its fallback.
  */
-import { nextSocKwh } from '../battery/battery.js';
-import { intervalCost, isConvex, newIntervalCost } from './dp-solver.js';
-import { SolverDeclined, type PlanModel, type RawSolution } from './model.js';
+import {
+  clipPwl,
+  convexBranches,
+  convolve,
+  DP_TOLERANCE,
+  intervalCost,
+  MergeHistory,
+  newBranches,
+  newIntervalCost,
+  newPwl,
+  nextSocFromMerge,
+  rightEnd,
+  scheduleFromTargets,
+  terminalPwl,
+  valueAt,
+  type Pwl,
+} from './dp-core.js';
+import { SolverDeclined, SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type RawSolution, type SolveBudget } from './model.js';
 
-export const MAX_MEMBERS = 256;
-const EPS = 1e-9;
+export const MAX_MEMBERS = 512;
+/** The backward pass looks at its time budget every this many intervals. */
+const BUDGET_CHECK_INTERVALS = 512;
 
-interface Member {
-  x0: number;
-  v0: number;
-  len: number[];
-  slope: number[];
-}
-
-interface Rec {
-  parent: number;
-  convX0: number;
-  wX0: number;
-  len: number[];
-  src: number[];
-}
-
-interface Branch {
-  from: number;
-  to: number;
-  deltaMin: number;
-  valueAtMin: number;
-}
-
-function rightEnd(m: Member): number {
-  let r = m.x0;
-  for (const l of m.len) r += l;
-  return r;
-}
-
-function valueAt(m: Member, x: number): number {
-  let v = m.v0;
-  let rem = x - m.x0;
-  for (let j = 0; j < m.len.length && rem > 0; j++) {
-    const take = Math.min(m.len[j], rem);
-    v += take * m.slope[j];
-    rem -= take;
-  }
-  return v;
-}
-
-function clip(len: number[], slope: number[], x0: number, v0: number, lo: number, hi: number): Member | null {
-  let total = 0;
-  for (const l of len) total += l;
-  const left = Math.max(x0, lo);
-  let right = Math.min(x0 + total, hi);
-  if (left > right + EPS) return null;
-  if (right < left) right = left;
-  let need = left - x0;
-  let v = v0;
-  const outLen: number[] = [];
-  const outSlope: number[] = [];
-  let width = right - left;
-  for (let j = 0; j < len.length; j++) {
-    let l = len[j];
-    if (need > 0) {
-      const take = Math.min(l, need);
-      v += take * slope[j];
-      need -= take;
-      l -= take;
-    }
-    if (l <= 0 || width <= 0) continue;
-    const keep = Math.min(l, width);
-    outLen.push(keep);
-    outSlope.push(slope[j]);
-    width -= keep;
-  }
-  return { x0: left, v0: v, len: outLen, slope: outSlope };
-}
-
-/** a ≥ b on all of a's domain (and a's domain inside b's)? */
-function dominated(a: Member, b: Member): boolean {
+/** a ≥ b on all of a's domain (and a's domain inside b's)? Checked at every breakpoint of both. */
+function dominated(a: Pwl, b: Pwl): boolean {
+  const eps = DP_TOLERANCE.domainKwh;
   const ra = rightEnd(a);
-  if (a.x0 < b.x0 - EPS || ra > rightEnd(b) + EPS) return false;
-  const points: number[] = [a.x0, ra];
+  if (a.x0 < b.x0 - eps || ra > rightEnd(b) + eps) return false;
+  const above = (x: number): boolean => {
+    const va = valueAt(a, x);
+    return va >= valueAt(b, x) - DP_TOLERANCE.valueRelative * Math.max(1, Math.abs(va));
+  };
+  if (!above(a.x0) || !above(ra)) return false;
   let x = a.x0;
-  for (const l of a.len) points.push((x += l));
+  for (let q = a.start; q < a.end; q++) if (!above((x += a.len[q]))) return false;
   x = b.x0;
-  for (const l of b.len) {
-    x += l;
-    if (x > a.x0 && x < ra) points.push(x);
-  }
-  for (const p of points) {
-    const va = valueAt(a, p);
-    if (va < valueAt(b, p) - EPS * Math.max(1, Math.abs(va))) return false;
+  for (let q = b.start; q < b.end; q++) {
+    x += b.len[q];
+    if (x > a.x0 && x < ra && !above(x)) return false;
   }
   return true;
 }
 
-export function solveBundle(m: PlanModel): RawSolution {
-  const n = m.n;
-  const lb = m.socLowerKwh;
-  const ub = m.socUpperKwh;
-  const tv = m.terminalUsdPerKwh;
-  let members: Member[] = [{ x0: lb[n], v0: -tv * lb[n], len: ub[n] > lb[n] ? [ub[n] - lb[n]] : [], slope: ub[n] > lb[n] ? [-tv] : [] }];
-  const records: Rec[][] = new Array(n);
-  const g = newIntervalCost();
-  for (let t = n - 1; t >= 0; t--) {
-    intervalCost(m, t, g);
-    const branches: Branch[] = [];
-    if (isConvex(g)) branches.push({ from: 0, to: g.count, deltaMin: g.deltaMin, valueAtMin: g.valueAtMin });
-    else {
-      let g0 = g.valueAtMin;
-      for (let j = 0; j < g.nDischarge; j++) g0 += g.len[j] * g.slope[j];
-      branches.push({ from: 0, to: g.nDischarge, deltaMin: g.deltaMin, valueAtMin: g.valueAtMin });
-      branches.push({ from: g.nDischarge, to: g.count, deltaMin: 0, valueAtMin: g0 });
-      for (const b of branches) {
-        for (let j = b.from + 1; j < b.to; j++) {
-          if (g.slope[j] < g.slope[j - 1] - 1e-12 * Math.max(1, Math.abs(g.slope[j - 1]))) {
-            throw new SolverDeclined('dp: a mode branch is itself non-convex (import cheaper than export)');
-          }
-        }
-      }
+/** Where one member of step t came from: its parent at t+1 and the recorded merge. */
+class Records {
+  parent = new Int32Array(1024);
+  convX0 = new Float64Array(1024);
+  wX0 = new Float64Array(1024);
+  histStart = new Int32Array(1024);
+  histEnd = new Int32Array(1024);
+  count = 0;
+
+  reserve(extra: number): void {
+    const need = this.count + extra;
+    if (this.parent.length >= need) return;
+    const size = Math.max(need, this.parent.length * 2);
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (k: number) => T): T => {
+      const b = make(size);
+      b.set(a.subarray(0, this.count));
+      return b;
+    };
+    this.parent = grow(this.parent, (k) => new Int32Array(k));
+    this.convX0 = grow(this.convX0, (k) => new Float64Array(k));
+    this.wX0 = grow(this.wX0, (k) => new Float64Array(k));
+    this.histStart = grow(this.histStart, (k) => new Int32Array(k));
+    this.histEnd = grow(this.histEnd, (k) => new Int32Array(k));
+  }
+
+  push(parent: number, convX0: number, wX0: number, hs: number, he: number): void {
+    const r = this.count++;
+    this.parent[r] = parent;
+    this.convX0[r] = convX0;
+    this.wX0[r] = wX0;
+    this.histStart[r] = hs;
+    this.histEnd[r] = he;
+  }
+}
+
+export interface DpPass {
+  schedule: Omit<RawSolution, 'objectiveUsd'>;
+  /** min over schedules of Σ g_t (with the per-interval degradation given) − terminal value: the pass's own value. */
+  valueUsd: number;
+}
+
+/** Reusable scratch (typed arrays grow once and stay): one engine per solver instance. */
+export class DpEngine {
+  private cur: Pwl[] = [newPwl()];
+  private next: Pwl[] = [];
+  private readonly hist = new MergeHistory();
+  private readonly recs = new Records();
+  private stepStart = new Int32Array(256);
+  private readonly g = newIntervalCost();
+  private readonly branches = newBranches();
+  /** Per candidate of the current step: parent member, left end before clipping, merge history [start, end). */
+  private candParent = new Int32Array(64);
+  private candConvX0 = new Float64Array(64);
+  private candHist = new Int32Array(128);
+
+  /** Backward then forward pass; `degUsdPerKwh(t)` defaults to the model's degradation cost. */
+  run(m: PlanModel, degUsdPerKwh?: (t: number) => number, budget: SolveBudget = UNBOUNDED_BUDGET): DpPass {
+    const n = m.n;
+    if (this.stepStart.length < n + 1) this.stepStart = new Int32Array(Math.max(n + 1, this.stepStart.length * 2));
+    this.hist.top = 0;
+    this.recs.count = 0;
+    terminalPwl(m, this.cur[0]);
+    let members = 1;
+    for (let t = n - 1; t >= 0; t--) {
+      if ((t & (BUDGET_CHECK_INTERVALS - 1)) === 0 && budget.expired()) throw new SolveTimedOut(`dp stopped at interval ${t} of ${n}`);
+      intervalCost(m, t, this.g, degUsdPerKwh ? degUsdPerKwh(t) : m.degradationUsdPerKwh);
+      members = this.step(m, t, members);
     }
-    const next: Member[] = [];
-    const recs: Rec[] = [];
-    members.forEach((w, parent) => {
-      for (const b of branches) {
-        let deltaMax = b.deltaMin;
-        let gAtMax = b.valueAtMin;
-        for (let j = b.from; j < b.to; j++) {
-          deltaMax += g.len[j];
-          gAtMax += g.len[j] * g.slope[j];
-        }
-        const cx0 = w.x0 - deltaMax;
-        const cv0 = w.v0 + gAtMax;
-        const len: number[] = [];
-        const slope: number[] = [];
-        const src: number[] = [];
-        let i = 0;
-        let j = b.to - 1;
-        while (i < w.len.length || j >= b.from) {
-          const fromW = j < b.from || (i < w.len.length && w.slope[i] <= -g.slope[j]);
-          const l = fromW ? w.len[i] : g.len[j];
-          const s = fromW ? w.slope[i++] : -g.slope[j--];
-          if (l <= 0) continue;
-          len.push(l);
-          slope.push(s);
-          src.push(fromW ? 0 : 1);
-        }
-        const member = clip(len, slope, cx0, cv0, lb[t], ub[t]);
-        if (!member) continue;
-        next.push(member);
-        recs.push({ parent, convX0: cx0, wX0: w.x0, len, src });
-      }
+    const { best, valueUsd } = this.bestAt(m.initialSocKwh, members);
+    let member = best;
+    const schedule = scheduleFromTargets(m, (t, s) => {
+      const r = this.stepStart[t] + member;
+      member = this.recs.parent[r];
+      return nextSocFromMerge(s, this.recs.convX0[r], this.recs.wX0[r], this.hist, this.recs.histStart[r], this.recs.histEnd[r], m.socLowerKwh[t + 1], m.socUpperKwh[t + 1]);
     });
-    const keep: boolean[] = next.map(() => true);
-    for (let a = 0; a < next.length; a++) {
-      for (let b = 0; b < next.length && keep[a]; b++) {
-        if (a === b || !keep[b]) continue;
-        if (dominated(next[a], next[b]) && (!dominated(next[b], next[a]) || b < a)) keep[a] = false;
+    return { schedule, valueUsd };
+  }
+
+  /** One backward step: every member through every convex branch of g_t, clipped, pruned; returns the new count. */
+  private step(m: PlanModel, t: number, members: number): number {
+    const nb = convexBranches(this.g, this.branches);
+    if (members === 1 && nb === 1) return this.convexStep(m, t);
+    this.reserveCandidates(members * nb);
+    let c = 0;
+    for (let p = 0; p < members; p++) {
+      for (let b = 0; b < nb; b++) {
+        const out = this.next[c];
+        const hs = this.hist.top;
+        const convX0 = convolve(this.cur[p], this.g, this.branches[b], out, this.hist);
+        if (!clipPwl(out, m.socLowerKwh[t], m.socUpperKwh[t])) {
+          this.hist.top = hs;
+          continue;
+        }
+        this.candParent[c] = p;
+        this.candConvX0[c] = convX0;
+        this.candHist[2 * c] = hs;
+        this.candHist[2 * c + 1] = this.hist.top;
+        c++;
       }
     }
-    members = next.filter((_, q) => keep[q]);
-    records[t] = recs.filter((_, q) => keep[q]);
-    if (members.length === 0) throw new Error(`dp: no feasible SoC at interval ${t}`);
-    if (members.length > MAX_MEMBERS) throw new SolverDeclined(`dp: value function needs more than ${MAX_MEMBERS} convex pieces`);
-  }
-  const s0 = m.initialSocKwh;
-  let best = -1;
-  let bestValue = Infinity;
-  members.forEach((w, q) => {
-    if (s0 < w.x0 - EPS || s0 > rightEnd(w) + EPS) return;
-    const v = valueAt(w, Math.min(Math.max(s0, w.x0), rightEnd(w)));
-    if (v < bestValue) [best, bestValue] = [q, v];
-  });
-  if (best < 0) throw new Error('dp: the initial SoC is outside every value-function piece');
-  const chargeKw = new Float64Array(n);
-  const dischargeKw = new Float64Array(n);
-  const gridImportKw = new Float64Array(n);
-  const gridExportKw = new Float64Array(n);
-  const socKwh = new Float64Array(n + 1);
-  socKwh[0] = s0;
-  let s = s0;
-  let cur = best;
-  const kc = m.k.kwhPerChargeKw;
-  const kd = m.k.kwhPerDischargeKw;
-  for (let t = 0; t < n; t++) {
-    const rec = records[t][cur];
-    let remaining = s - rec.convX0;
-    let yW = 0;
-    for (let q = 0; q < rec.len.length && remaining > 0; q++) {
-      const take = Math.min(rec.len[q], remaining);
-      if (rec.src[q] === 0) yW += take;
-      remaining -= take;
+    const kept = c > 1 ? this.prune(c) : c;
+    if (kept === 0) throw new Error(`dp: no feasible SoC at interval ${t}`);
+    if (kept > MAX_MEMBERS) throw new SolverDeclined(`dp: value function needs more than ${MAX_MEMBERS} convex pieces`);
+    this.recs.reserve(kept);
+    this.stepStart[t] = this.recs.count;
+    for (let q = 0; q < kept; q++) {
+      const p = this.candParent[q];
+      this.recs.push(p, this.candConvX0[q], this.cur[p].x0, this.candHist[2 * q], this.candHist[2 * q + 1]);
     }
-    const y = Math.min(Math.max(rec.wX0 + yW, lb[t + 1]), ub[t + 1]);
-    const delta = y - s;
-    const c = delta > 0 ? Math.min(m.maxChargeKw, delta / kc) : 0;
-    const d = delta < 0 ? Math.min(m.maxDischargeKw[t], -delta / kd) : 0;
-    chargeKw[t] = c;
-    dischargeKw[t] = d;
-    s = nextSocKwh(s, c, d, m.k);
-    socKwh[t + 1] = s;
-    const net = m.netLoadKw[t] + c - d;
-    if (net >= 0) gridImportKw[t] = net;
-    else gridExportKw[t] = -net;
-    cur = rec.parent;
+    this.swap();
+    return kept;
   }
-  return { chargeKw, dischargeKw, gridImportKw, gridExportKw, socKwh, objectiveUsd: bestValue };
+
+  /** The common case (one member, convex g_t): one merge, one clip, one record. */
+  private convexStep(m: PlanModel, t: number): number {
+    const w = this.cur[0];
+    const out = this.next[0] ?? (this.next[0] = newPwl());
+    const hs = this.hist.top;
+    const convX0 = convolve(w, this.g, this.branches[0], out, this.hist);
+    if (!clipPwl(out, m.socLowerKwh[t], m.socUpperKwh[t])) throw new Error(`dp: no feasible SoC at interval ${t}`);
+    this.recs.reserve(1);
+    this.stepStart[t] = this.recs.count;
+    this.recs.push(0, convX0, w.x0, hs, this.hist.top);
+    this.swap();
+    return 1;
+  }
+
+  private swap(): void {
+    const cur = this.cur;
+    this.cur = this.next;
+    this.next = cur;
+  }
+
+  private reserveCandidates(k: number): void {
+    while (this.next.length < k) this.next.push(newPwl());
+    if (this.candParent.length >= k) return;
+    const size = Math.max(k, this.candParent.length * 2);
+    this.candParent = new Int32Array(size);
+    this.candConvX0 = new Float64Array(size);
+    this.candHist = new Int32Array(2 * size);
+  }
+
+  /** Drops candidates dominated by another (ties: the earlier stays); compacts the survivors to the front. */
+  private prune(c: number): number {
+    const keep = new Uint8Array(c).fill(1);
+    for (let a = 0; a < c; a++) {
+      for (let b = 0; b < c && keep[a]; b++) {
+        if (a === b || !keep[b]) continue;
+        if (dominated(this.next[a], this.next[b]) && (b < a || !dominated(this.next[b], this.next[a]))) keep[a] = 0;
+      }
+    }
+    let k = 0;
+    for (let q = 0; q < c; q++) {
+      if (!keep[q]) continue;
+      if (k !== q) {
+        [this.next[k], this.next[q]] = [this.next[q], this.next[k]];
+        this.candParent[k] = this.candParent[q];
+        this.candConvX0[k] = this.candConvX0[q];
+        this.candHist[2 * k] = this.candHist[2 * q];
+        this.candHist[2 * k + 1] = this.candHist[2 * q + 1];
+      }
+      k++;
+    }
+    return k;
+  }
+
+  /** The member with the lowest value at the initial SoC. */
+  private bestAt(s0: number, members: number): { best: number; valueUsd: number } {
+    let best = -1;
+    let valueUsd = Infinity;
+    for (let q = 0; q < members; q++) {
+      const w = this.cur[q];
+      const right = rightEnd(w);
+      if (s0 < w.x0 - DP_TOLERANCE.domainKwh || s0 > right + DP_TOLERANCE.domainKwh) continue;
+      const v = valueAt(w, Math.min(Math.max(s0, w.x0), right));
+      if (v < valueUsd) [best, valueUsd] = [q, v];
+    }
+    if (best < 0) throw new Error('dp: the initial SoC is outside every value-function piece');
+    return { best, valueUsd };
+  }
 }

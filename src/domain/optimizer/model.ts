@@ -5,16 +5,15 @@
  *
  * Pure: no I/O, no clock.
  */
-import { reserveFloorKwh, socCoefficients, type SocCoefficients } from '../battery/battery.js';
+import { reserveFloorKwh, SOC_TOLERANCE_KWH, socCoefficients, type SocCoefficients } from '../battery/battery.js';
 import { exportUsdPerKwh, importUsdPerKwh, maxDischargeKwFor } from '../economics/site-cost.js';
 import { InputError } from '../errors.js';
 import { ercotDateOf } from '../time/ercot-calendar.js';
 import { INTERVAL_MS } from '../time/interval.js';
 import type { PlanInput, PlanStatus } from './plan-types.js';
 
-/** Tolerance (kWh, kW) used when comparing SoC and powers to their bounds. */
-export const SOC_TOLERANCE_KWH = 1e-6;
-export const POWER_TOLERANCE_KW = 1e-6;
+/** Tolerance (kWh, kW) used when comparing SoC and powers to their bounds (one definition, in battery.ts). */
+export { POWER_TOLERANCE_KW, SOC_TOLERANCE_KWH } from '../battery/battery.js';
 
 export interface PlanModel {
   n: number;
@@ -229,10 +228,31 @@ export class SolverDeclined extends Error {
   }
 }
 
+/** Thrown by a solver's solve() when its time budget ran out before it had a usable answer. */
+export class SolveTimedOut extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SolveTimedOut';
+  }
+}
+
+/**
+ * A solve's time bound, read through the planner's injected timer (the domain reads no clock). Solvers poll
+ * `expired()` between steps (dp) or pass `remainingMs()` to their own limit (HiGHS).
+ */
+export interface SolveBudget {
+  expired(): boolean;
+  /** Milliseconds left; Infinity when unbounded. */
+  remainingMs(): number;
+}
+
+export const UNBOUNDED_BUDGET: SolveBudget = { expired: () => false, remainingMs: () => Infinity };
+
 /** The port every solver implements. `solve` is synchronous; WASM solvers are loaded before. */
 export interface PlanSolver {
   readonly name: string;
   /** False when this solver cannot solve the model exactly (the planner then uses its fallback). */
   supports(model: PlanModel): boolean;
-  solve(model: PlanModel): RawSolution;
+  /** Throws SolverDeclined (cannot solve this model exactly) or SolveTimedOut (the budget ran out). */
+  solve(model: PlanModel, budget?: SolveBudget): RawSolution;
 }

@@ -43,7 +43,12 @@ export type PlanStatus =
   /** Optimal and verified. */
   | 'optimal'
   /** Inputs could not be met as given (e.g. SoC below reserve, zero power); the plan recovers as fast as allowed. */
-  | 'recovering';
+  | 'recovering'
+  /**
+   * No solver produced a verified optimum within the time bound (or all declined): the plan is the verified hold
+   * plan (SoC held where it is, or moved into its bounds as fast as allowed); `notes` say why.
+   */
+  | 'fallback';
 
 export interface VerificationResult {
   ok: boolean;

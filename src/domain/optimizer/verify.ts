@@ -4,7 +4,7 @@
  */
 import { chargeKwToReach, dischargeKwToReach, equivalentCycles, nextSocKwh, reserveFloorKwh, socPath } from '../battery/battery.js';
 import { degradationUsd, maxDischargeKwFor, siteCostUsd } from '../economics/site-cost.js';
-import { isoUtc } from '../time/interval.js';
+import { INTERVAL_MS, isoUtc } from '../time/interval.js';
 import { POWER_TOLERANCE_KW, prepareModel, SOC_TOLERANCE_KWH, type PlanModel, type RawSolution } from './model.js';
 import type { PlanInput, VerificationResult } from './plan-types.js';
 
@@ -46,7 +46,7 @@ export function verifySchedule(input: PlanInput, s: Schedule, options: { model?:
   const n = m.n;
   const problems: string[] = [];
   const add = (i: number, what: string): void => {
-    if (problems.length < MAX_PROBLEMS) problems.push(i >= 0 ? `interval ${i} (${isoUtc(input.startMs + i * 900_000)}): ${what}` : what);
+    if (problems.length < MAX_PROBLEMS) problems.push(i >= 0 ? `interval ${i} (${isoUtc(input.startMs + i * INTERVAL_MS)}): ${what}` : what);
   };
   for (const [name, arr, len] of [
     ['chargeKw', s.chargeKw, n],

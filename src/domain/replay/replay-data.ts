@@ -4,6 +4,7 @@ import type { Tariff } from '../economics/site-cost.js';
 import type { Plan, PlanInput } from '../optimizer/plan-types.js';
 import type { PriceSeries } from '../prices/price-series.js';
 import type { BaseMode } from '../simulator/device-simulator.js';
+import { INTERVAL_HOURS, INTERVAL_MS } from '../time/interval.js';
 
 /** The optimizer as the replay sees it (createPlanner() from the optimizer area implements it). */
 export interface Planner {
@@ -39,8 +40,8 @@ export interface ReplayData {
 /** A plan input over intervals [from, from + count) of the replay (count may run past n into the padding). */
 export function planInputFor(data: ReplayData, from: number, count: number, pricesUsdPerMwh: Float64Array, initialSocKwh: number, terminal: PlanInput['terminal']): PlanInput {
   return {
-    startMs: data.startMs + from * 900_000,
-    intervalHours: 0.25,
+    startMs: data.startMs + from * INTERVAL_MS,
+    intervalHours: INTERVAL_HOURS,
     battery: data.battery,
     initialSocKwh,
     priceUsdPerMwh: pricesUsdPerMwh,

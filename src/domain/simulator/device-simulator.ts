@@ -19,7 +19,9 @@ import {
   dischargeKwToReach,
   nextSocKwh,
   percentToKwh,
+  POWER_TOLERANCE_KW,
   reserveFloorKwh,
+  SOC_TOLERANCE_KWH,
   socCoefficients,
   type BatterySpec,
 } from '../battery/battery.js';
@@ -78,15 +80,18 @@ interface ActiveCommand extends CommandWindow {
   done: boolean;
 }
 
-const POWER_TOLERANCE_KW = 1e-6;
-const SOC_TOLERANCE_KWH = 1e-6;
 
 export class DeviceSimulator {
   readonly violations: Violation[] = [];
   private readonly battery: BatterySpec;
   private readonly baseMode: BaseMode;
   private readonly floorKwh: number;
-  private commands: ActiveCommand[] = [];
+  /** Commands not yet started by the current interval's end, sorted by (startsMs, id) from `cursor` on. */
+  private pending: ActiveCommand[] = [];
+  private cursor = 0;
+  private pendingSorted = true;
+  /** Commands that have started and are neither done nor ended: the only ones an interval looks at. */
+  private live: ActiveCommand[] = [];
   private readonly byId = new Map<number, ActiveCommand>();
   private nextId = 0;
   private nowMs: number;
@@ -110,7 +115,7 @@ export class DeviceSimulator {
 
   /** Accepts a command the way the device would, recording what breaks the rules; returns the device's id for it. */
   send(command: CommandWindow): number {
-    const at = toErcotIso(command.effectiveAtMs);
+    const at = (): string => toErcotIso(command.effectiveAtMs);
     const earliest = command.sendAtMs + COMMAND_LATENCY_MS;
     if (command.effectiveAtMs < earliest) {
       this.violate('sent-less-than-1-minute-ahead', at, `${command.mode} command sent ${(command.effectiveAtMs - command.sendAtMs) / 1000} s before it should take effect; it starts at ${toErcotIso(earliest)}`);
@@ -130,9 +135,26 @@ export class DeviceSimulator {
       target = DEVICE_MIN_RESERVE_PERCENT;
     }
     const accepted: ActiveCommand = { ...command, endMs, targetReservePercent: target, id: this.nextId++, startsMs: Math.max(command.effectiveAtMs, earliest), done: false };
-    this.commands.push(accepted);
+    const last = this.pending.length > this.cursor ? this.pending[this.pending.length - 1] : undefined;
+    if (last && last.startsMs > accepted.startsMs) this.pendingSorted = false;
+    this.pending.push(accepted);
     this.byId.set(accepted.id, accepted);
     return accepted.id;
+  }
+
+  /** Moves the commands that start before `endMs` from the sorted pending list to the live set (a cursor walk). */
+  private admitUntil(endMs: number): void {
+    if (!this.pendingSorted) {
+      const rest = this.pending.slice(this.cursor).sort((a, b) => a.startsMs - b.startsMs || a.id - b.id);
+      this.pending = rest;
+      this.cursor = 0;
+      this.pendingSorted = true;
+    }
+    while (this.cursor < this.pending.length && this.pending[this.cursor].startsMs < endMs) this.live.push(this.pending[this.cursor++]);
+    if (this.cursor > 1024 && this.cursor * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.cursor);
+      this.cursor = 0;
+    }
   }
 
   /** Ends a command at `atMs` (or drops it when it has not started by then), the way a cancel/DELETE does. */
@@ -154,9 +176,10 @@ export class DeviceSimulator {
     const s = this.nowMs;
     const e = s + INTERVAL_MS;
     const socStartKwh = this.socKwh;
-    this.commands = this.commands.filter((c) => !c.done && c.endMs > s);
+    this.admitUntil(e);
+    this.live = this.live.filter((c) => !c.done && c.endMs > s);
     const cuts = new Set<number>([s, e]);
-    for (const c of this.commands) {
+    for (const c of this.live) {
       if (c.startsMs > s && c.startsMs < e) cuts.add(c.startsMs);
       if (c.endMs > s && c.endMs < e) cuts.add(c.endMs);
     }
@@ -197,11 +220,11 @@ export class DeviceSimulator {
   /** The command in force at `ms`: the latest-sent one that has started and not ended; it supersedes older ones. */
   private activeAt(ms: number): ActiveCommand | undefined {
     let best: ActiveCommand | undefined;
-    for (const c of this.commands) {
+    for (const c of this.live) {
       if (c.done || c.startsMs > ms || c.endMs <= ms) continue;
       if (!best || c.sendAtMs > best.sendAtMs || (c.sendAtMs === best.sendAtMs && c.id > best.id)) best = c;
     }
-    if (best) for (const c of this.commands) if (c !== best && c.startsMs <= ms && c.sendAtMs <= best.sendAtMs) c.done = true;
+    if (best) for (const c of this.live) if (c !== best && c.startsMs <= ms && c.sendAtMs <= best.sendAtMs) c.done = true;
     return best;
   }
 
@@ -252,7 +275,7 @@ export class DeviceSimulator {
     return { chargeKwh: c * hours, dischargeKwh: 0 };
   }
 
-  private violate(kind: ViolationKind, at: string, message: string): void {
-    this.violations.push({ kind, at, message });
+  private violate(kind: ViolationKind, at: string | (() => string), message: string): void {
+    this.violations.push({ kind, at: typeof at === 'string' ? at : at(), message });
   }
 }

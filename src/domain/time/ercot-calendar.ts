@@ -176,9 +176,35 @@ export function ercotLocalParts(ms: number): ErcotLocalParts {
   };
 }
 
-/** The ERCOT delivery date that contains a UTC instant. */
+const dateOfHourCache = new Map<number, string>();
+/** Central time is UTC−6 (CST) or UTC−5 (CDT): the date is one of those two readings, whichever day contains `ms`. */
+const CENTRAL_OFFSETS_MS = [6 * HOUR_MS, 5 * HOUR_MS];
+
+/** The delivery date containing `ms` from the cached ercotDay bounds (one Luxon call per date, not per hour). */
+function dateOfByDayBounds(ms: number): string | undefined {
+  for (const offsetMs of CENTRAL_OFFSETS_MS) {
+    const date = new Date(ms - offsetMs).toISOString().slice(0, 10);
+    if (!DATE_RE.test(date)) return undefined;
+    const day = ercotDay(date);
+    if (ms >= day.startMs && ms < day.endMs) return date;
+  }
+  return undefined;
+}
+const DATE_CACHE_LIMIT = 200_000;
+
+/**
+ * The ERCOT delivery date that contains a UTC instant. Cached per UTC hour (every ERCOT day starts and ends on a whole
+ * UTC hour, so an hour lies in one delivery date): hot loops (per-interval day lookups) cost a map read, not Luxon.
+ */
 export function ercotDateOf(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: ERCOT_TIME_ZONE }).toFormat('yyyy-MM-dd');
+  const hourKey = Math.floor(ms / HOUR_MS);
+  let date = dateOfHourCache.get(hourKey);
+  if (date === undefined) {
+    date = dateOfByDayBounds(hourKey * HOUR_MS) ?? DateTime.fromMillis(hourKey * HOUR_MS, { zone: ERCOT_TIME_ZONE }).toFormat('yyyy-MM-dd');
+    if (dateOfHourCache.size >= DATE_CACHE_LIMIT) dateOfHourCache.clear();
+    dateOfHourCache.set(hourKey, date);
+  }
+  return date;
 }
 
 /** ISO 8601 text in ERCOT local time with its offset, e.g. 2024-08-20T19:30:00-05:00 (for people). */
@@ -186,9 +212,32 @@ export function toErcotIso(ms: number): string {
   return DateTime.fromMillis(ms, { zone: ERCOT_TIME_ZONE }).toISO({ suppressMilliseconds: true }) ?? new Date(ms).toISOString();
 }
 
+const STRICT_ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * The common strict layout (YYYY-MM-DDTHH:mm:ss[.sss] with Z or ±HH:MM) without Luxon, or NaN when the text is not in
+ * it or a field is out of range (the caller then asks Luxon, which gives the precise complaint).
+ */
+function parseStrictIsoInstant(t: string): number {
+  const m = STRICT_ISO_RE.exec(t);
+  if (!m) return NaN;
+  const [year, month, day, hour, minute, second] = [+m[1], +m[2], +m[3], +m[4], +m[5], +m[6]];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return NaN;
+  const millis = m[7] ? Number(m[7].padEnd(3, '0')) : 0;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  if (new Date(utc).getUTCDate() !== day || year < 1000) return NaN;
+  if (m[8]) return utc;
+  const offsetHours = +m[10];
+  const offsetMinutes = +m[11];
+  if (offsetHours > 14 || offsetMinutes > 59) return NaN;
+  return utc - (m[9] === '-' ? -1 : 1) * (offsetHours * HOUR_MS + offsetMinutes * MINUTE_MS);
+}
+
 /** Parses an ISO 8601 instant that carries an offset or Z; text without one is rejected (ambiguous). */
 export function parseIsoInstant(text: string): number {
   const t = text.trim();
+  const fast = parseStrictIsoInstant(t);
+  if (!Number.isNaN(fast)) return fast;
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
     throw new InputError(`"${text}" has no UTC offset (write e.g. 2024-08-01T00:00:00-05:00 or ...Z)`);
   }
