@@ -1,6 +1,6 @@
 /** The implementations behind `ercot-arb prices ...` (loaded lazily by src/cli/commands/prices.ts). */
-import { readFileSync } from 'node:fs';
 import { ErcotClient } from '../../adapters/ercot/client.js';
+import { CSV_FILE_LIMITS, readInputText } from '../../adapters/files/input-text.js';
 import { InputError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/time/clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '../config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { resolveErcotCredentials, saveErcotCredentials } from './credentials.js';
 import { backfill, findGaps } from './gaps.js';
-import { importPriceFile } from './file-import.js';
+import { importPriceFile, readImportFile } from './file-import.js';
 import { priceJobs } from './jobs.js';
 import { addDays, MARKET_OF, productFromName } from './markets.js';
 import { ingestPrices, type IngestDeps } from './price-ingest.js';
@@ -159,20 +159,16 @@ export interface ImportCliOptions {
 }
 
 export async function pricesImport(ctx: CliContext, file: string, options: ImportCliOptions): Promise<void> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
   if (options.market && !['rt15', 'dam', 'sced'].includes(options.market)) throw new InputError('--market must be rt15, dam or sced');
+  const text = await readInputText(file, CSV_FILE_LIMITS, 'price file');
+  const read = readImportFile(text, {
+    format: options.format, fileName: file, settlementPoint: options.point, market: options.market as Market | undefined,
+    settlementPointType: options.type, fetchedAtMs: Date.now(),
+  });
   const cfg = loadConfig();
   const opened = await openStore(cfg, { dataDir: options.dataDir, logger: ctx.logger() });
   try {
-    const r = await importPriceFile(opened.db, text, {
-      format: options.format, fileName: file, settlementPoint: options.point, market: options.market as Market | undefined,
-      settlementPointType: options.type, fetchedAtMs: Date.now(),
-    });
+    const r = await importPriceFile(opened.db, read, file);
     ctx.stdout.write(options.json ? `${JSON.stringify(r)}\n`
       : `${file}: ${r.rows} ${r.market} prices for ${r.settlementPoints.join(', ')}; ${r.inserted} new, ${r.updated} corrected, ${r.unchanged} unchanged\n`);
   } finally {

@@ -65,10 +65,12 @@ export function readImportFile(text: string, options: ImportOptions): { market: 
   return { market, records, points };
 }
 
-export async function importPriceFile(db: Executor, text: string, options: ImportOptions): Promise<ImportResult> {
-  const { market, records, points } = readImportFile(text, options);
-  const counts = await upsertPrices(db, records);
-  return { file: options.fileName, market, settlementPoints: points, rows: records.length, ...counts };
+export type ImportFile = ReturnType<typeof readImportFile>;
+
+/** Writes a file read (and fully checked) by readImportFile: read first, so a bad file never opens the store. */
+export async function importPriceFile(db: Executor, read: ImportFile, fileName: string): Promise<ImportResult> {
+  const counts = await upsertPrices(db, read.records);
+  return { file: fileName, market: read.market, settlementPoints: read.points, rows: read.records.length, ...counts };
 }
 
 function record(market: Market, point: string, startMs: number, minutes: number, price: number, source: string, fetchedAtMs: number): PriceRecord {
