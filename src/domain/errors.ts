@@ -101,3 +101,9 @@ export function formatInputMessage(message: string, location: InputLocation): st
 export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }
+
+/** A piece of the user's input for a message: quoted, control characters escaped, cut to `max` characters. */
+export function quoteInput(text: string, max = 40): string {
+  const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text);
+  return text.length > max ? `${escaped.slice(0, -1)}…" (${text.length} characters)` : escaped;
+}

@@ -14,7 +14,7 @@
  * in the file are counted against the day's 23/24/25 hours (92/96/100 intervals).
  */
 import { parse } from 'csv-parse/sync';
-import { InputError, InvalidPriceData } from '../../domain/errors.js';
+import { InputError, InvalidPriceData, quoteInput } from '../../domain/errors.js';
 import {
   ercotDay,
   ercotHourStartMs,
@@ -140,7 +140,7 @@ function parseCsv(text: string, file: string): { header: string[]; rows: Row[] }
 function requireColumns(header: string[], needed: string[], file: string, format: string): void {
   const missing = needed.filter((c) => !header.includes(c));
   if (missing.length) {
-    throw new InvalidPriceData(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} for format ${format} (header: ${header.join(',')})`, {
+    throw new InvalidPriceData(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} for format ${format} (header: ${quoteInput(header.join(','), 200)})`, {
       file,
       line: 1,
       field: missing[0],
@@ -157,7 +157,7 @@ function num(row: Row, field: string, file: string, interval?: number): number {
   const raw = row.cells[field];
   const v = raw === undefined || raw === '' ? NaN : Number(raw);
   if (!Number.isFinite(v)) {
-    throw new InvalidPriceData(`not a number: "${raw ?? ''}"`, { file, line: row.line, field, interval: interval !== undefined ? toErcotIso(interval) : undefined });
+    throw new InvalidPriceData(`not a number: ${quoteInput(raw ?? '')}`, { file, line: row.line, field, interval: interval !== undefined ? toErcotIso(interval) : undefined });
   }
   return v;
 }
