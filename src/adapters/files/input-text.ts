@@ -1,23 +1,28 @@
 /**
  * Reads a user's input file as text, refusing quickly what cannot be a scenario or a CSV: anything that is not a
  * regular file (/dev/zero, a directory, a FIFO), a file over the size limit, binary content (a NUL byte or bytes
- * that are not UTF-8) and absurdly long lines. A leading byte-order mark is dropped. Every refusal is an InputError
- * naming the file (and the line where there is one).
+ * that are not UTF-8) and absurdly long lines. A leading byte-order mark is dropped; data files may be gzipped
+ * (decompressed within the same size limit; see text-files.ts). Every refusal is an InputError naming the file
+ * (and the line where there is one).
  */
 import { open } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { InputError } from '../../domain/errors.js';
+import { isGzip } from './text-files.js';
 
 export interface InputTextLimits {
-  /** Largest file accepted, bytes. */
+  /** Largest file accepted, bytes (also once decompressed). */
   maxBytes: number;
   /** Longest line accepted, characters. */
   maxLineChars: number;
+  /** Gunzip content that starts with the gzip magic number (data files). */
+  gunzip?: boolean;
 }
 
 /** Scenario files: a few kB in practice. */
 export const SCENARIO_FILE_LIMITS: InputTextLimits = { maxBytes: 1 << 20, maxLineChars: 100_000 };
-/** Price, load and solar CSV files: a year of 15-minute rows for many settlement points fits easily. */
-export const CSV_FILE_LIMITS: InputTextLimits = { maxBytes: 256 << 20, maxLineChars: 10_000 };
+/** Price, load and solar CSV files (plain or gzipped): a year of 15-minute rows for many settlement points fits easily. */
+export const CSV_FILE_LIMITS: InputTextLimits = { maxBytes: 256 << 20, maxLineChars: 10_000, gunzip: true };
 
 const MB = 1 << 20;
 
@@ -49,7 +54,18 @@ export async function readInputText(path: string, limits: InputTextLimits, what:
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a file' : code === 'EACCES' ? 'permission denied' : code ?? String(error);
     throw new UnreadableInput(what, reason, file);
   }
+  if (limits.gunzip && isGzip(bytes)) bytes = gunzip(bytes, limits, what, file);
   return checkInputText(bytes, limits, what, file);
+}
+
+function gunzip(bytes: Buffer, limits: InputTextLimits, what: string, file: string): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: limits.maxBytes });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${(limits.maxBytes / MB).toFixed(0)} MB once decompressed` : (error as Error).message;
+    throw new InputError(`${what} is not a readable gzip file: ${why}`, { file });
+  }
 }
 
 /** The content checks of readInputText on bytes already read: binary content, long lines, BOM. */
