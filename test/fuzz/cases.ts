@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 export interface FuzzCase {
   name: string;
@@ -160,6 +161,9 @@ function csvLines(text: string): string[] {
 function priceMutations(w: CaseWriter, rand: () => number, base: Json, rtText: string, count: number): void {
   priceCase(w, 'prices: BOM', base, `\uFEFF${rtText}`, 'same');
   priceCase(w, 'prices: CRLF', base, rtText.replaceAll('\n', '\r\n'), 'same');
+  priceCase(w, 'prices: gzipped', base, gzipSync(rtText), 'same');
+  priceCase(w, 'prices: gzip magic then garbage', base, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from(rtText.slice(0, 5000))]), 'bad');
+  w.cases[w.cases.length - 1].wholeFile = true;
   priceCase(w, 'prices: binary garbage', base, Buffer.from(Array.from({ length: 65_536 }, () => Math.floor(rand() * 256))), 'bad');
   priceCase(w, 'prices: empty', base, '', 'bad');
   priceCase(w, 'prices: header only', base, csvLines(rtText)[0], 'bad');
