@@ -7,15 +7,15 @@ import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot
 import { openStore } from '../../store/open.js';
 import { getPriceCoverage } from '../../store/prices-repo.js';
 import type { Market } from '../../store/schema.js';
-import type { CliContext } from '../../cli/context.js';
-import { loadConfig, type Config } from '../config.js';
-import { Scheduler } from '../scheduler/scheduler.js';
-import { resolveErcotCredentials, saveErcotCredentials } from './credentials.js';
-import { backfill, findGaps } from './gaps.js';
-import { importPriceFile, readImportFile } from './file-import.js';
-import { priceJobs } from './jobs.js';
-import { addDays, MARKET_OF, productFromName } from './markets.js';
-import { ingestPrices, type IngestDeps } from './price-ingest.js';
+import type { CliContext } from '../context.js';
+import { loadConfig, type Config } from '../../app/config.js';
+import { Scheduler } from '../../app/scheduler/scheduler.js';
+import { resolveErcotCredentials, saveErcotCredentials } from '../../app/ingest/credentials.js';
+import { backfill, findGaps } from '../../app/ingest/gaps.js';
+import { importPriceFile, readImportFile } from '../../app/ingest/file-import.js';
+import { priceJobs } from '../../app/ingest/jobs.js';
+import { addDays, MARKET_OF, productFromName } from '../../app/ingest/markets.js';
+import { ingestPrices, type IngestDeps } from '../../app/ingest/price-ingest.js';
 
 export interface CommonOptions {
   dataDir?: string;
