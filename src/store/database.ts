@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
-import type { Logger } from '../app/logger.js';
+import type { StoreLogger } from './store-logger.js';
 import { DatabaseUnreachable, NotAPgliteStore } from './errors.js';
 import { PgliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
@@ -25,7 +25,7 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
-  logger?: Logger;
+  logger?: StoreLogger;
 }
 
 export interface OpenedDatabase {

@@ -3,7 +3,8 @@
  * page, and return typed rows with UTC interval starts. Archive listing and download live in archive.ts.
  */
 import { InvalidConfig } from '../../domain/errors.js';
-import { systemClock, type Clock } from '../../domain/time/clock.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { ErcotHttp, type RetryPolicy } from './http.js';
 import { DEFAULT_EXCLUDED_POINT_TYPES, type ErcotPriceRow, type ErcotProduct } from './products.js';
 import type { Sleep, TokenBucket } from './rate-limiter.js';

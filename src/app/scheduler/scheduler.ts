@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import cron from 'node-cron';
 import { RetryableError } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../system-clock.js';
 import type { Executor } from '../../store/database.js';
 import { claimJobRun, finishJobRun } from '../../store/job-runs-repo.js';
 import type { Logger } from '../logger.js';

@@ -1,7 +1,7 @@
 /** The implementations behind `ercot-arb enphase …`, `sites …` and `telemetry …` (loaded lazily by the CLI). */
 import { createInterface } from 'node:readline';
 import { authorizeUrl } from '../../adapters/enphase/oauth.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { isoUtc } from '../../domain/time/interval.js';
 import type { CliContext } from '../context.js';
 import type { OpenedDatabase } from '../../store/database.js';

@@ -2,7 +2,7 @@
 import { ErcotClient } from '../../adapters/ercot/client.js';
 import { CSV_FILE_LIMITS, readInputText } from '../../adapters/files/input-text.js';
 import { InputError } from '../../domain/errors.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
 import { openStore } from '../../store/open.js';
 import { getPriceCoverage } from '../../store/prices-repo.js';

@@ -7,7 +7,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../../domain/time/clock.js';
+import type { Clock } from '../../../domain/time/clock.js';
+import { systemClock } from '../../../app/system-clock.js';
 import { DAY_MS_FAKE, INTERVAL_MS_FAKE, renderBattery, renderEnergy, renderProduction, type Corruption } from './render.js';
 import { FakeOAuth, type FakeOAuthOptions, type TokenGrant } from './oauth-state.js';
 import { DEFAULT_SITE, SimulatedSite, type FakeSiteSpec } from './site.js';
