@@ -11,7 +11,7 @@ import { percentToKwh, type BatterySpec } from '../../domain/battery/battery.js'
 import { InvalidScenario } from '../../domain/errors.js';
 import { requireComplete, seriesFromPoints, type PricePoint, type PriceSeries } from '../../domain/prices/price-series.js';
 import { HORIZON_PADDING_INTERVALS, type ReplayData } from '../../domain/replay/replay-data.js';
-import { MAX_SCENARIO_DAYS, normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../domain/replay/scenario-schema.js';
+import { MAX_SCENARIO_DAYS, normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../adapters/files/scenario-schema.js';
 import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/ercot-calendar.js';
 import { HOUR_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
 
