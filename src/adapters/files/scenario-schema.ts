@@ -5,6 +5,7 @@
  * refused with a message instead of running for hours (or overflowing) in the optimizer.
  */
 import { z } from 'zod';
+import type { DayAheadConfig, NormalizedStrategy, PerfectForesightConfig, RollingConfig, ThresholdConfig } from '../../domain/replay/strategy-config.js';
 
 /** The period a scenario may cover at most (about three years). */
 export const MAX_SCENARIO_DAYS = 3 * 366;
@@ -115,11 +116,17 @@ export const scenarioSchema = z
 
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type StrategyConfig = z.infer<typeof strategySchema>;
-export type PerfectForesightConfig = z.infer<typeof perfectForesight>;
-export type RollingConfig = z.infer<typeof rolling>;
-export type DayAheadConfig = z.infer<typeof dayAhead>;
-export type ThresholdConfig = z.infer<typeof threshold>;
-export type NormalizedStrategy = PerfectForesightConfig | RollingConfig | DayAheadConfig | ThresholdConfig;
+export type { NormalizedStrategy };
+
+/** The parsed strategy objects are exactly the domain's plain types (a compile error here when they drift apart). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameTypes: [
+  Same<z.infer<typeof perfectForesight>, PerfectForesightConfig>,
+  Same<z.infer<typeof rolling>, RollingConfig>,
+  Same<z.infer<typeof dayAhead>, DayAheadConfig>,
+  Same<z.infer<typeof threshold>, ThresholdConfig>,
+] = [true, true, true, true];
+void sameTypes;
 
 /** Names become objects with their defaults. */
 export function normalizeStrategy(s: StrategyConfig): NormalizedStrategy & { name: string } {
