@@ -10,6 +10,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Clock } from '../../domain/time/clock.js';
+import type { TelemetrySource } from '../../domain/ports/telemetry-source.js';
 import { ENDPOINTS, fillPath, type EndpointName } from './endpoints.js';
 import { EnphaseBadResponse, EnphaseRequestRejected, EnphaseThrottled, EnphaseUnavailable, SiteWithoutBattery } from './errors.js';
 import {
@@ -53,7 +54,7 @@ export interface EnphaseClientOptions {
 
 export type Granularity = 'day' | 'week' | '15mins' | '5mins';
 
-export class EnphaseClient {
+export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   private readonly sleep: Sleep;
   constructor(private readonly opts: EnphaseClientOptions) {
     this.sleep = opts.sleep ?? realSleep;

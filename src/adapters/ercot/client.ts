@@ -4,6 +4,7 @@
  */
 import { InvalidConfig } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
+import type { PriceSource, PriceSourceQuery } from '../../domain/ports/price-source.js';
 import { systemClock } from '../../app/system-clock.js';
 import { ErcotHttp, type RetryPolicy } from './http.js';
 import { DEFAULT_EXCLUDED_POINT_TYPES, type ErcotPriceRow, type ErcotProduct } from './products.js';
@@ -32,19 +33,7 @@ export interface ErcotClientOptions {
   onRetry?: (info: { what: string; attempt: number; reason: string; delayMs: number }) => void;
 }
 
-export interface PriceQuery {
-  /** First delivery date (ERCOT local), YYYY-MM-DD. */
-  fromDate: string;
-  /** Last delivery date, inclusive. */
-  toDate: string;
-  settlementPoints: readonly string[];
-  /** RT only: ask the server for one type (e.g. "LZ"). Rows of excluded types are dropped in any case. */
-  settlementPointType?: string;
-  /** Dropped client-side (default ["LZEW"], so LZ and LZEW rows of a load zone never collide). */
-  excludeTypes?: readonly string[];
-}
-
-export class ErcotClient {
+export class ErcotClient implements PriceSource<ErcotProduct> {
   readonly http: ErcotHttp;
   readonly tokens: ErcotTokenManager;
   readonly clock: Clock;
@@ -78,7 +67,7 @@ export class ErcotClient {
    * All rows of a product for the delivery dates and points, every page followed. A row for a point that was not
    * asked for, or two rows for the same point and period, fail the call (nothing is returned).
    */
-  async fetchPrices(product: ErcotProduct, query: PriceQuery): Promise<ErcotPriceRow[]> {
+  async fetchPrices(product: ErcotProduct, query: PriceSourceQuery): Promise<ErcotPriceRow[]> {
     const out: ErcotPriceRow[] = [];
     for (const point of query.settlementPoints) {
       out.push(...(await this.fetchPoint(product, query, point)));
@@ -86,7 +75,7 @@ export class ErcotClient {
     return out;
   }
 
-  private async fetchPoint(product: ErcotProduct, query: PriceQuery, point: string): Promise<ErcotPriceRow[]> {
+  private async fetchPoint(product: ErcotProduct, query: PriceSourceQuery, point: string): Promise<ErcotPriceRow[]> {
     const exclude = new Set((query.excludeTypes ?? DEFAULT_EXCLUDED_POINT_TYPES).map((t) => t.toUpperCase()));
     const rows: ErcotPriceRow[] = [];
     const seen = new Map<number, string>();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { InputError, InvalidScenario } from '../../domain/errors.js';
 import { runReplay, type ReplayResult } from '../../domain/replay/replay.js';
-import type { Planner } from '../../domain/replay/replay-data.js';
+import type { Planner } from '../../domain/ports/planner.js';
 import { intervalsCsv } from '../../domain/report/replay-report.js';
 import { loadScenario, type LoadedScenario } from './load-scenario.js';
 import { loadPlanner } from './planner-loader.js';

@@ -4,18 +4,13 @@
  */
 import { UnverifiedSolution } from '../errors.js';
 import { prepareModel, SolverDeclined, type PlanSolver } from './model.js';
+import type { Planner } from '../ports/planner.js';
 import type { Plan, PlanInput } from './plan-types.js';
 import { normalizeSolution, scheduleObjectiveUsd, verifySchedule } from './verify.js';
 
 export type SolverName = 'dp' | 'highs' | 'glpk' | 'jsLpSolver';
 export const SOLVER_NAMES: readonly SolverName[] = ['dp', 'highs', 'glpk', 'jsLpSolver'];
 
-export interface Planner {
-  /** The solver asked for. */
-  readonly solver: SolverName | string;
-  /** Synchronous; throws UnverifiedSolution when a solver's answer fails verification, InputError on bad input. */
-  plan(input: PlanInput): Plan;
-}
 
 export interface PlannerOptions {
   /** Used when the primary solver does not support a model (e.g. dp on a non-convex input or with a cycles cap). */
@@ -27,7 +22,6 @@ export interface PlannerOptions {
 export function plannerFromSolver(primary: PlanSolver, options: PlannerOptions = {}): Planner {
   const now = options.timer ?? ((): number => 0);
   return {
-    solver: primary.name,
     plan(input: PlanInput): Plan {
       const t0 = now();
       const model = prepareModel(input);

@@ -8,7 +8,8 @@ import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js'
 import { replayScenario } from '../../../src/app/replay/replay-service.js';
 import { loadScenario } from '../../../src/app/replay/load-scenario.js';
 import { PriceForecaster } from '../../../src/domain/replay/forecast.js';
-import { planInputFor, type Planner, type ReplayData } from '../../../src/domain/replay/replay-data.js';
+import type { Planner } from '../../../src/domain/ports/planner.js';
+import { planInputFor, type ReplayData } from '../../../src/domain/replay/replay-data.js';
 import { baselineCostUsd, realTimePrices } from '../../../src/domain/replay/settle.js';
 import { emptySeries } from '../../../src/domain/prices/price-series.js';
 import { ercotDateOf, ercotDay, parseIsoInstant, toErcotIso } from '../../../src/domain/time/ercot-calendar.js';
