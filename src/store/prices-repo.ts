@@ -12,6 +12,7 @@ import { inTransaction } from './database.js';
 import type { Database, Market, PriceRow } from './schema.js';
 import { MARKETS } from './schema.js';
 import { msOrNull, toDate } from './mappers.js';
+import { INTERVAL_MS } from '../domain/time/interval.js';
 
 export interface PriceRecord {
   market: Market;
@@ -278,7 +279,7 @@ export async function latestPriceStartMs(db: Executor, market: Market, settlemen
 
 /** Interval starts in [startMs, endMs) on the `stepMs` grid with no stored price. */
 export async function missingPriceStarts(db: Executor, q: PriceQuery & { stepMs?: number }): Promise<number[]> {
-  const step = q.stepMs ?? 15 * 60_000;
+  const step = q.stepMs ?? INTERVAL_MS;
   const present = new Set((await getPrices(db, q)).map((p) => p.intervalStartMs));
   const missing: number[] = [];
   for (let t = q.startMs; t < q.endMs; t += step) if (!present.has(t)) missing.push(t);

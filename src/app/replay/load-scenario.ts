@@ -13,9 +13,8 @@ import { requireComplete, seriesFromPoints, type PricePoint, type PriceSeries } 
 import { HORIZON_PADDING_INTERVALS, type ReplayData } from '../../domain/replay/replay-data.js';
 import { MAX_SCENARIO_DAYS, normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../adapters/files/scenario-schema.js';
 import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/ercot-calendar.js';
-import { HOUR_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
+import { DAY_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
 
-const DAY_MS = 24 * HOUR_MS;
 /** Real-time and day-ahead history read before the start, for forecasts (persistence, recent bias). */
 const HISTORY_MS = 8 * DAY_MS;
 

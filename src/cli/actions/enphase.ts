@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import { authorizeUrl } from '../../adapters/enphase/oauth.js';
 import { systemClock } from '../../app/system-clock.js';
-import { isoUtc } from '../../domain/time/interval.js';
+import { HOUR_MS, isoUtc } from '../../domain/time/interval.js';
 import type { CliContext } from '../context.js';
 import type { OpenedDatabase } from '../../store/database.js';
 import { openStore } from '../../store/open.js';
@@ -126,7 +126,7 @@ export const telemetryBackfill = (ctx: CliContext, options: CommonOptions) => ru
 
 export async function telemetryRunJobs(ctx: CliContext, options: CommonOptions): Promise<void> {
   await withDeps(ctx, options, async (d) => {
-    const scheduler = new Scheduler({ db: d.store.db, logger: ctx.logger(), catchUpWindowMs: d.cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
+    const scheduler = new Scheduler({ db: d.store.db, logger: ctx.logger(), catchUpWindowMs: d.cfg.SCHEDULER_CATCH_UP_HOURS * HOUR_MS });
     const contexts = async () => (await listAccounts(d.store.db)).filter((a) => a.status === 'active').map((a) => runContext(ctx, d, a.accountKey));
     for (const job of enphaseJobs(contexts, d.cfg.ENPHASE_POLL_MINUTES)) scheduler.registerJob(job);
     await scheduler.runUntilSignal((names) => ctx.stderr.write(`Enphase jobs running: ${names.join(', ')} (Ctrl-C to stop)\n`));

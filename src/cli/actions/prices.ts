@@ -16,6 +16,7 @@ import { importPriceFile, readImportFile } from '../../app/ingest/file-import.js
 import { priceJobs } from '../../app/ingest/jobs.js';
 import { addDays, MARKET_OF, productFromName } from '../../app/ingest/markets.js';
 import { ingestPrices, type IngestDeps } from '../../app/ingest/price-ingest.js';
+import { HOUR_MS } from '../../domain/time/interval.js';
 
 export interface CommonOptions {
   dataDir?: string;
@@ -179,7 +180,7 @@ export async function pricesImport(ctx: CliContext, file: string, options: Impor
 /** Runs the scheduler with the price jobs in the foreground until SIGINT/SIGTERM. */
 export async function pricesRunJobs(ctx: CliContext, options: CommonOptions): Promise<void> {
   await withDeps(ctx, options, async (deps, cfg) => {
-    const scheduler = new Scheduler({ db: deps.db, logger: deps.logger, catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
+    const scheduler = new Scheduler({ db: deps.db, logger: deps.logger, catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * HOUR_MS });
     for (const job of priceJobs(deps, { settlementPoints: pointsOf(cfg, options.points), trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED })) {
       scheduler.registerJob(job);
     }

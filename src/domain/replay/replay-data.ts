@@ -4,6 +4,7 @@ import type { Tariff } from '../economics/site-cost.js';
 import type { PlanInput } from '../optimizer/plan-types.js';
 import type { PriceSeries } from '../prices/price-series.js';
 import type { BaseMode } from '../simulator/device-simulator.js';
+import { INTERVAL_HOURS, INTERVAL_MS } from '../time/interval.js';
 
 /** Site arrays run this many intervals past the end so a rolling horizon near the end has inputs (7 days). */
 export const HORIZON_PADDING_INTERVALS = 7 * 96;
@@ -34,8 +35,8 @@ export interface ReplayData {
 /** A plan input over intervals [from, from + count) of the replay (count may run past n into the padding). */
 export function planInputFor(data: ReplayData, from: number, count: number, pricesUsdPerMwh: Float64Array, initialSocKwh: number, terminal: PlanInput['terminal']): PlanInput {
   return {
-    startMs: data.startMs + from * 900_000,
-    intervalHours: 0.25,
+    startMs: data.startMs + from * INTERVAL_MS,
+    intervalHours: INTERVAL_HOURS,
     battery: data.battery,
     initialSocKwh,
     priceUsdPerMwh: pricesUsdPerMwh,
