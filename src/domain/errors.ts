@@ -98,10 +98,6 @@ export function formatInputMessage(message: string, location: InputLocation): st
   return where.length ? `${where.join(', ')}: ${message}` : message;
 }
 
-export function isInputError(error: unknown): error is InputError {
-  return error instanceof InputError;
-}
-
 /** A piece of the user's input for a message: quoted, control characters escaped, cut to `max` characters. */
 export function quoteInput(text: string, max = 40): string {
   const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text);

@@ -13,8 +13,6 @@ import type { CommandRow, CommandState } from './schema.js';
 
 export type { CommandState };
 
-export const FINAL_COMMAND_STATES: readonly CommandState[] = ['completed', 'expired', 'superseded', 'failed', 'cancelled'];
-
 const ENDINGS: CommandState[] = ['expired', 'superseded', 'failed', 'cancelled'];
 
 /** Allowed next states per state. */

@@ -78,18 +78,6 @@ export async function ensureSettlementPoints(db: Executor, names: Iterable<strin
     select value from json_array_elements_text(${JSON.stringify(unique)}::json) on conflict (name) do nothing`.execute(db);
 }
 
-export async function upsertSettlementPoint(db: Executor, point: { name: string; kind?: string | null; description?: string | null }): Promise<void> {
-  await db
-    .insertInto('settlement_points')
-    .values({ name: point.name, kind: point.kind ?? null, description: point.description ?? null })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ kind: point.kind ?? null, description: point.description ?? null }))
-    .execute();
-}
-
-export async function listSettlementPoints(db: Executor): Promise<{ name: string; kind: string | null; description: string | null }[]> {
-  return db.selectFrom('settlement_points').select(['name', 'kind', 'description']).orderBy('name').execute();
-}
-
 function validate(record: PriceRecord, index: number): void {
   const where = { field: `prices[${index}]`, interval: Number.isFinite(record.intervalStartMs) ? new Date(record.intervalStartMs).toISOString() : undefined };
   if (!MARKETS.includes(record.market)) throw new InvalidPriceData(`unknown market ${JSON.stringify(record.market)}`, where);

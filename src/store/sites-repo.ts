@@ -86,12 +86,6 @@ export async function getSite(db: Executor, siteId: string): Promise<Site | null
   return row ? siteFromRow(row) : null;
 }
 
-export async function requireSite(db: Executor, siteId: string): Promise<Site> {
-  const site = await getSite(db, siteId);
-  if (!site) throw new NotFound(`site ${siteId}`);
-  return site;
-}
-
 export async function getSiteByEnphaseSystemId(db: Executor, systemId: string): Promise<Site | null> {
   const row = await db.selectFrom('sites').selectAll().where('enphase_system_id', '=', systemId).executeTakeFirst();
   return row ? siteFromRow(row) : null;

@@ -107,21 +107,6 @@ export class ErcotClient implements PriceSource<ErcotProduct> {
   }
 }
 
-/** The client from configuration (env): fails clearly, without echoing secrets, when credentials are missing. */
-export function ercotClientFromConfig(
-  cfg: { ERCOT_API_BASE_URL: string; ERCOT_TOKEN_URL: string; ERCOT_API_USERNAME?: string; ERCOT_API_PASSWORD?: string; ERCOT_API_SUBSCRIPTION_KEY?: string },
-  extra: Partial<ErcotClientOptions> = {},
-): ErcotClient {
-  const missing = (['ERCOT_API_USERNAME', 'ERCOT_API_PASSWORD', 'ERCOT_API_SUBSCRIPTION_KEY'] as const).filter((k) => !cfg[k]);
-  if (missing.length) throw new MissingErcotCredentials(missing);
-  return new ErcotClient({
-    baseUrl: cfg.ERCOT_API_BASE_URL,
-    tokenUrl: cfg.ERCOT_TOKEN_URL,
-    credentials: { username: cfg.ERCOT_API_USERNAME!, password: cfg.ERCOT_API_PASSWORD!, subscriptionKey: cfg.ERCOT_API_SUBSCRIPTION_KEY! },
-    ...extra,
-  });
-}
-
 export class MissingErcotCredentials extends InvalidConfig {
   constructor(names: readonly string[]) {
     super(`ERCOT credentials missing: set ${names.join(', ')} (or run against the fake: npx ercot-arb fake ercot)`);

@@ -46,12 +46,6 @@ export const SCED_LMP: ErcotProduct = {
 
 export const ERCOT_PRODUCTS: readonly ErcotProduct[] = [RT_SPP, DAM_SPP, SCED_LMP];
 
-export function productById(id: string): ErcotProduct {
-  const p = ERCOT_PRODUCTS.find((x) => x.id === id.toUpperCase() || x.key === id.toLowerCase());
-  if (!p) throw new Error(`unknown ERCOT product "${id}" (expected one of ${ERCOT_PRODUCTS.map((x) => `${x.id}/${x.key}`).join(', ')})`);
-  return p;
-}
-
 /** Settlement point types that duplicate another row for the same name and interval (energy-weighted load zones). */
 export const DEFAULT_EXCLUDED_POINT_TYPES: readonly string[] = ['LZEW'];
 

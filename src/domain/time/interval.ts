@@ -11,7 +11,6 @@ export const INTERVAL_MINUTES = 15;
 export const INTERVAL_MS = INTERVAL_MINUTES * MINUTE_MS;
 /** Length of one interval in hours (kW × hours = kWh). */
 export const INTERVAL_HOURS = INTERVAL_MINUTES / 60;
-export const INTERVALS_PER_HOUR = 4;
 
 export function isIntervalAligned(ms: number): boolean {
   return Number.isInteger(ms) && ms % INTERVAL_MS === 0;
