@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { rng } from '../domain/optimizer/fixtures.js';
 
 export interface FuzzCase {
   name: string;
@@ -16,18 +17,6 @@ export interface FuzzCase {
   expect: 'bad' | 'same' | 'any';
   /** A file-level refusal (not a regular file, too large) has no field, line or interval to name. */
   wholeFile?: boolean;
-}
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Json = Record<string, any>;
@@ -248,7 +237,7 @@ function cliCases(w: CaseWriter, base: Json): void {
 
 /** Builds the cases under `root`; `randomCount` scales the random scenario and price mutations. */
 export function buildCases(root: string, pricesDir: string, seed: number, randomCount: number): { base: FuzzCase; cases: FuzzCase[] } {
-  const rand = prng(seed);
+  const rand = rng(seed);
   const w = new CaseWriter(root);
   const base = baseScenario(pricesDir);
   scenarioCase(w, 'base', base, 'any');

@@ -5,8 +5,7 @@
  *   node --import tsx test/fuzz/runner.ts CASES.json FIRST_INDEX
  */
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli/main.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
 interface RunnerCase {
   argv: string[];
@@ -15,24 +14,14 @@ interface RunnerCase {
 const [casesFile, first] = process.argv.slice(2);
 const cases = JSON.parse(readFileSync(casesFile, 'utf8')) as RunnerCase[];
 
-async function runOne(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c) => (out += c));
-  stderr.on('data', (c) => (err += c));
-  process.exitCode = 0;
-  let code: number;
+async function runOne(argv: string[]): Promise<CliRun> {
+  process.exitCode = 0; // main() reads it; a previous case must not leak into the next
   try {
-    code = await main(argv, { stdout, stderr });
+    return await runCli(argv);
   } catch (error) {
-    // main() must never throw: report it as the stack trace a user would have seen.
-    code = 99;
-    err += `uncaught: ${(error as Error).stack ?? String(error)}`;
+    // main() must never throw: report it as the stack trace a user would have seen
+    return { code: 99, stdout: '', stderr: `uncaught: ${(error as Error).stack ?? String(error)}` };
   }
-  await new Promise((r) => setImmediate(r));
-  return { code, stdout: out, stderr: err };
 }
 
 for (let i = Number(first); i < cases.length; i++) {

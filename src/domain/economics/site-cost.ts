@@ -1,6 +1,6 @@
 /**
  * Money arithmetic for one site and one interval, written once: used by the optimizer's objective coefficients,
- * the replay settlement and the reconciler.
+ * the optimizer's verifier and the replay settlement.
  *
  *   import cost per kWh   = price/1000 + importAdder
  *   export credit per kWh = price/1000 × exportFactor   (solar surplus always; battery export only where allowed)

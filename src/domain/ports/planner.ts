@@ -1,8 +1,8 @@
 /**
  * The planner port: a PlanInput in, a verified Plan out, synchronously. The optimizer builds it from a solver
  * (plannerFromSolver in src/domain/optimizer/planner.ts); the app gets the real one from createPlanner
- * (src/adapters/solvers/planner-factory.ts, which loads the WASM solvers first). Replays and the dispatcher depend on
- * this interface only. Pure types: no I/O here.
+ * (src/adapters/solvers/planner-factory.ts, which loads the WASM solvers first). Replays depend on this interface
+ * only. Pure types: no I/O here.
  */
 import type { Plan, PlanInput } from '../optimizer/plan-types.js';
 
