@@ -103,3 +103,7 @@ export function quoteInput(text: string, max = 40): string {
   const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text);
   return text.length > max ? `${escaped.slice(0, -1)}…" (${text.length} characters)` : escaped;
 }
+
+export function isInputError(error: unknown): error is InputError {
+  return error instanceof InputError;
+}

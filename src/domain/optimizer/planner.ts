@@ -22,6 +22,7 @@ export interface PlannerOptions {
 export function plannerFromSolver(primary: PlanSolver, options: PlannerOptions = {}): Planner {
   const now = options.timer ?? ((): number => 0);
   return {
+    solver: primary.name,
     plan(input: PlanInput): Plan {
       const t0 = now();
       const model = prepareModel(input);

@@ -7,6 +7,8 @@
 import type { Plan, PlanInput } from '../optimizer/plan-types.js';
 
 export interface Planner {
+  /** The solver asked for (e.g. 'dp'); a Plan's `solver` names the one that answered. */
+  readonly solver: string;
   /**
    * Throws UnverifiedSolution when a solver's answer fails verification and InputError on bad input.
    * `Plan.solver` names the solver that answered (the fallback's name when the primary handed the model over).

@@ -217,6 +217,7 @@ describe('cycles-per-day cap (maxCyclesPerDay)', () => {
     const d = (await loadScenario(file)).data;
     const capKwh = 0.3 * (d.battery.capacityKwh - reserveFloorKwh(d.battery));
     const forgetful: Planner = {
+      solver: planner.solver,
       plan: (input) => {
         const { dischargedTodayKwh: _ignored, ...rest } = input;
         return planner.plan(rest);
