@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../../domain/errors.js';
+import { InputError, InvalidPriceData } from '../../domain/errors.js';
 import { isGzip } from './text-files.js';
 
 export interface InputTextLimits {
@@ -64,7 +64,7 @@ function gunzip(bytes: Buffer, limits: InputTextLimits, what: string, file: stri
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${(limits.maxBytes / MB).toFixed(0)} MB once decompressed` : (error as Error).message;
-    throw new InputError(`${what} is not a readable gzip file: ${why}`, { file });
+    throw new InvalidPriceData(`${what} is not a readable gzip file: ${why}`, { file });
   }
 }
 
