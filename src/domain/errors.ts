@@ -98,6 +98,12 @@ export function formatInputMessage(message: string, location: InputLocation): st
   return where.length ? `${where.join(', ')}: ${message}` : message;
 }
 
+/** A piece of the user's input for a message: quoted, control characters escaped, cut to `max` characters. */
+export function quoteInput(text: string, max = 40): string {
+  const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text);
+  return text.length > max ? `${escaped.slice(0, -1)}…" (${text.length} characters)` : escaped;
+}
+
 export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }

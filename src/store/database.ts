@@ -4,7 +4,7 @@
  * Same schema, same queries.
  */
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
-import type { Logger } from '../app/logger.js';
+import type { StoreLogger } from './store-logger.js';
 import { DatabaseUnreachable } from './errors.js';
 import { openPgliteFolder, openPgliteInMemory } from './pglite-store.js';
 import { PgliteDialect } from './pglite-dialect.js';
@@ -27,7 +27,7 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
-  logger?: Logger;
+  logger?: StoreLogger;
 }
 
 export interface OpenedDatabase {

@@ -3,7 +3,7 @@
  * long-running commands call on start; it refuses a database migrated by a newer program (MigrationsAhead).
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import type { Logger } from '../app/logger.js';
+import type { StoreLogger } from './store-logger.js';
 import { MigrationsAhead } from './errors.js';
 import { MIGRATIONS } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -21,7 +21,7 @@ class StaticMigrationProvider implements MigrationProvider {
 export interface MigrateOptions {
   /** The schema holding the tables (as given to openDatabase); default public. */
   schema?: string;
-  logger?: Logger;
+  logger?: StoreLogger;
   /** For tests: a different list of migrations. */
   migrations?: Readonly<Record<string, Migration>>;
 }

@@ -3,13 +3,12 @@
  * ERCOT_ARB_DATA_DIR), optionally migrating to the latest schema (long-running commands do; it refuses a database
  * migrated by a newer program).
  */
-import type { Config } from '../app/config.js';
-import type { Logger } from '../app/logger.js';
+import type { StoreLogger } from './store-logger.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { assertSchemaNotAhead, migrateToLatest } from './migrator.js';
 
 export interface OpenStoreOptions {
-  logger?: Logger;
+  logger?: StoreLogger;
   /** Run pending migrations (default true). With false, the schema is still checked for newer migrations. */
   migrate?: boolean;
   /** Override ERCOT_ARB_DATA_DIR (e.g. a --data-dir option). */
@@ -17,7 +16,13 @@ export interface OpenStoreOptions {
   schema?: string;
 }
 
-export async function openStore(cfg: Pick<Config, 'DATABASE_URL' | 'ERCOT_ARB_DATA_DIR'>, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
+/** The two settings the store reads (the app's validated Config has both). */
+export interface StoreSettings {
+  DATABASE_URL?: string;
+  ERCOT_ARB_DATA_DIR: string;
+}
+
+export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
   const opened = await openDatabase({
     databaseUrl: cfg.DATABASE_URL,
     dataDir: options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR,

@@ -12,6 +12,7 @@ import { inTransaction } from './database.js';
 import type { Database, Market, PriceRow } from './schema.js';
 import { MARKETS } from './schema.js';
 import { msOrNull, toDate } from './mappers.js';
+import { INTERVAL_MS } from '../domain/time/interval.js';
 
 export interface PriceRecord {
   market: Market;
@@ -75,18 +76,6 @@ export async function ensureSettlementPoints(db: Executor, names: Iterable<strin
   if (!unique.length) return;
   await sql`insert into settlement_points (name)
     select value from json_array_elements_text(${JSON.stringify(unique)}::json) on conflict (name) do nothing`.execute(db);
-}
-
-export async function upsertSettlementPoint(db: Executor, point: { name: string; kind?: string | null; description?: string | null }): Promise<void> {
-  await db
-    .insertInto('settlement_points')
-    .values({ name: point.name, kind: point.kind ?? null, description: point.description ?? null })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ kind: point.kind ?? null, description: point.description ?? null }))
-    .execute();
-}
-
-export async function listSettlementPoints(db: Executor): Promise<{ name: string; kind: string | null; description: string | null }[]> {
-  return db.selectFrom('settlement_points').select(['name', 'kind', 'description']).orderBy('name').execute();
 }
 
 function validate(record: PriceRecord, index: number): void {
@@ -278,7 +267,7 @@ export async function latestPriceStartMs(db: Executor, market: Market, settlemen
 
 /** Interval starts in [startMs, endMs) on the `stepMs` grid with no stored price. */
 export async function missingPriceStarts(db: Executor, q: PriceQuery & { stepMs?: number }): Promise<number[]> {
-  const step = q.stepMs ?? 15 * 60_000;
+  const step = q.stepMs ?? INTERVAL_MS;
   const present = new Set((await getPrices(db, q)).map((p) => p.intervalStartMs));
   const missing: number[] = [];
   for (let t = q.startMs; t < q.endMs; t += step) if (!present.has(t)) missing.push(t);

@@ -3,7 +3,7 @@
  * `Date` and written as `Date` (or ISO strings); repositories map them to UTC epoch milliseconds for the domain.
  * No int8/numeric columns are selected anywhere: both drivers would hand them back as strings/bigints.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { CommandLifecycleState, DispatchMode, SiteDispatchStatusKind } from '../domain/dispatch/lifecycle.js';
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
@@ -299,9 +299,7 @@ export interface Database {
 }
 
 export type PriceRow = Selectable<PricesTable>;
-export type NewPriceRow = Insertable<PricesTable>;
 export type SiteRow = Selectable<SitesTable>;
-export type SiteUpdate = Updateable<SitesTable>;
 export type TelemetryRow = Selectable<TelemetryTable>;
 export type CommandRow = Selectable<CommandsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;

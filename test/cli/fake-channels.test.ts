@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createControlChannel } from '../../src/adapters/control/registry.js';
-import { systemClock } from '../../src/domain/time/clock.js';
+import { systemClock } from '../../src/app/system-clock.js';
 import { runCli } from '../support/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

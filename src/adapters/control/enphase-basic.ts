@@ -22,6 +22,7 @@ import {
   BudgetExhausted, EnphaseRequestRejected, EnphaseThrottled, EnphaseUnavailable, ReauthRequired, SiteWithoutBattery,
 } from '../enphase/errors.js';
 import { normaliseBatteryMode, parseFlag } from '../enphase/normalise.js';
+import { INTERVAL_MS } from '../../domain/time/interval.js';
 
 export interface EnphaseBasicConfig {
   gridCharge: boolean;
@@ -45,7 +46,7 @@ export class EnphaseBasicChannel implements ControlChannel {
   capabilities(): ChannelCapabilities {
     return {
       exportAllowed: false, gridCharge: this.config.gridCharge, scheduledStart: false, duration: false, statusLookup: false,
-      listCommands: false, powerSetpoint: false, minDurationMs: 15 * 60_000, maxDurationMs: Number.MAX_SAFE_INTEGER, minLeadMs: 0,
+      listCommands: false, powerSetpoint: false, minDurationMs: INTERVAL_MS, maxDurationMs: Number.MAX_SAFE_INTEGER, minLeadMs: 0,
     };
   }
 

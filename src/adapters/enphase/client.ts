@@ -11,6 +11,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { Clock } from '../../domain/time/clock.js';
+import type { TelemetrySource } from '../../domain/ports/telemetry-source.js';
 import { ENDPOINTS, fillPath, type EndpointName } from './endpoints.js';
 import { EnphaseBadResponse, EnphaseRequestRejected, EnphaseThrottled, EnphaseUnavailable, SiteWithoutBattery } from './errors.js';
 import {
@@ -61,7 +62,7 @@ export interface BatterySettingsUpdate {
 
 export type Granularity = 'day' | 'week' | '15mins' | '5mins';
 
-export class EnphaseClient {
+export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   private readonly sleep: Sleep;
   constructor(private readonly opts: EnphaseClientOptions) {
     this.sleep = opts.sleep ?? realSleep;

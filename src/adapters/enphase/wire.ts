@@ -13,7 +13,6 @@ export const tokenResponseSchema = z.object({
   expires_in: z.coerce.number().positive(),
   scope: z.string().optional(),
 });
-export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
 /** The body of a 429: `{message, details, code, period, period_start, period_end, limit}` (epoch seconds). */
 export const throttleBodySchema = z.object({
@@ -25,15 +24,6 @@ export const throttleBodySchema = z.object({
   period_end: z.coerce.number(),
   limit: z.coerce.number().optional(),
 });
-export type ThrottleBody = z.infer<typeof throttleBodySchema>;
-
-export const errorBodySchema = z.object({
-  message: z.unknown().optional(),
-  details: z.unknown().optional(),
-  code: z.unknown().optional(),
-  error: z.string().optional(),
-  error_description: z.string().optional(),
-}).passthrough();
 
 export const systemSchema = z.object({
   system_id: z.number().int(),

@@ -3,7 +3,9 @@
  * page, and return typed rows with UTC interval starts. Archive listing and download live in archive.ts.
  */
 import { InvalidConfig } from '../../domain/errors.js';
-import { systemClock, type Clock } from '../../domain/time/clock.js';
+import type { Clock } from '../../domain/time/clock.js';
+import type { PriceSource, PriceSourceQuery } from '../../domain/ports/price-source.js';
+import { systemClock } from '../../app/system-clock.js';
 import { ErcotHttp, type RetryPolicy } from './http.js';
 import { DEFAULT_EXCLUDED_POINT_TYPES, type ErcotPriceRow, type ErcotProduct } from './products.js';
 import type { Sleep, TokenBucket } from './rate-limiter.js';
@@ -31,19 +33,7 @@ export interface ErcotClientOptions {
   onRetry?: (info: { what: string; attempt: number; reason: string; delayMs: number }) => void;
 }
 
-export interface PriceQuery {
-  /** First delivery date (ERCOT local), YYYY-MM-DD. */
-  fromDate: string;
-  /** Last delivery date, inclusive. */
-  toDate: string;
-  settlementPoints: readonly string[];
-  /** RT only: ask the server for one type (e.g. "LZ"). Rows of excluded types are dropped in any case. */
-  settlementPointType?: string;
-  /** Dropped client-side (default ["LZEW"], so LZ and LZEW rows of a load zone never collide). */
-  excludeTypes?: readonly string[];
-}
-
-export class ErcotClient {
+export class ErcotClient implements PriceSource<ErcotProduct> {
   readonly http: ErcotHttp;
   readonly tokens: ErcotTokenManager;
   readonly clock: Clock;
@@ -77,7 +67,7 @@ export class ErcotClient {
    * All rows of a product for the delivery dates and points, every page followed. A row for a point that was not
    * asked for, or two rows for the same point and period, fail the call (nothing is returned).
    */
-  async fetchPrices(product: ErcotProduct, query: PriceQuery): Promise<ErcotPriceRow[]> {
+  async fetchPrices(product: ErcotProduct, query: PriceSourceQuery): Promise<ErcotPriceRow[]> {
     const out: ErcotPriceRow[] = [];
     for (const point of query.settlementPoints) {
       out.push(...(await this.fetchPoint(product, query, point)));
@@ -85,7 +75,7 @@ export class ErcotClient {
     return out;
   }
 
-  private async fetchPoint(product: ErcotProduct, query: PriceQuery, point: string): Promise<ErcotPriceRow[]> {
+  private async fetchPoint(product: ErcotProduct, query: PriceSourceQuery, point: string): Promise<ErcotPriceRow[]> {
     const exclude = new Set((query.excludeTypes ?? DEFAULT_EXCLUDED_POINT_TYPES).map((t) => t.toUpperCase()));
     const rows: ErcotPriceRow[] = [];
     const seen = new Map<number, string>();
@@ -115,21 +105,6 @@ export class ErcotClient {
     }
     return rows;
   }
-}
-
-/** The client from configuration (env): fails clearly, without echoing secrets, when credentials are missing. */
-export function ercotClientFromConfig(
-  cfg: { ERCOT_API_BASE_URL: string; ERCOT_TOKEN_URL: string; ERCOT_API_USERNAME?: string; ERCOT_API_PASSWORD?: string; ERCOT_API_SUBSCRIPTION_KEY?: string },
-  extra: Partial<ErcotClientOptions> = {},
-): ErcotClient {
-  const missing = (['ERCOT_API_USERNAME', 'ERCOT_API_PASSWORD', 'ERCOT_API_SUBSCRIPTION_KEY'] as const).filter((k) => !cfg[k]);
-  if (missing.length) throw new MissingErcotCredentials(missing);
-  return new ErcotClient({
-    baseUrl: cfg.ERCOT_API_BASE_URL,
-    tokenUrl: cfg.ERCOT_TOKEN_URL,
-    credentials: { username: cfg.ERCOT_API_USERNAME!, password: cfg.ERCOT_API_PASSWORD!, subscriptionKey: cfg.ERCOT_API_SUBSCRIPTION_KEY! },
-    ...extra,
-  });
 }
 
 export class MissingErcotCredentials extends InvalidConfig {

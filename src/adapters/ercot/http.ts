@@ -5,7 +5,8 @@
  */
 import { request } from 'undici';
 import { PermanentError, RetryableError } from '../../domain/errors.js';
-import { systemClock, type Clock } from '../../domain/time/clock.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { realSleep, sharedErcotRateLimiter, type Sleep, type TokenBucket } from './rate-limiter.js';
 import type { ErcotTokenManager } from './token-manager.js';
 

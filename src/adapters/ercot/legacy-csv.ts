@@ -71,12 +71,3 @@ export function parseLegacyCsv(product: ErcotProduct, text: string, options: Leg
   }
   return rows;
 }
-
-/** Which product a legacy CSV holds, from its header; undefined when unknown. */
-export function detectLegacyProduct(headerLine: string): ErcotProduct['id'] | undefined {
-  const h = headerLine.split(',').map((x) => norm(x.replace(/"/g, '')));
-  if (h.includes('scedtimestamp')) return 'NP6-788-CD';
-  if (h.includes('deliveryinterval')) return 'NP6-905-CD';
-  if (h.includes('hourending')) return 'NP4-190-CD';
-  return undefined;
-}

@@ -2,6 +2,7 @@
  * The three ERCOT price products the engine ingests: their EMIL ids, Public API paths, the wire field names the
  * query endpoints return, and the legacy CSV column names found in archive bundles.
  */
+import { INTERVAL_MS } from '../../domain/time/interval.js';
 export type ErcotProductId = 'NP6-905-CD' | 'NP4-190-CD' | 'NP6-788-CD';
 
 export interface ErcotProduct {
@@ -21,7 +22,7 @@ export const RT_SPP: ErcotProduct = {
   key: 'rt-spp',
   title: 'Real-time 15-minute settlement point prices',
   path: '/np6-905-cd/spp_node_zone_hub',
-  periodMs: 15 * 60_000,
+  periodMs: INTERVAL_MS,
   fields: ['deliveryDate', 'deliveryHour', 'deliveryInterval', 'settlementPoint', 'settlementPointType', 'settlementPointPrice', 'DSTFlag'],
 };
 
@@ -44,12 +45,6 @@ export const SCED_LMP: ErcotProduct = {
 };
 
 export const ERCOT_PRODUCTS: readonly ErcotProduct[] = [RT_SPP, DAM_SPP, SCED_LMP];
-
-export function productById(id: string): ErcotProduct {
-  const p = ERCOT_PRODUCTS.find((x) => x.id === id.toUpperCase() || x.key === id.toLowerCase());
-  if (!p) throw new Error(`unknown ERCOT product "${id}" (expected one of ${ERCOT_PRODUCTS.map((x) => `${x.id}/${x.key}`).join(', ')})`);
-  return p;
-}
 
 /** Settlement point types that duplicate another row for the same name and interval (energy-weighted load zones). */
 export const DEFAULT_EXCLUDED_POINT_TYPES: readonly string[] = ['LZEW'];

@@ -2,7 +2,8 @@
  * The client-side limit for ERCOT's 30 requests/minute, shared by every caller in the process (sharedErcotRateLimiter).
  * Clock and sleep are injected so tests walk through minutes instantly.
  */
-import { systemClock, type Clock } from '../../domain/time/clock.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));

@@ -5,7 +5,8 @@
  */
 import { request } from 'undici';
 import { PermanentError, RetryableError } from '../../domain/errors.js';
-import { systemClock, type Clock } from '../../domain/time/clock.js';
+import type { Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { parseJsonBody, parseWith, tokenResponseSchema } from './wire.js';
 
 export const ERCOT_B2C_CLIENT_ID = 'fec253ea-0d06-4272-a5e6-b478baeecd70';

@@ -39,7 +39,6 @@ export const archiveListSchema = z.object({
     postDatetime: z.string(),
   }).loose()),
 }).loose();
-export type ArchiveList = z.infer<typeof archiveListSchema>;
 
 export const tokenResponseSchema = z.object({
   id_token: z.string().min(1).optional(),

@@ -14,7 +14,7 @@
  * in the file are counted against the day's 23/24/25 hours (92/96/100 intervals).
  */
 import { parse } from 'csv-parse/sync';
-import { InputError, InvalidPriceData } from '../../domain/errors.js';
+import { InputError, InvalidPriceData, quoteInput } from '../../domain/errors.js';
 import {
   ercotDay,
   ercotHourStartMs,
@@ -51,8 +51,26 @@ export interface ReadSeriesOptions extends ReadPriceFileOptions {
 
 type Row = { line: number; cells: Record<string, string> };
 
+/** Prices beyond this ($/MWh, either sign) are refused: ERCOT's offer cap is $5,000/MWh, so such a value is a typo or corruption. */
+export const MAX_ABS_PRICE_USD_PER_MWH = 100_000;
+/** Load or solar power beyond this (kW) is refused: a home (or a small business) draws far less. */
+export const MAX_SITE_KW = 10_000;
+
 /** Reads a price file into points (one per 15-minute interval), checking counts per delivery date. */
 export function readPriceFile(text: string, options: ReadPriceFileOptions): PricePoint[] {
+  const points = readPoints(text, options);
+  for (const p of points) {
+    if (Math.abs(p.priceUsdPerMwh) > MAX_ABS_PRICE_USD_PER_MWH) {
+      const line = /^line (\d+)$/.exec(p.source ?? '');
+      throw new InvalidPriceData(`price ${p.priceUsdPerMwh} $/MWh is beyond ±${MAX_ABS_PRICE_USD_PER_MWH.toLocaleString('en-US')} $/MWh (ERCOT's offer cap is 5,000)`, {
+        file: options.fileName, line: line ? Number(line[1]) : undefined, field: 'price', interval: toErcotIso(p.intervalStartMs),
+      });
+    }
+  }
+  return points;
+}
+
+function readPoints(text: string, options: ReadPriceFileOptions): PricePoint[] {
   const { header, rows } = parseCsv(text, options.fileName);
   switch (options.format) {
     case 'ercot-rtm-yearly':
@@ -91,6 +109,7 @@ export function readKwSeries(text: string, fileName: string, startMs: number, en
   const points = readKwFile(text, fileName);
   for (const p of points) {
     if (p.kw < 0) throw new InvalidPriceData(`negative kW (${p.kw}) in ${what}`, { file: fileName, field: 'kw', interval: toErcotIso(p.intervalStartMs) });
+    if (p.kw > MAX_SITE_KW) throw new InvalidPriceData(`${p.kw} kW in ${what} is more than ${MAX_SITE_KW.toLocaleString('en-US')} kW`, { file: fileName, field: 'kw', interval: toErcotIso(p.intervalStartMs) });
   }
   const series = seriesFromPoints(points.map((p) => ({ intervalStartMs: p.intervalStartMs, priceUsdPerMwh: p.kw })), startMs, endMs, fileName);
   requireComplete(series, what, fileName);
@@ -121,7 +140,7 @@ function parseCsv(text: string, file: string): { header: string[]; rows: Row[] }
 function requireColumns(header: string[], needed: string[], file: string, format: string): void {
   const missing = needed.filter((c) => !header.includes(c));
   if (missing.length) {
-    throw new InvalidPriceData(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} for format ${format} (header: ${header.join(',')})`, {
+    throw new InvalidPriceData(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} for format ${format} (header: ${quoteInput(header.join(','), 200)})`, {
       file,
       line: 1,
       field: missing[0],
@@ -138,7 +157,7 @@ function num(row: Row, field: string, file: string, interval?: number): number {
   const raw = row.cells[field];
   const v = raw === undefined || raw === '' ? NaN : Number(raw);
   if (!Number.isFinite(v)) {
-    throw new InvalidPriceData(`not a number: "${raw ?? ''}"`, { file, line: row.line, field, interval: interval !== undefined ? toErcotIso(interval) : undefined });
+    throw new InvalidPriceData(`not a number: ${quoteInput(raw ?? '')}`, { file, line: row.line, field, interval: interval !== undefined ? toErcotIso(interval) : undefined });
   }
   return v;
 }

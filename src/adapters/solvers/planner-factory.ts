@@ -5,7 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { DpSolver } from '../../domain/optimizer/dp-solver.js';
 import type { PlanSolver } from '../../domain/optimizer/model.js';
-import { plannerFromSolver, type Planner, type SolverName } from '../../domain/optimizer/planner.js';
+import { plannerFromSolver, type SolverName } from '../../domain/optimizer/planner.js';
+import type { Planner } from '../../domain/ports/planner.js';
 import { createGlpkSolver } from './glpk.js';
 import { createHighsSolver } from './highs.js';
 import { JsLpSolver } from './js-lp-solver.js';

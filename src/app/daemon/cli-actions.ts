@@ -1,6 +1,7 @@
 /** `ercot-arb run [--once [--now ISO]] [--port N]`: the daemon in the foreground, or one cycle for cron. */
 import { InputError } from '../../domain/errors.js';
-import { FixedClock, systemClock, type Clock } from '../../domain/time/clock.js';
+import { FixedClock, type Clock } from '../../domain/time/clock.js';
+import { systemClock } from '../system-clock.js';
 import { parseIsoInstant } from '../../domain/time/ercot-calendar.js';
 import type { CliContext } from '../../cli/context.js';
 import { openStore } from '../../store/open.js';

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { decide, type DecideOptions, type Decision, type ExistingCommand } from '../../domain/dispatch/decide.js';
 import type { ChannelMode, ControlChannel } from '../../domain/ports/control-channel.js';
-import type { Planner } from '../../domain/optimizer/planner.js';
+import type { Planner } from '../../domain/ports/planner.js';
 import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
 import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';

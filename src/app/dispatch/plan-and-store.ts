@@ -5,13 +5,14 @@
  */
 import { planWindows, type DispatchPlan } from '../../domain/dispatch/plan-windows.js';
 import type { Plan } from '../../domain/optimizer/plan-types.js';
-import type { Planner } from '../../domain/optimizer/planner.js';
+import type { Planner } from '../../domain/ports/planner.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
 import type { Executor } from '../../store/database.js';
 import { getPlanInputsOutputs, insertVersionedPlan } from '../../store/dispatch-repo.js';
 import { NotFound } from '../../store/errors.js';
 import type { Site } from '../../store/sites-repo.js';
 import { buildPlanInput, deserializePlanInput, planOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
+import { INTERVAL_MS } from '../../domain/time/interval.js';
 
 export interface PlannedSite {
   plan: DispatchPlan | null;
@@ -57,7 +58,7 @@ export async function planSite(
   const stored = await insertVersionedPlan(db, {
     siteId: site.siteId,
     horizonStartMs: built.input.startMs,
-    horizonEndMs: built.input.startMs + plan.chargeKw.length * 15 * 60_000,
+    horizonEndMs: built.input.startMs + plan.chargeKw.length * INTERVAL_MS,
     solver: plan.solver,
     status: plan.status,
     objectiveUsd: plan.objectiveUsd,
@@ -66,7 +67,7 @@ export async function planSite(
     outputs: planOutputs(plan),
     windows,
     intervals: Array.from(plan.chargeKw, (c, i) => ({
-      intervalStartMs: built.input.startMs + i * 15 * 60_000,
+      intervalStartMs: built.input.startMs + i * INTERVAL_MS,
       chargeKw: c,
       dischargeKw: plan.dischargeKw[i],
       gridImportKw: plan.gridImportKw[i],

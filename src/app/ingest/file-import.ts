@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { parseLegacyCsv } from '../../adapters/ercot/legacy-csv.js';
 import { DAM_SPP, RT_SPP } from '../../adapters/ercot/products.js';
 import { readPriceFile, PRICE_FILE_FORMATS, type PriceFileFormat } from '../../adapters/files/price-file-readers.js';
-import { InputError, InvalidPriceData } from '../../domain/errors.js';
+import { InputError, InvalidPriceData, quoteInput } from '../../domain/errors.js';
 import type { Executor } from '../../store/database.js';
 import { upsertPrices, type PriceRecord, type UpsertCounts } from '../../store/prices-repo.js';
 import type { Market } from '../../store/schema.js';
@@ -65,10 +65,12 @@ export function readImportFile(text: string, options: ImportOptions): { market: 
   return { market, records, points };
 }
 
-export async function importPriceFile(db: Executor, text: string, options: ImportOptions): Promise<ImportResult> {
-  const { market, records, points } = readImportFile(text, options);
-  const counts = await upsertPrices(db, records);
-  return { file: options.fileName, market, settlementPoints: points, rows: records.length, ...counts };
+export type ImportFile = ReturnType<typeof readImportFile>;
+
+/** Writes a file read (and fully checked) by readImportFile: read first, so a bad file never opens the store. */
+export async function importPriceFile(db: Executor, read: ImportFile, fileName: string): Promise<ImportResult> {
+  const counts = await upsertPrices(db, read.records);
+  return { file: fileName, market: read.market, settlementPoints: read.points, rows: read.records.length, ...counts };
 }
 
 function record(market: Market, point: string, startMs: number, minutes: number, price: number, source: string, fetchedAtMs: number): PriceRecord {
@@ -85,7 +87,7 @@ function pointsInFile(text: string, options: ImportOptions): { header: string[];
   const header = records[0] ?? [];
   const column = header.includes('Settlement Point Name') ? 'Settlement Point Name' : 'settlementPoint';
   const i = header.indexOf(column);
-  if (i < 0) throw new InvalidPriceData(`no settlement point column ("Settlement Point Name" or "settlementPoint") for format ${options.format} (header: ${header.join(',')})`, { file: options.fileName, line: 1 });
+  if (i < 0) throw new InvalidPriceData(`no settlement point column ("Settlement Point Name" or "settlementPoint") for format ${options.format} (header: ${quoteInput(header.join(','), 200)})`, { file: options.fileName, line: 1 });
   const found = new Set(records.slice(1).map((r) => r[i]).filter((p) => p));
   const points = options.settlementPoint ? [...found].filter((p) => p === options.settlementPoint) : [...found].sort();
   return { header, column, points };

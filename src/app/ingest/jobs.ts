@@ -10,7 +10,7 @@
 import { DAM_SPP, RT_SPP, SCED_LMP } from '../../adapters/ercot/products.js';
 import { RetryableError } from '../../domain/errors.js';
 import { ercotDateOf, ercotDay } from '../../domain/time/ercot-calendar.js';
-import { HOUR_MS } from '../../domain/time/interval.js';
+import { HOUR_MS, INTERVAL_MS } from '../../domain/time/interval.js';
 import { latestPriceStartMs } from '../../store/prices-repo.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
 import { findGaps } from './gaps.js';
@@ -80,7 +80,7 @@ export function priceJobs(deps: IngestDeps, options: PriceJobOptions): JobDefini
       cron: '*/5 * * * *',
       async run(ctx) {
         const today = ercotDateOf(ctx.nowMs);
-        const fromDate = ercotDateOf(ctx.nowMs - 15 * 60_000) < today ? addDays(today, -1) : today;
+        const fromDate = ercotDateOf(ctx.nowMs - INTERVAL_MS) < today ? addDays(today, -1) : today;
         return { details: await ingestPrices(deps, { product: SCED_LMP, fromDate, toDate: today, settlementPoints: points, via: 'api' }) };
       },
     });

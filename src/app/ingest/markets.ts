@@ -5,7 +5,6 @@ import { ERCOT_TIME_ZONE, ercotDateOf } from '../../domain/time/ercot-calendar.j
 import type { Market } from '../../store/schema.js';
 
 export const MARKET_OF: Record<ErcotProductId, Market> = { 'NP6-905-CD': 'rt15', 'NP4-190-CD': 'dam', 'NP6-788-CD': 'sced' };
-export const PRODUCT_OF: Record<Market, ErcotProduct> = { rt15: RT_SPP, dam: DAM_SPP, sced: SCED_LMP };
 export const INTERVAL_MINUTES_OF: Record<Market, number> = { rt15: 15, dam: 60, sced: 5 };
 
 /** Parses a product or market name as people type it: NP6-905-CD, rt-spp, rt15, rt, dam, sced ... */
@@ -19,13 +18,6 @@ export function productFromName(name: string): ErcotProduct {
 
 export function addDays(date: string, days: number): string {
   return DateTime.fromISO(date, { zone: ERCOT_TIME_ZONE }).plus({ days }).toFormat('yyyy-MM-dd');
-}
-
-/** Delivery dates from..to inclusive. */
-export function datesBetween(fromDate: string, toDate: string): string[] {
-  const out: string[] = [];
-  for (let d = fromDate; d <= toDate; d = addDays(d, 1)) out.push(d);
-  return out;
 }
 
 /**

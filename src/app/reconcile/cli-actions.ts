@@ -1,6 +1,6 @@
 /** The implementations behind `ercot-arb reconcile report | run` (loaded lazily by the CLI). */
 import { InputError } from '../../domain/errors.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../system-clock.js';
 import { ercotDateOf, ercotDay, parseErcotDate } from '../../domain/time/ercot-calendar.js';
 import type { CliContext } from '../../cli/context.js';
 import { openStore } from '../../store/open.js';

@@ -3,20 +3,18 @@
  * Every problem is an InputError naming the file, and the field path / line / interval where known.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { readDataFile } from '../../adapters/files/text-files.js';
 import { dirname, resolve } from 'node:path';
 import { readKwSeries, readPriceFile } from '../../adapters/files/price-file-readers.js';
-import { jsonValueLocations, positionOf } from '../../adapters/files/json-locations.js';
+import { CSV_FILE_LIMITS, readInputText, SCENARIO_FILE_LIMITS, UnreadableInput, type InputTextLimits } from '../../adapters/files/input-text.js';
+import { jsonSyntaxError, jsonValueLocations } from '../../adapters/files/json-locations.js';
 import { percentToKwh, type BatterySpec } from '../../domain/battery/battery.js';
-import { InvalidPriceData, InvalidScenario } from '../../domain/errors.js';
+import { InvalidScenario } from '../../domain/errors.js';
 import { requireComplete, seriesFromPoints, type PricePoint, type PriceSeries } from '../../domain/prices/price-series.js';
 import { HORIZON_PADDING_INTERVALS, type ReplayData } from '../../domain/replay/replay-data.js';
-import { normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../domain/replay/scenario-schema.js';
+import { MAX_SCENARIO_DAYS, normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../adapters/files/scenario-schema.js';
 import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/ercot-calendar.js';
-import { HOUR_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
+import { DAY_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
 
-const DAY_MS = 24 * HOUR_MS;
 /** Real-time and day-ahead history read before the start, for forecasts (persistence, recent bias). */
 const HISTORY_MS = 8 * DAY_MS;
 
@@ -30,14 +28,13 @@ export interface LoadedScenario {
   contentHash: string;
 }
 
-/** Reads the scenario file, or a data file it references (gzip-compressed or plain). */
-async function readText(path: string, what: string, referencedFrom?: string): Promise<string> {
+/** Reads an input file (size, binary and line-length checks in readInputText); a referenced file that cannot be opened is reported against the scenario. */
+async function readText(path: string, what: string, limits: InputTextLimits, referencedFrom?: string): Promise<string> {
   try {
-    return referencedFrom === undefined ? await readFile(path, 'utf8') : await readDataFile(path);
+    return await readInputText(path, limits, what);
   } catch (error) {
-    if (error instanceof InvalidPriceData) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidScenario(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`, { file: referencedFrom ?? path });
+    if (error instanceof UnreadableInput && referencedFrom) throw new InvalidScenario(`cannot read ${what} ${path}: ${error.reason}`, { file: referencedFrom });
+    throw error;
   }
 }
 
@@ -47,9 +44,8 @@ export function parseScenario(text: string, file: string): ScenarioFile {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const m = /position (\d+)/.exec(String((error as Error).message));
-    const pos = m ? positionOf(text, Number(m[1])) : undefined;
-    throw new InvalidScenario(`not valid JSON: ${(error as Error).message}`, { file, line: pos?.line });
+    const syntax = jsonSyntaxError(text, error as Error);
+    throw new InvalidScenario(`not valid JSON: ${syntax.message} (line ${syntax.line}, column ${syntax.column})`, { file, line: syntax.line });
   }
   const parsed = scenarioSchema.safeParse(json);
   if (parsed.success) return parsed.data;
@@ -113,7 +109,7 @@ async function siteSeries(source: ScenarioFile['site']['load'], what: string, di
   if (!source) return new Float64Array(n + HORIZON_PADDING_INTERVALS);
   if ('constantKw' in source) return new Float64Array(n + HORIZON_PADDING_INTERVALS).fill(source.constantKw);
   const path = resolve(dir, source.file);
-  const text = await readText(path, `${what} file`, file);
+  const text = await readText(path, `${what} file`, CSV_FILE_LIMITS, file);
   return padded(readKwSeries(text, source.file, startMs, endMs, what), n);
 }
 
@@ -121,7 +117,7 @@ async function priceSeries(source: ScenarioFile['prices']['realTime'], s: Scenar
   const files = typeof source.file === 'string' ? [source.file] : source.file;
   const points: PricePoint[] = [];
   for (const name of files) {
-    const text = await readText(resolve(dir, name), 'price file', file);
+    const text = await readText(resolve(dir, name), 'price file', CSV_FILE_LIMITS, file);
     const read = readPriceFile(text, { format: source.format, fileName: name, settlementPoint: s.settlementPoint, settlementPointType: source.settlementPointType });
     for (const p of read) points.push(files.length > 1 ? { ...p, source: `${name} ${p.source ?? ''}`.trim() } : p);
   }
@@ -134,11 +130,14 @@ function sourceName(source: ScenarioFile['prices']['realTime']): string {
 }
 
 export async function loadScenario(file: string): Promise<LoadedScenario> {
-  const text = await readText(file, 'scenario file');
+  const text = await readText(file, 'scenario file', SCENARIO_FILE_LIMITS);
   const scenario = parseScenario(text, file);
   const startMs = instant(scenario.start, 'start', file);
   const endMs = instant(scenario.end, 'end', file);
   if (!(startMs < endMs)) throw new InvalidScenario(`start ${scenario.start} is not before end ${scenario.end} (end is exclusive)`, { file, field: 'start' });
+  if (endMs - startMs > MAX_SCENARIO_DAYS * DAY_MS) {
+    throw new InvalidScenario(`the period from ${scenario.start} to ${scenario.end} is longer than ${MAX_SCENARIO_DAYS} days (split it into several scenarios)`, { file, field: 'end' });
+  }
   for (const [field, ms] of [['start', startMs], ['end', endMs]] as const) {
     if (!isIntervalAligned(ms)) throw new InvalidScenario(`${field} ${toErcotIso(ms)} is not on a 15-minute boundary`, { file, field });
   }

@@ -9,12 +9,13 @@ import { hostname } from 'node:os';
 import cron from 'node-cron';
 import { RetryableError } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../system-clock.js';
 import type { Executor } from '../../store/database.js';
 import type { JobOutcome } from '../../store/schema.js';
 import { claimJobRun, finishJobRun } from '../../store/job-runs-repo.js';
 import type { Logger } from '../logger.js';
 import { cronMatcher, scheduledBetween, type CronMatcher } from './cron-match.js';
+import { HOUR_MS } from '../../domain/time/interval.js';
 
 export interface JobContext {
   /** The scheduled minute this run is for (UTC ms). */
@@ -84,7 +85,7 @@ export class Scheduler {
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? systemClock;
-    this.windowMs = options.catchUpWindowMs ?? 6 * 3_600_000;
+    this.windowMs = options.catchUpWindowMs ?? 6 * HOUR_MS;
     this.instanceId = options.instanceId ?? `${hostname()}:${process.pid}`;
   }
 

@@ -3,7 +3,7 @@
  * site's telemetry rows (the table holds all products per interval end, so the other products' columns are kept)
  * and upserted by (site, interval end); bad ones are quarantined with their reason and logged. Nothing is clamped.
  */
-import type { EnphaseClient } from '../../adapters/enphase/client.js';
+import type { TelemetrySource } from '../../domain/ports/telemetry-source.js';
 import {
   checkBatteryIntervals, checkConsumptionIntervals, checkProductionIntervals, type Checked, type TelemetryProduct,
 } from '../../adapters/enphase/normalise.js';
@@ -32,7 +32,7 @@ export interface IngestResult {
   newestEndMs: number | null;
 }
 
-export function fetchProduct(client: EnphaseClient, product: TelemetryProduct, systemId: number, startMs: number): Promise<WireTelemetry> {
+export function fetchProduct(client: TelemetrySource<WireTelemetry>, product: TelemetryProduct, systemId: number, startMs: number): Promise<WireTelemetry> {
   const startSec = Math.floor(startMs / 1000);
   if (product === 'battery') return client.batteryTelemetry(systemId, startSec);
   if (product === 'consumption') return client.consumptionTelemetry(systemId, startSec);

@@ -9,7 +9,7 @@ import { EnphaseClient } from '../../adapters/enphase/client.js';
 import { BudgetExhausted, EnphaseThrottled, ReauthRequired, SiteWithoutBattery } from '../../adapters/enphase/errors.js';
 import type { TelemetryProduct } from '../../adapters/enphase/normalise.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { INTERVAL_MS, intervalFloor } from '../../domain/time/interval.js';
+import { DAY_MS, INTERVAL_MS, intervalFloor } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
@@ -20,7 +20,6 @@ import { newestEndMs, productCoverage } from './coverage.js';
 import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
 import { refreshSiteState } from './site-state.js';
 
-const DAY_MS = 86_400_000;
 
 export interface TelemetrySettings {
   trailingWindowMs: number;

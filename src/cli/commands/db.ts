@@ -14,7 +14,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print the result as JSON')
     .action(async (options: DbOptions) => {
-      const { dbMigrate } = await import('../../store/cli-actions.js');
+      const { dbMigrate } = await import('../actions/db.js');
       await dbMigrate(ctx, options);
     });
   db.command('status')
@@ -22,7 +22,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option(...DATA_DIR_OPTION)
     .option('--json', 'print the status as JSON')
     .action(async (options: DbOptions) => {
-      const { dbStatus } = await import('../../store/cli-actions.js');
+      const { dbStatus } = await import('../actions/db.js');
       await dbStatus(ctx, options);
     });
 };

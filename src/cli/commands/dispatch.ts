@@ -1,6 +1,6 @@
 /**
  * Dispatch: `plans show | approve | replay`, `sites mode | resume`, `commands list`. Implementations are imported
- * lazily (src/app/dispatch/cli-actions.ts).
+ * lazily (src/cli/actions/dispatch.ts).
  */
 import type { RegisterCommands } from '../context.js';
 import { commandGroup, DATA_DIR_OPTION } from '../context.js';
@@ -12,7 +12,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--site <id>', 'only this site')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action(async (flags) => (await import('../../app/dispatch/cli-actions.js')).plansShow(ctx, flags));
+    .action(async (flags) => (await import('../actions/dispatch.js')).plansShow(ctx, flags));
   plans.command('approve')
     .description('approve one plan version of a site (--site) or of every site in review mode that has it (--fleet)')
     .option('--site <id>', 'the site')
@@ -21,13 +21,13 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--by <name>', 'who approves (default: $USER)')
     .option('--note <text>', 'a note kept with the approval')
     .option(...DATA_DIR_OPTION)
-    .action(async (flags) => (await import('../../app/dispatch/cli-actions.js')).plansApprove(ctx, flags));
+    .action(async (flags) => (await import('../actions/dispatch.js')).plansApprove(ctx, flags));
   plans.command('replay')
     .description('re-solve a stored plan from its stored inputs and compare the outputs bit for bit')
     .argument('<planId>', 'plan id (see `plans show --json`)')
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action(async (planId: string, flags) => (await import('../../app/dispatch/cli-actions.js')).plansReplay(ctx, planId, flags));
+    .action(async (planId: string, flags) => (await import('../actions/dispatch.js')).plansReplay(ctx, planId, flags));
 
   const sites = commandGroup(program, 'sites', 'sites (home battery systems)');
   sites.command('mode')
@@ -36,12 +36,12 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--site <id>', 'the site')
     .option('--fleet', 'the fleet default')
     .option(...DATA_DIR_OPTION)
-    .action(async (mode: string, flags) => (await import('../../app/dispatch/cli-actions.js')).sitesMode(ctx, mode, flags));
+    .action(async (mode: string, flags) => (await import('../actions/dispatch.js')).sitesMode(ctx, mode, flags));
   sites.command('resume')
     .description('resume dispatch of a site paused after a manual change on the battery')
     .requiredOption('--site <id>', 'the site')
     .option(...DATA_DIR_OPTION)
-    .action(async (flags) => (await import('../../app/dispatch/cli-actions.js')).sitesResume(ctx, flags));
+    .action(async (flags) => (await import('../actions/dispatch.js')).sitesResume(ctx, flags));
 
   commandGroup(program, 'commands', 'control commands and their life cycle')
     .command('list')
@@ -51,5 +51,5 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--limit <n>', 'at most this many (newest windows)', (v) => Number.parseInt(v, 10), 50)
     .option('--json', 'print JSON')
     .option(...DATA_DIR_OPTION)
-    .action(async (flags) => (await import('../../app/dispatch/cli-actions.js')).commandsList(ctx, flags));
+    .action(async (flags) => (await import('../actions/dispatch.js')).commandsList(ctx, flags));
 };

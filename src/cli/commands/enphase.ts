@@ -13,7 +13,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--timeout <seconds>', 'how long --listen waits', '300')
     .option(...ACCOUNT).option(...DATA_DIR_OPTION)
     .action(async (options) => {
-      const { enphaseConnect } = await import('../../app/enphase/cli-actions.js');
+      const { enphaseConnect } = await import('../actions/enphase.js');
       await enphaseConnect(ctx, options);
     });
 
@@ -22,14 +22,14 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .description("list the Enphase account's systems and create/update sites (battery capacity, power, reserve)")
     .option(...ACCOUNT).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { sitesSync } = await import('../../app/enphase/cli-actions.js');
+      const { sitesSync } = await import('../actions/enphase.js');
       await sitesSync(ctx, options);
     });
   sites.command('status')
     .description('sites with their state (active / needs re-authorisation), battery mode and newest telemetry')
     .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { sitesStatus } = await import('../../app/enphase/cli-actions.js');
+      const { sitesStatus } = await import('../actions/enphase.js');
       await sitesStatus(ctx, options);
     });
 
@@ -38,28 +38,28 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .description('per site: newest interval, staleness, gaps, quarantined intervals, SoC as of when; per account: calls used this minute/month')
     .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { telemetryStatusCommand } = await import('../../app/enphase/cli-actions.js');
+      const { telemetryStatusCommand } = await import('../actions/enphase.js');
       await telemetryStatusCommand(ctx, options);
     });
   telemetry.command('poll')
     .description('one poll now: one request per product per site (trailing window), settings by TTL')
     .option(...ACCOUNT).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { telemetryPoll } = await import('../../app/enphase/cli-actions.js');
+      const { telemetryPoll } = await import('../actions/enphase.js');
       await telemetryPoll(ctx, options);
     });
   telemetry.command('backfill')
     .description('fill gaps oldest first, one day per request, within ENPHASE_BACKFILL_DAYS and ENPHASE_BACKFILL_MAX_REQUESTS')
     .option(...ACCOUNT).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { telemetryBackfill } = await import('../../app/enphase/cli-actions.js');
+      const { telemetryBackfill } = await import('../actions/enphase.js');
       await telemetryBackfill(ctx, options);
     });
   telemetry.command('run-jobs')
     .description('run the scheduled Enphase jobs (poll every ENPHASE_POLL_MINUTES, hourly backfill) in the foreground')
     .option(...DATA_DIR_OPTION)
     .action(async (options) => {
-      const { telemetryRunJobs } = await import('../../app/enphase/cli-actions.js');
+      const { telemetryRunJobs } = await import('../actions/enphase.js');
       await telemetryRunJobs(ctx, options);
     });
 };

@@ -11,7 +11,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--sites <ids>', 'comma-separated enrolled site ids', '1001')
     .option('--program-id <id>', 'grid-services program id', 'fake-program')
     .action(async (options: { port: string; host: string; sites: string; programId: string }) => {
-      const { runFakeVpp } = await import('../../adapters/fakes/vpp/cli.js');
+      const { runFakeVpp } = await import('../actions/fake-vpp.js');
       await runFakeVpp(ctx, options);
     });
   fake.command('texture')
@@ -22,7 +22,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--webhook-url <url>', 'POST command.succeeded / command.failed here')
     .option('--webhook-secret <secret>', 'destination secret that signs the webhooks')
     .action(async (options: { port: string; host: string; devices: string; webhookUrl?: string; webhookSecret?: string }) => {
-      const { runFakeTexture } = await import('../../adapters/fakes/texture/cli.js');
+      const { runFakeTexture } = await import('../actions/fake-texture.js');
       await runFakeTexture(ctx, options);
     });
 };

@@ -16,7 +16,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--soc-strings', 'report SoC as "97%" strings')
     .option('--refresh-grace <seconds>', 'accept a used refresh token for this long after rotation', '0')
     .action(async (options) => {
-      const { runFakeEnphase } = await import('../../adapters/fakes/enphase/cli.js');
+      const { runFakeEnphase } = await import('../actions/fake-enphase.js');
       await runFakeEnphase(ctx, options);
     });
 };

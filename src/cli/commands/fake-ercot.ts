@@ -12,7 +12,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--rate-limit <n>', 'requests per minute before 429 (0 = off)', '30')
     .option('--query-from <date>', 'query endpoints hold delivery dates from here (older: archive only)')
     .action(async (options: { port: string; data?: string; tokenLifetime: string; rateLimit: string; queryFrom?: string }) => {
-      const { runFakeErcot } = await import('../../adapters/fakes/ercot/cli.js');
+      const { runFakeErcot } = await import('../actions/fake-ercot.js');
       await runFakeErcot(ctx, options);
     });
 };

@@ -12,7 +12,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--days <n>', 'look for missing intervals over the last n days', '7')
     .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { pricesStatus } = await import('../../app/ingest/cli-actions.js');
+      const { pricesStatus } = await import('../actions/prices.js');
       await pricesStatus(ctx, options);
     });
   prices.command('ingest')
@@ -23,7 +23,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--via <source>', 'api, archive or auto (by date)', 'auto')
     .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { pricesIngest } = await import('../../app/ingest/cli-actions.js');
+      const { pricesIngest } = await import('../actions/prices.js');
       await pricesIngest(ctx, options);
     });
   prices.command('backfill')
@@ -34,7 +34,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--days <n>', 'how far back when --from is absent', '7')
     .option(...POINTS).option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { pricesBackfill } = await import('../../app/ingest/cli-actions.js');
+      const { pricesBackfill } = await import('../actions/prices.js');
       await pricesBackfill(ctx, options);
     });
   prices.command('import')
@@ -46,21 +46,21 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--type <type>', 'ercot-api real-time files: keep only this settlement point type (e.g. LZ)')
     .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (file: string, options) => {
-      const { pricesImport } = await import('../../app/ingest/cli-actions.js');
+      const { pricesImport } = await import('../actions/prices.js');
       await pricesImport(ctx, file, options);
     });
   prices.command('save-credentials')
     .description('store ERCOT_API_USERNAME/PASSWORD/SUBSCRIPTION_KEY from the environment, encrypted with ERCOT_ARB_SECRET_KEY')
     .option(...DATA_DIR_OPTION)
     .action(async (options) => {
-      const { pricesSaveCredentials } = await import('../../app/ingest/cli-actions.js');
+      const { pricesSaveCredentials } = await import('../actions/prices.js');
       await pricesSaveCredentials(ctx, options);
     });
   prices.command('run-jobs')
     .description('run the scheduled price jobs (real-time every 15 min, day-ahead after 13:00 Central, SCED if enabled) in the foreground')
     .option(...POINTS).option(...DATA_DIR_OPTION)
     .action(async (options) => {
-      const { pricesRunJobs } = await import('../../app/ingest/cli-actions.js');
+      const { pricesRunJobs } = await import('../actions/prices.js');
       await pricesRunJobs(ctx, options);
     });
 };

@@ -70,7 +70,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .command('schema')
     .description('print the JSON Schema of scenario files (generated from the zod schema)')
     .action(async () => {
-      const { scenarioJsonSchema } = await import('../../domain/replay/scenario-schema.js');
+      const { scenarioJsonSchema } = await import('../../adapters/files/scenario-schema.js');
       ctx.stdout.write(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
     });
   scenario

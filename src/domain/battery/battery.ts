@@ -1,6 +1,6 @@
 /**
  * The battery model and THE state-of-charge recursion. The optimizer's constraint rows, the device simulator and
- * the reports/reconciler all take their coefficients from `socCoefficients` and step with `nextSocKwh`; nothing else
+  * the reports all take their coefficients from `socCoefficients` and step with `nextSocKwh`; nothing else
  * in the code base may write the recursion again.
  *
  *   soc[t+1] = soc[t] + chargeKw·η·h − dischargeKw·h/η,   η = √(round-trip efficiency), h = interval hours

@@ -1,6 +1,6 @@
 /**
  * Money arithmetic for one site and one interval, written once: used by the optimizer's objective coefficients,
- * the replay settlement and the reconciler.
+ * the optimizer's verifier and the replay settlement.
  *
  *   import cost per kWh   = price/1000 + importAdder
  *   export credit per kWh = price/1000 × exportFactor   (solar surplus always; battery export only where allowed)
@@ -32,8 +32,12 @@ export interface GridFlowsKw {
 
 /** Net metering: the grid sees load − solar + charge − discharge; positive is import. */
 export function gridFlowsKw(f: SiteFlowsKw): GridFlowsKw {
-  const net = f.loadKw - f.solarKw + f.chargeKw - f.dischargeKw;
-  return net >= 0 ? { importKw: net, exportKw: 0 } : { importKw: 0, exportKw: -net };
+  return gridFlowsOfNetKw(f.loadKw - f.solarKw + f.chargeKw - f.dischargeKw);
+}
+
+/** A net grid power (positive = import) split into import and export, never both and never −0. */
+export function gridFlowsOfNetKw(netKw: number): GridFlowsKw {
+  return netKw > 0 ? { importKw: netKw, exportKw: 0 } : { importKw: 0, exportKw: netKw < 0 ? -netKw : 0 };
 }
 
 /** Energy cost of the site for one interval in dollars (negative = the site earned money). */

@@ -4,4 +4,5 @@ export { prepareModel, SolverDeclined, SOC_TOLERANCE_KWH, POWER_TOLERANCE_KW, ty
 export { DpSolver, intervalCostIsConvex } from './dp-solver.js';
 export { buildLinearProgram, extractSolution, type LinearProgram } from './lp-model.js';
 export { verifySchedule, normalizeSolution, scheduleObjectiveUsd, OBJECTIVE_RELATIVE_TOLERANCE, type Schedule } from './verify.js';
-export { plannerFromSolver, SOLVER_NAMES, type Planner, type PlannerOptions, type SolverName } from './planner.js';
+export { plannerFromSolver, SOLVER_NAMES, type PlannerOptions, type SolverName } from './planner.js';
+export type { Planner } from '../ports/planner.js';

@@ -8,6 +8,7 @@
 import { reserveFloorKwh, SOC_TOLERANCE_KWH, socCoefficients, type SocCoefficients } from '../battery/battery.js';
 import { exportUsdPerKwh, importUsdPerKwh, maxDischargeKwFor } from '../economics/site-cost.js';
 import { InputError } from '../errors.js';
+import { checkPlanInputLimits } from './input-limits.js';
 import { ercotDateOf } from '../time/ercot-calendar.js';
 import { INTERVAL_MS } from '../time/interval.js';
 import type { PlanInput, PlanStatus } from './plan-types.js';
@@ -81,6 +82,7 @@ function checkArrays(input: PlanInput): void {
   if (input.dischargedTodayKwh !== undefined && !(input.dischargedTodayKwh >= 0 && Number.isFinite(input.dischargedTodayKwh))) {
     throw new InputError(`dischargedTodayKwh must be a finite number ≥ 0 (got ${input.dischargedTodayKwh})`, { field: 'dischargedTodayKwh' });
   }
+  checkPlanInputLimits(input);
 }
 
 /** Builds the model every solver works on. Throws InputError on malformed input (never on infeasible input). */

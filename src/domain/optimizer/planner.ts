@@ -12,6 +12,7 @@ import { UnverifiedSolution } from '../errors.js';
 import { scheduleFromTargets } from './dp-core.js';
 import { prepareModel, SolverDeclined, SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type PlanSolver, type RawSolution, type SolveBudget } from './model.js';
 import type { Plan, PlanInput, PlanStatus } from './plan-types.js';
+import type { Planner } from '../ports/planner.js';
 import { normalizeSolution, scheduleObjectiveUsd, verifySchedule } from './verify.js';
 
 export type SolverName = 'dp' | 'highs' | 'glpk' | 'jsLpSolver';
@@ -19,12 +20,6 @@ export const SOLVER_NAMES: readonly SolverName[] = ['dp', 'highs', 'glpk', 'jsLp
 /** The solver name a Plan carries when it is the hold plan. */
 export const HOLD_PLAN_SOLVER = 'hold';
 
-export interface Planner {
-  /** The solver asked for. */
-  readonly solver: SolverName | string;
-  /** Synchronous; throws InputError on bad input; never returns an unverified schedule. */
-  plan(input: PlanInput): Plan;
-}
 
 export interface PlannerOptions {
   /** Used when the primary solver does not support a model or declines it (SolverDeclined). */

@@ -3,7 +3,7 @@
  * THE recursion (socPath), money with siteCostUsd/degradationUsd; nothing here trusts the solver.
  */
 import { chargeKwToReach, dischargeKwToReach, equivalentCycles, nextSocKwh, reserveFloorKwh, socPath } from '../battery/battery.js';
-import { degradationUsd, maxDischargeKwFor, siteCostUsd } from '../economics/site-cost.js';
+import { degradationUsd, gridFlowsKw, gridFlowsOfNetKw, maxDischargeKwFor, siteCostUsd } from '../economics/site-cost.js';
 import { INTERVAL_MS, isoUtc } from '../time/interval.js';
 import { POWER_TOLERANCE_KW, prepareModel, SOC_TOLERANCE_KWH, type PlanModel, type RawSolution } from './model.js';
 import type { PlanInput, VerificationResult } from './plan-types.js';
@@ -137,24 +137,17 @@ export function normalizeSolution(m: PlanModel, raw: RawSolution): Omit<Schedule
       ci = chargeKwToReach(0, deltaKwh, m.k);
       di = dischargeKwToReach(0, deltaKwh, m.k);
     }
-    let ii = clean(raw.gridImportKw[i], Infinity);
-    let ei = clean(raw.gridExportKw[i], Infinity);
-    const netBefore = raw.chargeKw[i] - raw.dischargeKw[i];
-    const netAfter = ci - di;
-    if (netAfter !== netBefore) {
+    let grid = { importKw: clean(raw.gridImportKw[i], Infinity), exportKw: clean(raw.gridExportKw[i], Infinity) };
+    if (ci - di !== raw.chargeKw[i] - raw.dischargeKw[i]) {
       // the battery side changed (tie resolution or noise): grid flows follow from the balance
-      const net = m.netLoadKw[i] + netAfter;
-      ii = net > 0 ? net : 0;
-      ei = net < 0 ? -net : 0;
-    } else if (ii > 0 && ei > 0 && m.needsGridBinary[i] === 0) {
-      const net = ii - ei;
-      ii = net > 0 ? net : 0;
-      ei = net < 0 ? -net : 0;
+      grid = gridFlowsKw({ loadKw: m.netLoadKw[i], solarKw: 0, chargeKw: ci, dischargeKw: di });
+    } else if (grid.importKw > 0 && grid.exportKw > 0 && m.needsGridBinary[i] === 0) {
+      grid = gridFlowsOfNetKw(grid.importKw - grid.exportKw);
     }
     c[i] = ci;
     d[i] = di;
-    imp[i] = ii;
-    exp[i] = ei;
+    imp[i] = grid.importKw;
+    exp[i] = grid.exportKw;
   }
   const soc = socPath(m.initialSocKwh, c, d, m.k);
   return { chargeKw: c, dischargeKw: d, gridImportKw: imp, gridExportKw: exp, socKwh: soc };

@@ -1,15 +1,10 @@
 /** Everything a replay needs, already read and checked: arrays per 15-minute interval, no files, no I/O. */
 import type { BatterySpec } from '../battery/battery.js';
 import type { Tariff } from '../economics/site-cost.js';
-import type { Plan, PlanInput } from '../optimizer/plan-types.js';
+import type { PlanInput } from '../optimizer/plan-types.js';
 import type { PriceSeries } from '../prices/price-series.js';
 import type { BaseMode } from '../simulator/device-simulator.js';
 import { INTERVAL_HOURS, INTERVAL_MS } from '../time/interval.js';
-
-/** The optimizer as the replay sees it (createPlanner() from the optimizer area implements it). */
-export interface Planner {
-  plan(input: PlanInput): Plan;
-}
 
 /** Site arrays run this many intervals past the end so a rolling horizon near the end has inputs (7 days). */
 export const HORIZON_PADDING_INTERVALS = 7 * 96;

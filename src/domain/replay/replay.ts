@@ -6,8 +6,9 @@ import type { Clock } from '../time/clock.js';
 import { toErcotIso } from '../time/ercot-calendar.js';
 import { INTERVAL_MS } from '../time/interval.js';
 import { percentile, strategyReport, type ReplayReport, type StrategyOutcome } from '../report/replay-report.js';
-import type { Planner, ReplayData } from './replay-data.js';
-import type { NormalizedStrategy } from './scenario-schema.js';
+import type { Planner } from '../ports/planner.js';
+import type { ReplayData } from './replay-data.js';
+import type { NormalizedStrategy } from './strategy-config.js';
 import { baselineCostUsd, realTimePrices, settle } from './settle.js';
 import { runStrategy } from './strategies.js';
 

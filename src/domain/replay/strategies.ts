@@ -10,8 +10,9 @@ import { ercotDateOf, ercotDay } from '../time/ercot-calendar.js';
 import { INTERVAL_HOURS, INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
 import { cyclesCapViolations, dailyDischargeCapKwh, DailyDischarge, CYCLES_CAP_TOLERANCE_KWH } from './cycles-cap.js';
 import { PriceForecaster, terminalValueUsdPerKwh } from './forecast.js';
-import { planInputFor, type Planner, type ReplayData } from './replay-data.js';
-import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './scenario-schema.js';
+import type { Planner } from '../ports/planner.js';
+import { planInputFor, type ReplayData } from './replay-data.js';
+import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './strategy-config.js';
 
 export interface StrategyRun {
   name: string;

@@ -1,9 +1,7 @@
-/** The only way domain and app code learn "now": injected, so tests and replays control time. */
+/** The only way domain and app code learn "now": injected, so tests and replays control time (the real one is src/app/system-clock.ts). */
 export interface Clock {
   nowMs(): number;
 }
-
-export const systemClock: Clock = { nowMs: () => Date.now() };
 
 /** A clock that stands still until moved: for tests and for replays that walk through history. */
 export class FixedClock implements Clock {

@@ -5,7 +5,7 @@
  * row order. These functions are the only place that converts ERCOT local conventions to UTC instants and back.
  */
 import { DateTime } from 'luxon';
-import { InputError, type InputLocation } from '../errors.js';
+import { InputError, quoteInput, type InputLocation } from '../errors.js';
 import { HOUR_MS, INTERVAL_MS, MINUTE_MS } from './interval.js';
 
 export const ERCOT_TIME_ZONE = 'America/Chicago';
@@ -45,7 +45,7 @@ export function ercotDay(date: string): ErcotDay {
   const m = DATE_RE.exec(date);
   const start = m ? DateTime.fromObject({ year: +m[1], month: +m[2], day: +m[3] }, { zone: ERCOT_TIME_ZONE }) : null;
   if (!m || !start || !start.isValid || start.toFormat('yyyy-MM-dd') !== date) {
-    throw new InvalidErcotTime(`not a valid delivery date: "${date}" (expected YYYY-MM-DD)`);
+    throw new InvalidErcotTime(`not a valid delivery date: ${quoteInput(date)} (expected YYYY-MM-DD)`);
   }
   const startMs = start.toMillis();
   const endMs = start.plus({ days: 1 }).toMillis();
@@ -110,7 +110,7 @@ export function ercotIntervalStartMs(date: string, deliveryHour: number, deliver
 export function parseHourEnding(text: string): number {
   const m = /^(\d{1,2})(?::00)?$/.exec(text.trim());
   const h = m ? Number(m[1]) : NaN;
-  if (!(h >= 1 && h <= 24)) throw new InvalidErcotTime(`not an hour-ending: "${text}" (expected 01:00–24:00)`);
+  if (!(h >= 1 && h <= 24)) throw new InvalidErcotTime(`not an hour-ending: ${quoteInput(text)} (expected 01:00–24:00)`);
   return h;
 }
 
@@ -119,7 +119,7 @@ export function parseErcotDate(text: string): string {
   const t = text.trim();
   if (DATE_RE.test(t)) return t;
   const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
-  if (!m) throw new InvalidErcotTime(`not a date: "${text}" (expected YYYY-MM-DD or MM/DD/YYYY)`);
+  if (!m) throw new InvalidErcotTime(`not a date: ${quoteInput(text)} (expected YYYY-MM-DD or MM/DD/YYYY)`);
   return `${m[3]}-${m[1].padStart(2, '0')}-${m[2].padStart(2, '0')}`;
 }
 
@@ -129,7 +129,7 @@ export function parseErcotFlag(text: string | boolean | undefined | null): boole
   const t = (text ?? '').trim().toLowerCase();
   if (t === 'y' || t === 'true' || t === '1' || t === 'yes') return true;
   if (t === 'n' || t === 'false' || t === '0' || t === 'no' || t === '') return false;
-  throw new InvalidErcotTime(`not a flag: "${text}" (expected Y/N or true/false)`);
+  throw new InvalidErcotTime(`not a flag: ${quoteInput(String(text))} (expected Y/N or true/false)`);
 }
 
 /**
@@ -138,7 +138,7 @@ export function parseErcotFlag(text: string | boolean | undefined | null): boole
  */
 export function ercotLocalTimestampToMs(text: string, repeated = false): number {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(text.trim());
-  if (!m) throw new InvalidErcotTime(`not a local timestamp: "${text}" (expected YYYY-MM-DDTHH:mm:ss)`);
+  if (!m) throw new InvalidErcotTime(`not a local timestamp: ${quoteInput(text)} (expected YYYY-MM-DDTHH:mm:ss)`);
   const hourStart = ercotHourStartMs(m[1], Number(m[2]) + 1, repeated);
   const millis = m[5] ? Math.round(Number(`0.${m[5]}`) * 1000) : 0;
   return hourStart + Number(m[3]) * MINUTE_MS + Number(m[4] ?? 0) * 1000 + millis;
@@ -239,9 +239,9 @@ export function parseIsoInstant(text: string): number {
   const fast = parseStrictIsoInstant(t);
   if (!Number.isNaN(fast)) return fast;
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(t)) {
-    throw new InputError(`"${text}" has no UTC offset (write e.g. 2024-08-01T00:00:00-05:00 or ...Z)`);
+    throw new InputError(`${quoteInput(text)} has no UTC offset (write e.g. 2024-08-01T00:00:00-05:00 or ...Z)`);
   }
   const dt = DateTime.fromISO(t, { setZone: true });
-  if (!dt.isValid) throw new InputError(`"${text}" is not an ISO 8601 instant (${dt.invalidExplanation ?? dt.invalidReason})`);
+  if (!dt.isValid) throw new InputError(`${quoteInput(text)} is not an ISO 8601 instant (${dt.invalidExplanation ?? dt.invalidReason})`);
   return dt.toMillis();
 }

@@ -5,11 +5,12 @@
  */
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
+/** 24 hours (a UTC day; an ERCOT day may have 23 or 25 hours: see ercot-calendar.ts). */
+export const DAY_MS = 24 * HOUR_MS;
 export const INTERVAL_MINUTES = 15;
 export const INTERVAL_MS = INTERVAL_MINUTES * MINUTE_MS;
 /** Length of one interval in hours (kW × hours = kWh). */
 export const INTERVAL_HOURS = INTERVAL_MINUTES / 60;
-export const INTERVALS_PER_HOUR = 4;
 
 export function isIntervalAligned(ms: number): boolean {
   return Number.isInteger(ms) && ms % INTERVAL_MS === 0;

@@ -64,7 +64,9 @@ describe('EnphaseClient against the fake', () => {
   it('sends the API key and bearer token on every call (the fake refuses otherwise)', async () => {
     await setup();
     const bad = new EnphaseClient({ baseUrl: fake.url, apiKey: 'wrong', clock, tokens: { accessToken: async () => 'nope' } });
+    const before = fake.apiRequests().length;
     await expect(bad.summary(1001)).rejects.toBeInstanceOf(EnphaseRequestRejected);
+    expect(fake.apiRequests().length).toBeGreaterThan(before); // the refused call reached the fake (else every() holds vacuously)
     expect(fake.apiRequests().every((r) => r.query.key !== undefined)).toBe(true);
   });
 

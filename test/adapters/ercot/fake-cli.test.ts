@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { runFakeErcot } from '../../../src/adapters/fakes/ercot/cli.js';
+import { runFakeErcot } from '../../../src/cli/actions/fake-ercot.js';
 import { createCliContext } from '../../../src/cli/context.js';
 import { ERCOT_DATASETS_DIR } from '../../datasets.js';
 

@@ -7,7 +7,7 @@ import { SimulatorChannel } from '../../../src/adapters/control/simulator.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { runDispatchCycle, type DispatchCycleResult, type DispatchOptions } from '../../../src/app/dispatch/cycle.js';
 import type { BatterySpec } from '../../../src/domain/battery/battery.js';
-import type { Planner } from '../../../src/domain/optimizer/planner.js';
+import type { Planner } from '../../../src/domain/ports/planner.js';
 import type { ControlChannel } from '../../../src/domain/ports/control-channel.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
 import { ercotLocalParts } from '../../../src/domain/time/ercot-calendar.js';

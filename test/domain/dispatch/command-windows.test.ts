@@ -31,10 +31,15 @@ describe('commandWindows', () => {
   });
 
   it('a change of power starts a new window; targets never go below 10 %', () => {
-    const p = plan([0, 0], [5, 2], 8.5);
+    // 4.5 kWh of 40 (11.25 %): 5 kW for 15 min takes 5 × 0.25 / √0.9 = 1.318 kWh → 7.96 %, then 2 kW → 6.64 %
+    const p = plan([0, 0], [5, 2], 4.5);
+    expect((p.socKwh[1] / 40) * 100).toBeCloseTo(7.96, 2);
+    expect((p.socKwh[2] / 40) * 100).toBeCloseTo(6.64, 2);
     const w = commandWindows(p, { startMs, battery: { ...battery, minReservePercent: 0 } });
     expect(w.map((x) => x.powerKw)).toEqual([5, 2]);
-    for (const x of w) expect(x.targetReservePercent).toBeGreaterThanOrEqual(10);
+    expect(w.map((x) => x.targetReservePercent)).toEqual([10, 10]); // clamped up to the device minimum
+    // a site reserve above 10 % is the floor instead
+    expect(commandWindows(p, { startMs, battery: { ...battery, minReservePercent: 15 } }).map((x) => x.targetReservePercent)).toEqual([15, 15]);
   });
 
   it('sendAllAtMs sends everything at once but never later than 1 minute ahead', () => {

@@ -8,7 +8,8 @@ import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js'
 import { replayScenario } from '../../../src/app/replay/replay-service.js';
 import { loadScenario } from '../../../src/app/replay/load-scenario.js';
 import { PriceForecaster } from '../../../src/domain/replay/forecast.js';
-import { planInputFor, type Planner } from '../../../src/domain/replay/replay-data.js';
+import type { Planner } from '../../../src/domain/ports/planner.js';
+import { planInputFor, type ReplayData } from '../../../src/domain/replay/replay-data.js';
 import { baselineCostUsd, realTimePrices } from '../../../src/domain/replay/settle.js';
 import { emptySeries } from '../../../src/domain/prices/price-series.js';
 import { ercotDateOf, ercotDay, parseIsoInstant, toErcotIso } from '../../../src/domain/time/ercot-calendar.js';
@@ -36,6 +37,27 @@ function variant(change: (s: Record<string, unknown>) => void): string {
   return file;
 }
 
+/**
+ * Every strategy is settled at the real-time prices of the scenario (not at its forecast or signal price):
+ * net value = Σ (cost without battery − cost with battery − degradation), written out here.
+ */
+function expectSettledAtRealTime(outcomes: Awaited<ReturnType<typeof replayScenario>>['outcomes'], d: ReplayData): void {
+  const rt = realTimePrices(d);
+  for (const o of outcomes) {
+    let net = 0;
+    let decidedAtOtherPrices = 0;
+    o.settlement.intervals.forEach((iv, i) => {
+      const usdPerKwh = rt[i] / 1000;
+      const cost = (gridKw: number) => (gridKw >= 0 ? gridKw * (usdPerKwh + d.tariff.importAdderUsdPerKwh) : gridKw * usdPerKwh * d.tariff.exportFactor) * 0.25;
+      const homeKw = d.loadKw[i] - d.solarKw[i];
+      net += cost(homeKw) - cost(homeKw + iv.chargeKw - iv.dischargeKw) - iv.dischargeKw * 0.25 * d.battery.degradationCostUsdPerKwh;
+      if (Math.abs(iv.decisionPriceUsdPerMwh - rt[i]) > 1 && (iv.chargeKw > 0 || iv.dischargeKw > 0)) decidedAtOtherPrices++;
+    });
+    expect(o.settlement.netValueUsd).toBeCloseTo(net, 9);
+    if (o.run.kind !== 'perfect-foresight') expect(decidedAtOtherPrices).toBeGreaterThan(0); // so the check tells the two prices apart
+  }
+}
+
 describe('replay service', () => {
   it('perfect foresight: the simulated net value equals the whole-period LP optimum to 1e-6, and every strategy runs without violations', async () => {
     const result = await replayScenario(smoke, { planner });
@@ -60,6 +82,7 @@ describe('replay service', () => {
     expect(result.report.priceRange.maxAt).toBe('2024-08-20T19:30:00-05:00');
     const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
     expect(rolling.timing.solves).toBe(192);
+    expectSettledAtRealTime(result.outcomes, d);
   });
 
   it('no export, home load, import adder and export windows: perfect foresight still matches its LP and nothing is violated', async () => {
@@ -143,7 +166,9 @@ describe('replay service', () => {
   }, 30_000);
 
   it('rolling captures at least 80 % of perfect foresight on the bundled summer month (HB_HOUSTON, August 2024)', async () => {
-    const result = await replayScenario(join(repoScenarios, 'summer-houston-aug2024.json'), { planner, strategies: ['perfect-foresight', 'rolling'] });
+    const file = join(repoScenarios, 'summer-houston-aug2024.json');
+    const result = await replayScenario(file, { planner, strategies: ['perfect-foresight', 'rolling'] });
+    expectSettledAtRealTime(result.outcomes, (await loadScenario(file)).data);
     const rolling = result.report.strategies.find((s) => s.kind === 'rolling')!;
     console.log(`summer-houston-aug2024: rolling capture ${(rolling.captureRate! * 100).toFixed(1)} %`);
     expect(rolling.captureRate).toBeGreaterThanOrEqual(0.8);
@@ -192,6 +217,7 @@ describe('cycles-per-day cap (maxCyclesPerDay)', () => {
     const d = (await loadScenario(file)).data;
     const capKwh = 0.3 * (d.battery.capacityKwh - reserveFloorKwh(d.battery));
     const forgetful: Planner = {
+      solver: planner.solver,
       plan: (input) => {
         const { dischargedTodayKwh: _ignored, ...rest } = input;
         return planner.plan(rest);

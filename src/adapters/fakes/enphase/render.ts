@@ -1,8 +1,6 @@
 /** Simulated intervals → the v4 wire shapes, with optional corruption of one interval (bad-input tests). */
 import type { SimInterval } from './site.js';
 
-export const DAY_MS_FAKE = 86_400_000;
-export const INTERVAL_MS_FAKE = 900_000;
 
 export type Corruption = 'soc140' | 'negativeEnergy' | 'misaligned' | 'missingField' | 'socString';
 

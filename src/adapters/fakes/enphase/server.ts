@@ -8,8 +8,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../../domain/time/clock.js';
-import { DAY_MS_FAKE, INTERVAL_MS_FAKE, renderBattery, renderEnergy, renderProduction, type Corruption } from './render.js';
+import type { Clock } from '../../../domain/time/clock.js';
+import { systemClock } from '../../../app/system-clock.js';
+import { DAY_MS, INTERVAL_MS } from '../../../domain/time/interval.js';
+import { renderBattery, renderEnergy, renderProduction, type Corruption } from './render.js';
 import { FakeOAuth, type FakeOAuthOptions, type TokenGrant } from './oauth-state.js';
 import { DEFAULT_SITE, SimulatedSite, type FakeSiteSpec } from './site.js';
 
@@ -77,7 +79,7 @@ export class FakeEnphase {
     const clock = this.clock;
     this.apiKey = opts.apiKey ?? 'fake-api-key';
     this.oauth = new FakeOAuth({ clientId: 'fake-client', clientSecret: 'fake-secret', accessTtlSec: 86_400, refreshTtlSec: 30 * 86_400, refreshGraceMs: 0, ...opts.oauth }, clock);
-    const start = clock.nowMs() - (opts.historyMs ?? 14 * DAY_MS_FAKE);
+    const start = clock.nowMs() - (opts.historyMs ?? 14 * DAY_MS);
     const specs = opts.sites ?? [{ systemId: 1001 }, { systemId: 1002, hasBattery: false }];
     for (const s of specs) {
       const spec: FakeSiteSpec = { ...DEFAULT_SITE, name: `Fake site ${s.systemId}`, ...s };
@@ -311,8 +313,8 @@ export class FakeEnphase {
   private telemetry(s: SiteState, product: string, q: URLSearchParams): unknown {
     const now = this.clock.nowMs();
     const granularity = q.get('granularity') ?? 'day';
-    const spanMs = granularity === 'week' ? 7 * DAY_MS_FAKE : granularity === '15mins' ? INTERVAL_MS_FAKE : DAY_MS_FAKE;
-    const startMs = q.get('start_at') ? Number(q.get('start_at')) * 1000 : Math.floor(now / DAY_MS_FAKE) * DAY_MS_FAKE;
+    const spanMs = granularity === 'week' ? 7 * DAY_MS : granularity === '15mins' ? INTERVAL_MS : DAY_MS;
+    const startMs = q.get('start_at') ? Number(q.get('start_at')) * 1000 : Math.floor(now / DAY_MS) * DAY_MS;
     const endMs = Math.min(now, startMs + spanMs);
     const intervals = this.visible(s, startMs, endMs);
     const id = s.sim.spec.systemId;

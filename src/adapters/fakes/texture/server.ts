@@ -15,7 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
-import { FixedClock, systemClock, type Clock } from '../../../domain/time/clock.js';
+import { FixedClock, type Clock } from '../../../domain/time/clock.js';
+import { systemClock } from '../../../app/system-clock.js';
 import { FakeBattery, type FakeBatteryOptions } from '../control/fake-battery.js';
 
 export interface FakeTextureOptions {

@@ -14,7 +14,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { FixedClock, systemClock, type Clock } from '../../../domain/time/clock.js';
+import { FixedClock, type Clock } from '../../../domain/time/clock.js';
+import { systemClock } from '../../../app/system-clock.js';
 import { BadRequest, VppEventBook, type FakeVppEvent, type FakeVppSiteSpec } from './events.js';
 
 export interface FakeVppOptions {

@@ -1,22 +1,22 @@
 /** The implementations behind `ercot-arb enphase …`, `sites …` and `telemetry …` (loaded lazily by the CLI). */
 import { createInterface } from 'node:readline';
 import { authorizeUrl } from '../../adapters/enphase/oauth.js';
-import { systemClock } from '../../domain/time/clock.js';
-import { isoUtc } from '../../domain/time/interval.js';
-import type { CliContext } from '../../cli/context.js';
+import { systemClock } from '../../app/system-clock.js';
+import { HOUR_MS, isoUtc } from '../../domain/time/interval.js';
+import type { CliContext } from '../context.js';
 import type { OpenedDatabase } from '../../store/database.js';
 import { openStore } from '../../store/open.js';
 import { createSecretBox, type SecretBox } from '../../store/secret-box.js';
-import { loadConfig, type Config } from '../config.js';
-import { Scheduler } from '../scheduler/scheduler.js';
-import { enphaseJobs, runSettings } from '../telemetry/jobs.js';
-import { backfillAccount, pollAccount, type RunReport, type TelemetryRunContext } from '../telemetry/poller.js';
-import { formatSitesStatus, formatTelemetryStatus, telemetryStatus } from '../telemetry/status.js';
-import { budgetLimits, DEFAULT_REDIRECT_URI, oauthConfig, openAccount } from './account.js';
-import { awaitRedirectCode, codeFromInput, connectAccount } from './connect.js';
-import { asNotReady, EnphaseAccountNotReady, noAccountConnected, requireUsableAccount, stoppedRun } from './not-ready.js';
-import { syncSites, type SyncedSite } from './sites-sync.js';
-import { listAccounts } from './tokens.js';
+import { loadConfig, type Config } from '../../app/config.js';
+import { Scheduler } from '../../app/scheduler/scheduler.js';
+import { enphaseJobs, runSettings } from '../../app/telemetry/jobs.js';
+import { backfillAccount, pollAccount, type RunReport, type TelemetryRunContext } from '../../app/telemetry/poller.js';
+import { formatSitesStatus, formatTelemetryStatus, telemetryStatus } from '../../app/telemetry/status.js';
+import { budgetLimits, DEFAULT_REDIRECT_URI, oauthConfig, openAccount } from '../../app/enphase/account.js';
+import { awaitRedirectCode, codeFromInput, connectAccount } from '../../app/enphase/connect.js';
+import { asNotReady, EnphaseAccountNotReady, noAccountConnected, requireUsableAccount, stoppedRun } from '../../app/enphase/not-ready.js';
+import { syncSites, type SyncedSite } from '../../app/enphase/sites-sync.js';
+import { listAccounts } from '../../app/enphase/tokens.js';
 
 export interface CommonOptions {
   dataDir?: string;
@@ -150,7 +150,7 @@ export const telemetryBackfill = (ctx: CliContext, options: CommonOptions) => ru
 
 export async function telemetryRunJobs(ctx: CliContext, options: CommonOptions): Promise<void> {
   await withDeps(ctx, options, async (d) => {
-    const scheduler = new Scheduler({ db: d.store.db, logger: ctx.logger(), catchUpWindowMs: d.cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
+    const scheduler = new Scheduler({ db: d.store.db, logger: ctx.logger(), catchUpWindowMs: d.cfg.SCHEDULER_CATCH_UP_HOURS * HOUR_MS });
     const contexts = async () => (await listAccounts(d.store.db)).filter((a) => a.status === 'active').map((a) => runContext(ctx, d, a.accountKey));
     for (const job of enphaseJobs(contexts, d.cfg.ENPHASE_POLL_MINUTES)) scheduler.registerJob(job);
     await scheduler.runUntilSignal((names) => ctx.stderr.write(`Enphase jobs running: ${names.join(', ')} (Ctrl-C to stop)\n`));

@@ -1,7 +1,7 @@
 /** Runs the fake Enphase server in the foreground for a person (`ercot-arb fake enphase`). */
-import type { CliContext } from '../../../cli/context.js';
-import { InputError } from '../../../domain/errors.js';
-import { startFakeEnphase } from './server.js';
+import type { CliContext } from '../context.js';
+import { InputError } from '../../domain/errors.js';
+import { startFakeEnphase } from '../../adapters/fakes/enphase/server.js';
 
 function num(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -1,8 +1,8 @@
 /** Runs the fake Texture server in the foreground for a person (`ercot-arb fake texture`), on the real clock. */
-import type { CliContext } from '../../../cli/context.js';
-import { InputError } from '../../../domain/errors.js';
-import { waitForSignal } from '../control/wait.js';
-import { startFakeTexture } from './server.js';
+import type { CliContext } from '../context.js';
+import { InputError } from '../../domain/errors.js';
+import { waitForSignal } from '../../adapters/fakes/control/wait.js';
+import { startFakeTexture } from '../../adapters/fakes/texture/server.js';
 
 export async function runFakeTexture(ctx: CliContext, o: { port: string; host: string; devices: string; webhookUrl?: string; webhookSecret?: string }): Promise<void> {
   const port = Number(o.port);

@@ -1,8 +1,8 @@
 /** The implementations behind `ercot-arb db ...` (loaded lazily by src/cli/commands/db.ts). */
-import { loadConfig } from '../app/config.js';
-import type { CliContext } from '../cli/context.js';
-import { openDatabase } from './database.js';
-import { migrateToLatest, migrationStatus } from './migrator.js';
+import { loadConfig } from '../../app/config.js';
+import type { CliContext } from '../context.js';
+import { openDatabase } from '../../store/database.js';
+import { migrateToLatest, migrationStatus } from '../../store/migrator.js';
 
 interface DbOptions {
   dataDir?: string;

@@ -1,7 +1,7 @@
 /** Runs the fake ERCOT server for a person until Ctrl-C, printing where it listens and how to point the engine at it. */
-import { InputError } from '../../../domain/errors.js';
-import type { CliContext } from '../../../cli/context.js';
-import { FakeErcotServer } from './server.js';
+import { InputError } from '../../domain/errors.js';
+import type { CliContext } from '../context.js';
+import { FakeErcotServer } from '../../adapters/fakes/ercot/server.js';
 
 export async function runFakeErcot(
   ctx: CliContext,

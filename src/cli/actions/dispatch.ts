@@ -3,13 +3,13 @@ import { InputError } from '../../domain/errors.js';
 import type { PlannedWindow } from '../../domain/dispatch/plan-windows.js';
 import { localClock } from '../../domain/dispatch/window-reasons.js';
 import { ercotDateOf } from '../../domain/time/ercot-calendar.js';
-import type { CliContext } from '../../cli/context.js';
+import type { CliContext } from '../context.js';
 import { listCommands, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { effectiveDispatchMode, getFleetDispatchMode, getPlanByVersion, getSiteDispatch, insertApproval, patchSiteDispatch, setFleetDispatchMode } from '../../store/dispatch-repo.js';
 import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import { openStore } from '../../store/open.js';
-import { config } from '../config.js';
+import { config } from '../../app/config.js';
 
 const STATES: readonly CommandState[] = ['planned', 'awaiting_approval', 'sending', 'accepted', 'scheduled', 'active', 'completed', 'reverted_early', 'superseded', 'cancelled', 'expired', 'failed', 'rejected', 'overridden', 'lost'];
 
@@ -40,7 +40,7 @@ function when(ms: number): string {
 }
 
 export async function plansShow(ctx: CliContext, flags: { site?: string; json?: boolean; dataDir?: string }): Promise<void> {
-  const { dispatchOverview } = await import('./overview.js');
+  const { dispatchOverview } = await import('../../app/dispatch/overview.js');
   await withStore(flags, async (db) => {
     const siteIds = flags.site ? [(await requireSite(db, flags.site)).siteId] : undefined;
     const out = await dispatchOverview(db, { siteIds, nowMs: Date.now() });
@@ -91,7 +91,7 @@ async function reviewSites(db: Executor): Promise<string[]> {
 }
 
 export async function plansReplay(ctx: CliContext, planId: string, flags: { json?: boolean; dataDir?: string }): Promise<void> {
-  const { replayStoredPlan } = await import('./plan-and-store.js');
+  const { replayStoredPlan } = await import('../../app/dispatch/plan-and-store.js');
   const { createPlanner } = await import('../../adapters/solvers/planner-factory.js');
   if (!/^[0-9a-f-]{36}$/i.test(planId)) throw new DispatchUsageError(`"${planId}" is not a plan id (a UUID; see \`plans show --json\`)`);
   const { NotFound } = await import('../../store/errors.js');

@@ -1,21 +1,22 @@
 /** The implementations behind `ercot-arb prices ...` (loaded lazily by src/cli/commands/prices.ts). */
 import { ErcotClient } from '../../adapters/ercot/client.js';
-import { readDataFileSync } from '../../adapters/files/text-files.js';
+import { CSV_FILE_LIMITS, readInputText } from '../../adapters/files/input-text.js';
 import { InputError } from '../../domain/errors.js';
-import { systemClock } from '../../domain/time/clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
 import { openStore } from '../../store/open.js';
 import { getPriceCoverage } from '../../store/prices-repo.js';
 import type { Market } from '../../store/schema.js';
-import type { CliContext } from '../../cli/context.js';
-import { loadConfig, type Config } from '../config.js';
-import { Scheduler } from '../scheduler/scheduler.js';
-import { resolveErcotCredentials, saveErcotCredentials } from './credentials.js';
-import { backfill, findGaps } from './gaps.js';
-import { importPriceFile } from './file-import.js';
-import { priceJobs } from './jobs.js';
-import { addDays, MARKET_OF, productFromName } from './markets.js';
-import { ingestPrices, type IngestDeps } from './price-ingest.js';
+import type { CliContext } from '../context.js';
+import { loadConfig, type Config } from '../../app/config.js';
+import { Scheduler } from '../../app/scheduler/scheduler.js';
+import { resolveErcotCredentials, saveErcotCredentials } from '../../app/ingest/credentials.js';
+import { backfill, findGaps } from '../../app/ingest/gaps.js';
+import { importPriceFile, readImportFile } from '../../app/ingest/file-import.js';
+import { priceJobs } from '../../app/ingest/jobs.js';
+import { addDays, MARKET_OF, productFromName } from '../../app/ingest/markets.js';
+import { ingestPrices, type IngestDeps } from '../../app/ingest/price-ingest.js';
+import { HOUR_MS } from '../../domain/time/interval.js';
 
 export interface CommonOptions {
   dataDir?: string;
@@ -159,21 +160,16 @@ export interface ImportCliOptions {
 }
 
 export async function pricesImport(ctx: CliContext, file: string, options: ImportCliOptions): Promise<void> {
-  let text: string;
-  try {
-    text = readDataFileSync(file);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
   if (options.market && !['rt15', 'dam', 'sced'].includes(options.market)) throw new InputError('--market must be rt15, dam or sced');
+  const text = await readInputText(file, CSV_FILE_LIMITS, 'price file');
+  const read = readImportFile(text, {
+    format: options.format, fileName: file, settlementPoint: options.point, market: options.market as Market | undefined,
+    settlementPointType: options.type, fetchedAtMs: Date.now(),
+  });
   const cfg = loadConfig();
   const opened = await openStore(cfg, { dataDir: options.dataDir, logger: ctx.logger() });
   try {
-    const r = await importPriceFile(opened.db, text, {
-      format: options.format, fileName: file, settlementPoint: options.point, market: options.market as Market | undefined,
-      settlementPointType: options.type, fetchedAtMs: Date.now(),
-    });
+    const r = await importPriceFile(opened.db, read, file);
     ctx.stdout.write(options.json ? `${JSON.stringify(r)}\n`
       : `${file}: ${r.rows} ${r.market} prices for ${r.settlementPoints.join(', ')}; ${r.inserted} new, ${r.updated} corrected, ${r.unchanged} unchanged\n`);
   } finally {
@@ -184,7 +180,7 @@ export async function pricesImport(ctx: CliContext, file: string, options: Impor
 /** Runs the scheduler with the price jobs in the foreground until SIGINT/SIGTERM. */
 export async function pricesRunJobs(ctx: CliContext, options: CommonOptions): Promise<void> {
   await withDeps(ctx, options, async (deps, cfg) => {
-    const scheduler = new Scheduler({ db: deps.db, logger: deps.logger, catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000 });
+    const scheduler = new Scheduler({ db: deps.db, logger: deps.logger, catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * HOUR_MS });
     for (const job of priceJobs(deps, { settlementPoints: pointsOf(cfg, options.points), trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED })) {
       scheduler.registerJob(job);
     }

@@ -1,8 +1,8 @@
 /** Runs the fake VPP server in the foreground for a person (`ercot-arb fake vpp`), on the real clock. */
-import type { CliContext } from '../../../cli/context.js';
-import { InputError } from '../../../domain/errors.js';
-import { waitForSignal } from '../control/wait.js';
-import { startFakeVpp } from './server.js';
+import type { CliContext } from '../context.js';
+import { InputError } from '../../domain/errors.js';
+import { waitForSignal } from '../../adapters/fakes/control/wait.js';
+import { startFakeVpp } from '../../adapters/fakes/vpp/server.js';
 
 export async function runFakeVpp(ctx: CliContext, o: { port: string; host: string; sites: string; programId: string }): Promise<void> {
   const port = Number(o.port);
