@@ -44,8 +44,8 @@ const rolling = z.strictObject({
   kind: z.literal('rolling'),
   name: z.string().optional(),
   horizonHours: z.number().int().min(24).max(168).default(24).describe('planning horizon, hours (≥ 24)'),
-  forecast: z.enum(['dam-bias', 'dam', 'persistence']).default('dam-bias').describe('price forecast (see docs/replay.md)'),
-  biasHalfLifeHours: z.number().positive().default(4).describe('dam-bias: how fast the recent RT−DAM error fades with lead time'),
+  forecast: z.enum(['dam-fade', 'dam-bias', 'dam', 'persistence']).default('dam-fade').describe('price forecast (see docs/forecast.md)'),
+  biasHalfLifeHours: z.number().positive().optional().describe('dam-bias / dam-fade: how fast the recent RT−DAM error fades with lead time (default 4 h / 12 h)'),
   biasWindowIntervals: z.number().int().min(1).default(4).describe('dam-bias: recent intervals averaged for the error'),
   hurdleUsdPerKwh: z.number().min(0).default(0).describe('extra cost per kWh discharged, in planning only: a margin against forecast error'),
 });
