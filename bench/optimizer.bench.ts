@@ -1,18 +1,18 @@
 /**
  * Optimizer benchmarks: prints figures (never asserts times). Cases, selectable by a substring filter:
  *   plan-96, plan-672, foresight-year, rolling-year
- * Prices: the six real ERCOT RTM months (HB_HOUSTON) from ../shared/data, repeated cyclically to fill a year.
+ * Prices: the six real ERCOT RTM months (HB_HOUSTON) from datasets/ercot (gzipped), repeated cyclically to fill a year.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { readDataFileSync } from '../src/adapters/files/text-files.js';
 import { createPlanner } from '../src/adapters/solvers/planner-factory.js';
 import type { BatterySpec } from '../src/domain/battery/battery.js';
 import { prepareModel, type Plan, type PlanInput, type Planner, type SolverName } from '../src/domain/optimizer/index.js';
 import { ercotIntervalStartMs } from '../src/domain/time/ercot-calendar.js';
 import { INTERVAL_HOURS, INTERVAL_MS } from '../src/domain/time/interval.js';
 
-const MONTHS = ['June_2024.csv', 'July_2024.csv', 'August_2024.csv', 'December_2024.csv', 'January_2025.csv', 'February_2025.csv'];
+const MONTHS = ['June_2024.csv.gz', 'July_2024.csv.gz', 'August_2024.csv.gz', 'December_2024.csv.gz', 'January_2025.csv.gz', 'February_2025.csv.gz'];
 const YEAR = 35_040;
 
 let BATTERY: BatterySpec = { capacityKwh: 13.5, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0.02 };
@@ -20,7 +20,7 @@ const TARIFF = { importAdderUsdPerKwh: 0.03, exportFactor: 1 };
 
 function readMonth(dir: string, file: string, point: string): Float64Array {
   const rows: Array<[number, number]> = [];
-  for (const line of readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).slice(1)) {
+  for (const line of readDataFileSync(path.join(dir, file)).split(/\r?\n/).slice(1)) {
     const f = line.split(',');
     if (f[4] !== point) continue;
     const [mm, dd, yyyy] = f[0].split('/');
@@ -31,7 +31,7 @@ function readMonth(dir: string, file: string, point: string): Float64Array {
 }
 
 function yearOfPrices(): Float64Array {
-  const dir = path.resolve(process.cwd(), '../shared/data/ercot/rtm-spp-15min');
+  const dir = path.resolve(process.cwd(), 'datasets/ercot/rtm-spp-15min');
   const months = MONTHS.map((m) => readMonth(dir, m, 'HB_HOUSTON'));
   const out = new Float64Array(YEAR + 200);
   let o = 0;

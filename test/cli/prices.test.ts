@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeErcotServer } from '../../src/adapters/fakes/ercot/server.js';
 import { rtDay } from '../adapters/ercot/harness.js';
@@ -57,6 +58,15 @@ describe('ercot-arb prices (embedded store, fake ERCOT)', () => {
     const rows = JSON.parse(s.stdout).points as Array<{ market: string; settlementPoint: string; intervals: number; newest: string }>;
     expect(rows.find((p) => p.market === 'rt15' && p.settlementPoint === 'HB_WEST')).toMatchObject({ intervals: 96 * 3, newest: '2024-08-20T23:45:00-05:00' });
     expect(rows.find((p) => p.market === 'rt15' && p.settlementPoint === 'HB_HOUSTON')).toMatchObject({ intervals: 192, newest: '2024-08-02T23:45:00-05:00' });
+  });
+
+  it('imports a gzipped file like the plain one (here: the same rows again, all unchanged)', async () => {
+    const gz = join(dir, 'rtm-yearly-2024-08-01-02.csv.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(FIXTURES, 'rtm-yearly-2024-08-01-02.csv'))));
+    const r = await runCli(['prices', 'import', gz, '--format', 'ercot-rtm-yearly', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: 384, inserted: 0, updated: 0, unchanged: 384 });
   });
 
   it('says which credentials are missing (exit 2) without printing any secret', async () => {

@@ -1,6 +1,6 @@
 /** The implementations behind `ercot-arb prices ...` (loaded lazily by src/cli/commands/prices.ts). */
-import { readFileSync } from 'node:fs';
 import { ErcotClient } from '../../adapters/ercot/client.js';
+import { readDataFileSync } from '../../adapters/files/text-files.js';
 import { InputError } from '../../domain/errors.js';
 import { systemClock } from '../../domain/time/clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
@@ -161,8 +161,9 @@ export interface ImportCliOptions {
 export async function pricesImport(ctx: CliContext, file: string, options: ImportCliOptions): Promise<void> {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readDataFileSync(file);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (options.market && !['rt15', 'dam', 'sced'].includes(options.market)) throw new InputError('--market must be rt15, dam or sced');

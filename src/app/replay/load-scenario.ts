@@ -4,11 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { readDataFile } from '../../adapters/files/text-files.js';
 import { dirname, resolve } from 'node:path';
 import { readKwSeries, readPriceFile } from '../../adapters/files/price-file-readers.js';
 import { jsonValueLocations, positionOf } from '../../adapters/files/json-locations.js';
 import { percentToKwh, type BatterySpec } from '../../domain/battery/battery.js';
-import { InvalidScenario } from '../../domain/errors.js';
+import { InvalidPriceData, InvalidScenario } from '../../domain/errors.js';
 import { requireComplete, seriesFromPoints, type PricePoint, type PriceSeries } from '../../domain/prices/price-series.js';
 import { HORIZON_PADDING_INTERVALS, type ReplayData } from '../../domain/replay/replay-data.js';
 import { normalizeStrategy, scenarioSchema, type NormalizedStrategy, type ScenarioFile } from '../../domain/replay/scenario-schema.js';
@@ -29,10 +30,12 @@ export interface LoadedScenario {
   contentHash: string;
 }
 
+/** Reads the scenario file, or a data file it references (gzip-compressed or plain). */
 async function readText(path: string, what: string, referencedFrom?: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return referencedFrom === undefined ? await readFile(path, 'utf8') : await readDataFile(path);
   } catch (error) {
+    if (error instanceof InvalidPriceData) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new InvalidScenario(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`, { file: referencedFrom ?? path });
   }

@@ -7,7 +7,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
   fake.command('ercot')
     .description('serve the ERCOT Public API (token, NP6-905-CD, NP4-190-CD, NP6-788-CD, archive) from CSV files on 127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', '0')
-    .option('--data <dir>', 'directory of ERCOT CSV files (rtm-spp-15min, dam-spp-hourly, sced-lmp-5min layouts)')
+    .option('--data <dir>', 'directory of ERCOT CSV files, .csv or .csv.gz (rtm-spp-15min, dam-spp-hourly, sced-lmp-5min layouts; others are skipped)')
     .option('--token-lifetime <seconds>', 'id_token lifetime', '3600')
     .option('--rate-limit <n>', 'requests per minute before 429 (0 = off)', '30')
     .option('--query-from <date>', 'query endpoints hold delivery dates from here (older: archive only)')

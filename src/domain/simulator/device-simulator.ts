@@ -87,6 +87,7 @@ export class DeviceSimulator {
   private readonly baseMode: BaseMode;
   private readonly floorKwh: number;
   private commands: ActiveCommand[] = [];
+  private readonly byId = new Map<number, ActiveCommand>();
   private nextId = 0;
   private nowMs: number;
   private socKwh: number;
@@ -107,8 +108,8 @@ export class DeviceSimulator {
     return this.nowMs;
   }
 
-  /** Accepts a command the way the device would, recording what breaks the rules. */
-  send(command: CommandWindow): void {
+  /** Accepts a command the way the device would, recording what breaks the rules; returns the device's id for it. */
+  send(command: CommandWindow): number {
     const at = toErcotIso(command.effectiveAtMs);
     const earliest = command.sendAtMs + COMMAND_LATENCY_MS;
     if (command.effectiveAtMs < earliest) {
@@ -128,7 +129,24 @@ export class DeviceSimulator {
       this.violate('target-below-10-percent', at, `target reserve ${target}% is below the device minimum of 10%`);
       target = DEVICE_MIN_RESERVE_PERCENT;
     }
-    this.commands.push({ ...command, endMs, targetReservePercent: target, id: this.nextId++, startsMs: Math.max(command.effectiveAtMs, earliest), done: false });
+    const accepted: ActiveCommand = { ...command, endMs, targetReservePercent: target, id: this.nextId++, startsMs: Math.max(command.effectiveAtMs, earliest), done: false };
+    this.commands.push(accepted);
+    this.byId.set(accepted.id, accepted);
+    return accepted.id;
+  }
+
+  /** Ends a command at `atMs` (or drops it when it has not started by then), the way a cancel/DELETE does. */
+  cancel(id: number, atMs: number): void {
+    const c = this.byId.get(id);
+    if (!c) return;
+    c.endMs = Math.max(Math.min(c.endMs, atMs), Math.min(c.startsMs, atMs));
+    if (c.endMs <= c.startsMs) c.done = true;
+  }
+
+  /** What the device knows about a command it accepted: when it starts/ends and whether it ended early (target reached, superseded or cancelled). */
+  commandState(id: number): { startsMs: number; endMs: number; endedEarly: boolean } | undefined {
+    const c = this.byId.get(id);
+    return c ? { startsMs: c.startsMs, endMs: c.endMs, endedEarly: c.done } : undefined;
   }
 
   /** Runs the next 15-minute interval under the given site conditions. */

@@ -1,12 +1,12 @@
 /**
- * The client's requests and the fake's responses against ../shared/specs/enphase/monitoring-v4.openapi.yaml:
+ * The client's requests and the fake's responses against specs/enphase/monitoring-v4.openapi.yaml.gz:
  * every path the client calls exists with its method and query parameters, and the fake's bodies validate against
  * the spec's response schemas (200, 422, 429). Known, deliberate deviations are asserted as such below.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readDataFileSync } from '../../../src/adapters/files/text-files.js';
 import { EnphaseClient } from '../../../src/adapters/enphase/client.js';
 import { ENDPOINTS } from '../../../src/adapters/enphase/endpoints.js';
 import { exchangeCode } from '../../../src/adapters/enphase/oauth.js';
@@ -14,8 +14,8 @@ import { startFakeEnphase, type FakeEnphase } from '../../../src/adapters/fakes/
 import { FixedClock } from '../../../src/domain/time/clock.js';
 import { validate, type SchemaObject } from './schema-check.js';
 
-const SPEC_PATH = fileURLToPath(new URL('../../../../shared/specs/enphase/monitoring-v4.openapi.yaml', import.meta.url));
-const spec = parse(readFileSync(SPEC_PATH, 'utf8')) as SchemaObject & { paths: Record<string, Record<string, SchemaObject>> };
+const SPEC_PATH = fileURLToPath(new URL('../../../specs/enphase/monitoring-v4.openapi.yaml.gz', import.meta.url));
+const spec = parse(readDataFileSync(SPEC_PATH)) as SchemaObject & { paths: Record<string, Record<string, SchemaObject>> };
 const T0 = Date.UTC(2024, 6, 15, 17, 0, 0);
 
 type Param = { name: string; in: string };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DAM_SPP, RT_SPP } from '../../../src/adapters/ercot/products.js';
 import { InvalidErcotData } from '../../../src/adapters/ercot/wire.js';
@@ -11,8 +10,8 @@ import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
 import { getPriceCoverage, getPriceRevisions, getPrices } from '../../../src/store/prices-repo.js';
 import { rtDay, startHarness, type Harness } from '../../adapters/ercot/harness.js';
 import { backends, useDatabase } from '../../store/harness.js';
+import { ercotDatasetText } from '../../datasets.js';
 
-const DATA = new URL('../../../../shared/data/ercot/', import.meta.url);
 
 describe.each(backends())('price ingest into $name', (backend) => {
   const database = useDatabase(backend);
@@ -74,9 +73,9 @@ describe.each(backends())('price ingest into $name', (backend) => {
     expect(atRepeat.map((p) => p.priceUsdPerMwh)).toEqual([31, 31, 31, 31]);
   });
 
-  it('ingests real DAM rows (shared data, unsorted) for both DST days: 23 and 25 hours', async () => {
+  it('ingests real DAM rows (bundled data, unsorted) for both DST days: 23 and 25 hours', async () => {
     const deps = await setup();
-    h.fake.data.loadCsv(readFileSync(new URL('dam-spp-hourly/dam_spp_HB_HOUSTON.csv', DATA), 'utf8'));
+    h.fake.data.loadCsv(ercotDatasetText('dam-spp-hourly/dam_spp_HB_HOUSTON.csv.gz'));
     const r = await ingestPrices(deps, { product: DAM_SPP, fromDate: '2024-03-10', toDate: '2024-03-10', settlementPoints: ['HB_HOUSTON'] });
     expect(r.rows).toBe(23);
     const r2 = await ingestPrices(deps, { product: DAM_SPP, fromDate: '2024-11-03', toDate: '2024-11-03', settlementPoints: ['HB_HOUSTON'] });

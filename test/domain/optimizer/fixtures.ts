@@ -1,7 +1,7 @@
 /** Test helpers: plan inputs from random or real ERCOT prices (tiny local CSV reader; the real readers live elsewhere). */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { readDataFileSync } from '../../../src/adapters/files/text-files.js';
 import type { BatterySpec } from '../../../src/domain/battery/battery.js';
 import type { PlanInput, TerminalCondition } from '../../../src/domain/optimizer/plan-types.js';
 import { ercotIntervalStartMs } from '../../../src/domain/time/ercot-calendar.js';
@@ -69,11 +69,11 @@ export function randomPrices(n: number, seed: number, opts: { negative?: boolean
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const RTM_DIR = path.resolve(here, '../../../../shared/data/ercot/rtm-spp-15min');
+export const RTM_DIR = path.resolve(here, '../../../datasets/ercot/rtm-spp-15min');
 
-/** Reads one settlement point's 15-minute RTM prices from an ERCOT yearly-layout CSV, sorted by interval start. */
+/** Reads one settlement point's 15-minute RTM prices from an ERCOT yearly-layout CSV (gzipped), sorted by interval start. */
 export function readRtmCsv(file: string, settlementPoint = 'HB_HOUSTON'): { startMs: number; priceUsdPerMwh: Float64Array } {
-  const lines = readFileSync(path.join(RTM_DIR, file), 'utf8').split(/\r?\n/);
+  const lines = readDataFileSync(path.join(RTM_DIR, file)).split(/\r?\n/);
   const rows: Array<[number, number]> = [];
   for (const line of lines.slice(1)) {
     if (!line) continue;

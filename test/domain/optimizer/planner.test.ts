@@ -35,7 +35,7 @@ function crossCheck(input: PlanInput, solvers: SolverName[]): Plan[] {
   return plans;
 }
 
-const august = readRtmCsv('August_2024.csv');
+const august = readRtmCsv('August_2024.csv.gz');
 function augustWindow(startInterval: number, n: number, opts: Partial<PlanInput> & { seed?: number } = {}): PlanInput {
   return makeInput(august.priceUsdPerMwh.subarray(startInterval, startInterval + n), { startMs: august.startMs + startInterval * INTERVAL_MS, ...opts });
 }

@@ -76,7 +76,7 @@ describe('dp on a real winter month with negative prices and no degradation cost
   it('February 2025 HB_HOUSTON perfect foresight: dp solves it itself and matches the HiGHS MIP', async () => {
     const { readRtmCsv, battery } = await import('./fixtures.js');
     const { prepareModel } = await import('../../../src/domain/optimizer/index.js');
-    const feb = readRtmCsv('February_2025.csv');
+    const feb = readRtmCsv('February_2025.csv.gz');
     const input = makeInput(feb.priceUsdPerMwh, { startMs: feb.startMs, battery: { ...battery, degradationCostUsdPerKwh: 0 }, terminal: { kind: 'atLeastInitial' } });
     expect(prepareModel(input).binaryIntervals).toBeGreaterThan(10);
     const a = dp.plan(input);

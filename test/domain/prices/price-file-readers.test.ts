@@ -5,9 +5,9 @@ import { InvalidPriceData } from '../../../src/domain/errors.js';
 import { priceAt } from '../../../src/domain/prices/price-series.js';
 import { ercotDay, parseIsoInstant } from '../../../src/domain/time/ercot-calendar.js';
 import { HOUR_MS } from '../../../src/domain/time/interval.js';
+import { ercotDatasetText } from '../../datasets.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/prices/${name}`, import.meta.url), 'utf8');
-const shared = (path: string) => readFileSync(new URL(`../../../../shared/data/ercot/${path}`, import.meta.url), 'utf8');
 const iso = parseIsoInstant;
 
 function thrown(fn: () => unknown): InvalidPriceData {
@@ -22,7 +22,7 @@ function thrown(fn: () => unknown): InvalidPriceData {
 
 describe('ercot-rtm-yearly', () => {
   it('reads a whole month for one settlement point, including the 2024-08-20 spike', () => {
-    const s = readPriceSeries(shared('rtm-spp-15min/August_2024.csv'), {
+    const s = readPriceSeries(ercotDatasetText('rtm-spp-15min/August_2024.csv.gz'), {
       format: 'ercot-rtm-yearly', fileName: 'August_2024.csv', settlementPoint: 'HB_HOUSTON',
       startMs: iso('2024-08-01T00:00:00-05:00'), endMs: iso('2024-09-01T00:00:00-05:00'),
     });
@@ -32,7 +32,7 @@ describe('ercot-rtm-yearly', () => {
   });
 
   it('keeps negative prices (HB_WEST, February 2025)', () => {
-    const points = readPriceFile(shared('rtm-spp-15min/February_2025.csv'), { format: 'ercot-rtm-yearly', fileName: 'February_2025.csv', settlementPoint: 'HB_WEST' });
+    const points = readPriceFile(ercotDatasetText('rtm-spp-15min/February_2025.csv.gz'), { format: 'ercot-rtm-yearly', fileName: 'February_2025.csv', settlementPoint: 'HB_WEST' });
     expect(points.length).toBe(28 * 96);
     expect(Math.min(...points.map((p) => p.priceUsdPerMwh))).toBeLessThan(0);
   });
@@ -96,8 +96,8 @@ describe('ercot-api', () => {
     expect(Math.max(...points.map((p) => p.priceUsdPerMwh))).toBeLessThan(1000); // LZEW rows left out
   });
 
-  it('the shared DAM file reads whole (2024-01-01..2025-02-25, every day counted)', () => {
-    const points = readPriceFile(shared('dam-spp-hourly/dam_spp_HB_HOUSTON.csv'), { format: 'ercot-api', fileName: 'dam_spp_HB_HOUSTON.csv', settlementPoint: 'HB_HOUSTON' });
+  it('the bundled DAM file reads whole (2024-01-01..2025-02-25, every day counted)', () => {
+    const points = readPriceFile(ercotDatasetText('dam-spp-hourly/dam_spp_HB_HOUSTON.csv.gz'), { format: 'ercot-api', fileName: 'dam_spp_HB_HOUSTON.csv', settlementPoint: 'HB_HOUSTON' });
     expect(points.length).toBe((10128) * 4);
   });
 });

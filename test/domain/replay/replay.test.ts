@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ercotDatasetPath } from '../../datasets.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { replayScenario } from '../../../src/app/replay/replay-service.js';
@@ -126,14 +127,13 @@ describe('replay service', () => {
 
   it('a price source may list several files (a period spanning two monthly RT files)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-months-'));
-    const shared = fileURLToPath(new URL('../../../../shared/data/ercot/', import.meta.url));
     const file = join(dir, 'months.json');
     const s = JSON.parse(readFileSync(smoke, 'utf8'));
     s.start = '2024-07-31T00:00:00-05:00';
     s.end = '2024-08-02T00:00:00-05:00';
     s.prices = {
-      realTime: { file: [join(shared, 'rtm-spp-15min/July_2024.csv'), join(shared, 'rtm-spp-15min/August_2024.csv')], format: 'ercot-rtm-yearly' },
-      dayAhead: { file: join(shared, 'dam-spp-hourly/dam_spp_HB_HOUSTON.csv'), format: 'ercot-api' },
+      realTime: { file: [ercotDatasetPath('rtm-spp-15min/July_2024.csv.gz'), ercotDatasetPath('rtm-spp-15min/August_2024.csv.gz')], format: 'ercot-rtm-yearly' },
+      dayAhead: { file: ercotDatasetPath('dam-spp-hourly/dam_spp_HB_HOUSTON.csv.gz'), format: 'ercot-api' },
     };
     s.strategies = ['perfect-foresight', 'day-ahead'];
     writeFileSync(file, JSON.stringify(s));

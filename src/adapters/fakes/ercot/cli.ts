@@ -20,7 +20,8 @@ export async function runFakeErcot(
   });
   if (options.data) {
     try {
-      for (const f of fake.data.loadDirectory(options.data)) ctx.stderr.write(`loaded ${f.rows} ${f.product} rows from ${f.file}\n`);
+      const skipped = (file: string, reason: string) => ctx.stderr.write(`skipped ${file}: ${reason}\n`);
+      for (const f of fake.data.loadDirectory(options.data, skipped)) ctx.stderr.write(`loaded ${f.rows} ${f.product} rows from ${f.file}\n`);
     } catch (error) {
       throw new InputError(`--data ${options.data}: ${(error as Error).message}`);
     }

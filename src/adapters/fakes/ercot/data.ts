@@ -4,9 +4,10 @@
  * CSVs) and from rows tests add (DST days, corrections, LZ/LZEW duplicates, bad rows). Insertion order is kept:
  * tests put rows out of order on purpose.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { readDataFileSync } from '../../files/text-files.js';
 import { DAM_SPP, RT_SPP, SCED_LMP, type ErcotProductId } from '../../ercot/products.js';
 
 export type WireRow = Record<string, unknown>;
@@ -122,13 +123,21 @@ export class FakeErcotData {
     return { product, rows: records.length - 1 };
   }
 
-  /** Loads every *.csv under a directory (recursively). */
-  loadDirectory(dir: string): Array<{ file: string; product: ErcotProductId; rows: number }> {
+  /**
+   * Loads every *.csv and *.csv.gz under a directory (recursively). A file in no ERCOT layout (e.g. the `csv` price
+   * format of datasets/ercot/hubavg) is an error, or is passed to `onSkipped` when given.
+   */
+  loadDirectory(dir: string, onSkipped?: (file: string, reason: string) => void): Array<{ file: string; product: ErcotProductId; rows: number }> {
     const out: Array<{ file: string; product: ErcotProductId; rows: number }> = [];
     for (const entry of readdirSync(dir).sort()) {
       const path = join(dir, entry);
-      if (statSync(path).isDirectory()) out.push(...this.loadDirectory(path));
-      else if (entry.toLowerCase().endsWith('.csv')) out.push({ file: path, ...this.loadCsv(readFileSync(path, 'utf8'), path) });
+      if (statSync(path).isDirectory()) out.push(...this.loadDirectory(path, onSkipped));
+      else if (/\.csv(\.gz)?$/i.test(entry)) {
+        const text = readDataFileSync(path);
+        const header = (parse(text, { bom: true, to_line: 1, relax_column_count: true }) as string[][])[0] ?? [];
+        if (onSkipped && !productOfHeader(header)) onSkipped(path, `no ERCOT API layout (header: ${header.join(',')})`);
+        else out.push({ file: path, ...this.loadCsv(text, path) });
+      }
     }
     return out;
   }
