@@ -9,5 +9,6 @@ import { register as prices } from './prices.js';
 import { register as fakeErcot } from './fake-ercot.js';
 import { register as enphase } from './enphase.js';
 import { register as fakeEnphase } from './fake-enphase.js';
+import { register as forecast } from './forecast.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase, forecast];
