@@ -9,7 +9,7 @@ import { InputError } from '../../domain/errors.js';
 import { KnownAt, type MarketHistory } from '../../domain/forecast/known-at.js';
 import { forecastErrorSums } from '../../domain/forecast/metrics.js';
 import { oracleForecaster } from '../../domain/forecast/oracle.js';
-import { UNTRAINED_FORECASTERS, untrainedForecaster, type UntrainedForecasterName } from '../../domain/forecast/registry.js';
+import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster, type UntrainedForecasterName } from '../../domain/forecast/registry.js';
 import { monthlyPeriods, pool, quarters, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
 import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
 import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
@@ -34,6 +34,8 @@ export interface EvaluateOptions {
   from: string;
   to: string;
   forecasters?: string[];
+  /** Rolling horizon, hours (default 24). */
+  horizonHours?: number;
   dataDir?: string;
   solver?: string;
   planner?: Planner;
@@ -80,7 +82,8 @@ function monthData(history: MarketHistory, period: TestPeriod): ReplayData {
 
 function forecastersFor(names: string[], history: MarketHistory, period: TestPeriod): Forecaster[] {
   return names.map((name) => {
-    if ((UNTRAINED_FORECASTERS as readonly string[]).includes(name)) return untrainedForecaster(name as UntrainedForecasterName);
+    const parsed = parseForecasterName(name);
+    if (parsed) return { ...untrainedForecaster(parsed.name, parsed.params), name };
     if ((BOUND_FORECASTERS as readonly string[]).includes(name)) return boundForecaster(name, history);
     const f: TrainableForecaster = trainableForecaster(name);
     f.train(new KnownAt(history, period.startMs)); // walk-forward: only what was known when the test month starts
@@ -88,13 +91,13 @@ function forecastersFor(names: string[], history: MarketHistory, period: TestPer
   });
 }
 
-function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner): PeriodResult {
+function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner, horizonHours: number): PeriodResult {
   const data = monthData(history, period);
   const forecasters = forecastersFor(names, history, period);
   const strategies = [
     { kind: 'perfect-foresight', name: 'perfect-foresight' },
     { kind: 'day-ahead', name: 'day-ahead' },
-    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours: 24, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh: 0, forecaster: f })),
+    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh: 0, forecaster: f })),
   ] as (NormalizedStrategy & { name: string })[];
   const { report } = runReplay(data, strategies, planner, { clock: { nowMs: () => performance.now() } });
   const value = (name: string) => report.strategies.find((s) => s.name === name)!;
@@ -114,7 +117,7 @@ function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: strin
 export async function evaluateForecasters(options: EvaluateOptions): Promise<EvaluationReport> {
   const started = performance.now();
   const names = options.forecasters?.length ? options.forecasters : [...UNTRAINED_FORECASTERS, ...TRAINABLE_FORECASTERS];
-  const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n));
+  const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n) && !parseForecasterName(n));
   if (unknown.length) throw new InputError(`unknown forecaster ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${ALL_FORECASTERS.join(', ')})`, { field: '--forecaster' });
   for (const [field, v] of [['--from', options.from], ['--to', options.to]] as const) {
     if (!/^\d{4}-\d{2}(-\d{2})?$/.test(v)) throw new InputError(`expected YYYY-MM or YYYY-MM-DD, got "${v}"`, { field });
@@ -124,7 +127,7 @@ export async function evaluateForecasters(options: EvaluateOptions): Promise<Eva
   const results: PeriodResult[] = [];
   for (const period of monthlyPeriods(options.from, options.to)) {
     const t0 = performance.now();
-    const r = evaluatePeriod(data.history, period, names, planner);
+    const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24);
     results.push(r);
     options.onPeriod?.(r, performance.now() - t0);
   }

@@ -9,6 +9,7 @@ interface EvaluateFlags {
   data?: string;
   solver?: string;
   json?: boolean;
+  horizonHours?: number;
 }
 
 export const register: RegisterCommands = (program, ctx) => {
@@ -20,12 +21,13 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--forecaster <name...>', 'forecasters to compare (default: every non-oracle one; oracle-15m, oracle-1h, lookahead-2h, lookahead-6h measure the information bound)')
     .option('--data <dir>', 'directory with *rt*.csv[.gz] and *dam*.csv[.gz] (default: datasets/ercot/hubavg, else ../shared/data/ercot/hubavg)')
     .option('--solver <name>', 'optimizer solver', 'dp')
+    .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)
     .option('--json', 'print the report as JSON')
     .action(async (flags: EvaluateFlags) => {
       const { evaluateForecasters } = await import('../../app/forecast/evaluate.js');
       const { formatEvaluation, formatPeriodLine } = await import('../../app/forecast/format-evaluation.js');
       const report = await evaluateForecasters({
-        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver,
+        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours,
         onPeriod: (r, ms) => ctx.stderr.write(formatPeriodLine(r, ms)),
       });
       ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvaluation(report));

@@ -21,7 +21,7 @@ export const FEATURE_COUNT = FEATURE_NAMES.length;
 const hourCache = new Map<number, { minuteOfDay: number; weekend: boolean }>();
 
 /** Local time of day and weekend flag, computed once per UTC hour (Luxon is slow on this hot path). */
-function localTime(ms: number): { minuteOfDay: number; weekend: boolean } {
+export function localTime(ms: number): { minuteOfDay: number; weekend: boolean } {
   const hourStart = Math.floor(ms / HOUR_MS) * HOUR_MS;
   let v = hourStart === ms ? hourCache.get(hourStart) : undefined;
   if (!v) {

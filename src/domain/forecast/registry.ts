@@ -23,3 +23,22 @@ export function untrainedForecaster(name: UntrainedForecasterName, params: Forec
       return persistenceForecaster();
   }
 }
+
+/**
+ * A forecaster name with optional parameters, e.g. `dam-fade:fraction=0.75,halfLifeHours=8` (for sweeps); null when
+ * the base name is not an untrained forecaster or a parameter is unknown or not a number.
+ */
+export function parseForecasterName(text: string): { name: UntrainedForecasterName; params: ForecasterParams } | null {
+  const [base, rest] = text.split(':', 2);
+  if (!(UNTRAINED_FORECASTERS as readonly string[]).includes(base)) return null;
+  const params: ForecasterParams = {};
+  const keys: Record<string, keyof ForecasterParams> = { fraction: 'biasFraction', halfLifeHours: 'biasHalfLifeHours', windowIntervals: 'biasWindowIntervals' };
+  for (const pair of rest ? rest.split(',') : []) {
+    const [k, v] = pair.split('=');
+    const key = keys[k];
+    const value = Number(v);
+    if (!key || !Number.isFinite(value)) return null;
+    params[key] = value;
+  }
+  return { name: base as UntrainedForecasterName, params };
+}

@@ -38,6 +38,7 @@ export function persistenceForecaster(): Forecaster {
 }
 
 export function biasCorrectedForecaster(name: string, options: BiasCorrectionOptions): Forecaster {
+  if (!(options.halfLifeHours > 0) || !(options.windowIntervals >= 1)) throw new RangeError(`${name}: half-life must be > 0 and window ≥ 1`);
   const halfLifeMs = options.halfLifeHours * HOUR_MS;
   return {
     name,

@@ -1,10 +1,13 @@
 /** Forecasters that are trained walk-forward, by name. */
 import type { TrainableForecaster } from '../ports/forecaster.js';
 import { LearnedForecaster } from './learned.js';
+import { SpikeAwareForecaster } from './spike-aware.js';
 
-export const TRAINABLE_FORECASTERS = ['learned'] as const;
+export const TRAINABLE_FORECASTERS = ['learned', 'spike-aware', 'spike-aware-half'] as const;
 
 export function trainableForecaster(name: string): TrainableForecaster {
   if (name === 'learned') return new LearnedForecaster();
+  if (name === 'spike-aware') return new SpikeAwareForecaster();
+  if (name === 'spike-aware-half') return new SpikeAwareForecaster({ days: 60, tailFromUsdPerMwh: 50, weight: 0.5 }, name);
   throw new RangeError(`no trainable forecaster named ${name}`);
 }

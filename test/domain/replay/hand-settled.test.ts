@@ -38,7 +38,7 @@ describe('hand-settled four-interval replay', () => {
   it('perfect foresight and threshold earn what the hand calculation says, and capture is taken on the adjusted values', () => {
     const strategies = [
       normalizeStrategy('perfect-foresight'),
-      normalizeStrategy({ kind: 'threshold', chargeBelowUsdPerMwh: 15, dischargeAboveUsdPerMwh: 25 }),
+      normalizeStrategy({ kind: 'threshold', chargeBelowUsdPerMwh: 15, dischargeAboveUsdPerMwh: 25, signal: 'last-real-time' }),
     ];
     const { report } = runReplay(data(), strategies, planner, { clock: { nowMs: () => 0 } });
     const pf = report.strategies[0];
