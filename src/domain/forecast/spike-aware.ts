@@ -15,8 +15,13 @@ import { damFadeForecaster } from './simple-forecasters.js';
 export interface SpikeAwareOptions {
   days: number;
   tailFromUsdPerMwh: number;
-  /** Multiplier of the premium (1 = its expectation). */
+  /** Multiplier of the premium (1 = its expectation; 0 = none). */
   weight: number;
+  /**
+   * Also add the intra-hour shape: the mean of RT − (its hour's RT mean) per local hour and quarter hour over the
+   * same days (DAM prices are hourly; real-time prices move within the hour in a repeatable way, e.g. ramps).
+   */
+  intraHourShape?: boolean;
 }
 
 export class SpikeAwareForecaster implements TrainableForecaster {
@@ -24,6 +29,8 @@ export class SpikeAwareForecaster implements TrainableForecaster {
   private readonly base: Forecaster = damFadeForecaster();
   /** $/MWh per local hour of day (0–23). */
   readonly premium = new Float64Array(24);
+  /** $/MWh per local hour × quarter (96). */
+  readonly shape = new Float64Array(96);
 
   constructor(private readonly options: SpikeAwareOptions = { days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name = 'spike-aware') {
     this.name = name;
@@ -46,7 +53,26 @@ export class SpikeAwareForecaster implements TrainableForecaster {
       latestDataMs = Math.max(latestDataMs, ms + INTERVAL_MS);
     }
     for (let h = 0; h < 24; h++) this.premium[h] = counts[h] ? (this.options.weight * sums[h]) / counts[h] : 0;
+    if (this.options.intraHourShape) this.trainShape(known);
     return { rows, latestDataMs };
+  }
+
+  private trainShape(known: KnownAt): void {
+    const sums = new Float64Array(96);
+    const counts = new Float64Array(96);
+    const lastHour = Math.floor(known.cutMs / HOUR_MS) * HOUR_MS - HOUR_MS;
+    for (let hour = lastHour; hour > known.cutMs - this.options.days * DAY_MS; hour -= HOUR_MS) {
+      const v = [0, 1, 2, 3].map((q) => known.realTimeUsdPerMwh(hour + q * INTERVAL_MS));
+      if (v.some(Number.isNaN)) continue;
+      const mean = (v[0] + v[1] + v[2] + v[3]) / 4;
+      if (Math.max(...v) - Math.min(...v) > 200) continue; // a spike inside the hour is not a shape
+      const slot = Math.floor(localTime(hour).minuteOfDay / 60) * 4;
+      for (let q = 0; q < 4; q++) {
+        sums[slot + q] += v[q] - mean;
+        counts[slot + q]++;
+      }
+    }
+    for (let i = 0; i < 96; i++) this.shape[i] = counts[i] ? sums[i] / counts[i] : 0;
   }
 
   forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
@@ -55,7 +81,8 @@ export class SpikeAwareForecaster implements TrainableForecaster {
     for (let j = 0; j < count; j++) {
       const ms = fromMs + j * INTERVAL_MS;
       if (ms - known.cutMs < HOUR_MS / 4) continue; // the next interval: the recent error already speaks for it
-      out[j] = floorPrice(out[j] + this.premium[Math.floor(localTime(ms).minuteOfDay / 60)]);
+      const minute = localTime(ms).minuteOfDay;
+      out[j] = floorPrice(out[j] + this.premium[Math.floor(minute / 60)] + this.shape[Math.floor(minute / 15)]);
     }
     return { pricesUsdPerMwh: out, fallbackIntervals: f.fallbackIntervals };
   }
