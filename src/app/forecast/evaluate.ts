@@ -12,7 +12,7 @@ import { oracleForecaster } from '../../domain/forecast/oracle.js';
 import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster, type UntrainedForecasterName } from '../../domain/forecast/registry.js';
 import { monthlyPeriods, pool, quarters, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
 import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
-import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
+import { isTrainableName, TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
 import type { Forecaster, TrainableForecaster } from '../../domain/ports/forecaster.js';
 import { HORIZON_PADDING_INTERVALS, type Planner, type ReplayData } from '../../domain/replay/replay-data.js';
 import { runReplay } from '../../domain/replay/replay.js';
@@ -117,7 +117,7 @@ function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: strin
 export async function evaluateForecasters(options: EvaluateOptions): Promise<EvaluationReport> {
   const started = performance.now();
   const names = options.forecasters?.length ? options.forecasters : [...UNTRAINED_FORECASTERS, ...TRAINABLE_FORECASTERS];
-  const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n) && !parseForecasterName(n));
+  const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n) && !parseForecasterName(n) && !isTrainableName(n));
   if (unknown.length) throw new InputError(`unknown forecaster ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${ALL_FORECASTERS.join(', ')})`, { field: '--forecaster' });
   for (const [field, v] of [['--from', options.from], ['--to', options.to]] as const) {
     if (!/^\d{4}-\d{2}(-\d{2})?$/.test(v)) throw new InputError(`expected YYYY-MM or YYYY-MM-DD, got "${v}"`, { field });

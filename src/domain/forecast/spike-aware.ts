@@ -26,14 +26,15 @@ export interface SpikeAwareOptions {
 
 export class SpikeAwareForecaster implements TrainableForecaster {
   readonly name: string;
-  private readonly base: Forecaster = damFadeForecaster();
+  private readonly base: Forecaster;
   /** $/MWh per local hour of day (0–23). */
   readonly premium = new Float64Array(24);
   /** $/MWh per local hour × quarter (96). */
   readonly shape = new Float64Array(96);
 
-  constructor(private readonly options: SpikeAwareOptions = { days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name = 'spike-aware') {
+  constructor(private readonly options: SpikeAwareOptions = { days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name = 'spike-aware', base: Forecaster = damFadeForecaster()) {
     this.name = name;
+    this.base = base;
   }
 
   train(known: KnownAt): TrainingSummary {
