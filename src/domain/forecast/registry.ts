@@ -9,6 +9,7 @@ export interface ForecasterParams {
   biasHalfLifeHours?: number;
   biasWindowIntervals?: number;
   biasFraction?: number;
+  biasClipUsdPerMwh?: number;
 }
 
 export function untrainedForecaster(name: UntrainedForecasterName, params: ForecasterParams = {}): Forecaster {
@@ -18,7 +19,7 @@ export function untrainedForecaster(name: UntrainedForecasterName, params: Forec
     case 'dam-bias':
       return damBiasForecaster(params.biasHalfLifeHours ?? 4, params.biasWindowIntervals ?? 4);
     case 'dam-fade':
-      return damFadeForecaster(params.biasFraction ?? 0.5, params.biasHalfLifeHours ?? 12, params.biasWindowIntervals ?? 4);
+      return damFadeForecaster(params.biasFraction ?? 0.5, params.biasHalfLifeHours ?? 12, params.biasWindowIntervals ?? 4, params.biasClipUsdPerMwh);
     case 'persistence':
       return persistenceForecaster();
   }
@@ -32,7 +33,7 @@ export function parseForecasterName(text: string): { name: UntrainedForecasterNa
   const [base, rest] = text.split(':', 2);
   if (!(UNTRAINED_FORECASTERS as readonly string[]).includes(base)) return null;
   const params: ForecasterParams = {};
-  const keys: Record<string, keyof ForecasterParams> = { fraction: 'biasFraction', halfLifeHours: 'biasHalfLifeHours', windowIntervals: 'biasWindowIntervals' };
+  const keys: Record<string, keyof ForecasterParams> = { fraction: 'biasFraction', halfLifeHours: 'biasHalfLifeHours', windowIntervals: 'biasWindowIntervals', clip: 'biasClipUsdPerMwh' };
   for (const pair of rest ? rest.split(',') : []) {
     const [k, v] = pair.split('=');
     const key = keys[k];

@@ -19,6 +19,8 @@ export interface BiasCorrectionOptions {
   halfLifeHours: number;
   /** Settled intervals averaged for the recent error. */
   windowIntervals: number;
+  /** The recent error is clamped to ±this before use ($/MWh; default: no clamp): one spike is not a regime. */
+  clipUsdPerMwh?: number;
 }
 
 function floored(prices: Float64Array): Float64Array {
@@ -44,7 +46,8 @@ export function biasCorrectedForecaster(name: string, options: BiasCorrectionOpt
     name,
     forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
       const base = baseCurve(known, fromMs, count);
-      const error = options.fraction === 0 ? 0 : options.fraction * recentErrorUsdPerMwh(known, options.windowIntervals);
+      const clip = options.clipUsdPerMwh ?? Infinity;
+      const error = options.fraction === 0 ? 0 : options.fraction * Math.max(-clip, Math.min(clip, recentErrorUsdPerMwh(known, options.windowIntervals)));
       if (error !== 0) {
         for (let j = 0; j < count; j++) {
           if (!base.fromDam[j]) continue;
@@ -58,4 +61,5 @@ export function biasCorrectedForecaster(name: string, options: BiasCorrectionOpt
 
 export const damForecaster = (): Forecaster => biasCorrectedForecaster('dam', { fraction: 0, halfLifeHours: 1, windowIntervals: 1 });
 export const damBiasForecaster = (halfLifeHours = 4, windowIntervals = 4): Forecaster => biasCorrectedForecaster('dam-bias', { fraction: 1, halfLifeHours, windowIntervals });
-export const damFadeForecaster = (fraction = 0.5, halfLifeHours = 12, windowIntervals = 4): Forecaster => biasCorrectedForecaster('dam-fade', { fraction, halfLifeHours, windowIntervals });
+export const damFadeForecaster = (fraction = 0.5, halfLifeHours = 12, windowIntervals = 4, clipUsdPerMwh?: number): Forecaster =>
+  biasCorrectedForecaster('dam-fade', { fraction, halfLifeHours, windowIntervals, ...(clipUsdPerMwh !== undefined ? { clipUsdPerMwh } : {}) });
