@@ -9,10 +9,11 @@ import { InputError } from '../../domain/errors.js';
 import { KnownAt, type MarketHistory } from '../../domain/forecast/known-at.js';
 import { forecastErrorSums } from '../../domain/forecast/metrics.js';
 import { oracleForecaster } from '../../domain/forecast/oracle.js';
-import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster, type UntrainedForecasterName } from '../../domain/forecast/registry.js';
+import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster } from '../../domain/forecast/registry.js';
 import { monthlyPeriods, pool, quarters, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
 import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
-import { isTrainableName, TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
+import { DAM_FADE_SHAPE_BASE, isTrainableName, TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
+import { damFadeForecaster } from '../../domain/forecast/simple-forecasters.js';
 import type { Forecaster, TrainableForecaster } from '../../domain/ports/forecaster.js';
 import { HORIZON_PADDING_INTERVALS, type Planner, type ReplayData } from '../../domain/replay/replay-data.js';
 import { runReplay } from '../../domain/replay/replay.js';
@@ -36,6 +37,8 @@ export interface EvaluateOptions {
   forecasters?: string[];
   /** Rolling horizon, hours (default 24). */
   horizonHours?: number;
+  /** Rolling: planning-only extra cost per kWh discharged (default 0). */
+  hurdleUsdPerKwh?: number;
   dataDir?: string;
   solver?: string;
   planner?: Planner;
@@ -53,7 +56,8 @@ export interface EvaluationReport {
 }
 
 function boundForecaster(name: string, history: MarketHistory): Forecaster {
-  const beyond = untrainedForecaster(DEFAULT_FORECASTER as UntrainedForecasterName);
+  const b = DAM_FADE_SHAPE_BASE;
+  const beyond = damFadeForecaster(b.fraction, b.halfLifeHours, b.windowIntervals, b.clipUsdPerMwh);
   switch (name) {
     case 'oracle-15m':
       return oracleForecaster(history.realTime, { name, lookAheadHours: Infinity, resolutionIntervals: 1, beyond });
@@ -91,13 +95,13 @@ function forecastersFor(names: string[], history: MarketHistory, period: TestPer
   });
 }
 
-function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner, horizonHours: number): PeriodResult {
+function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner, horizonHours: number, hurdleUsdPerKwh: number): PeriodResult {
   const data = monthData(history, period);
   const forecasters = forecastersFor(names, history, period);
   const strategies = [
     { kind: 'perfect-foresight', name: 'perfect-foresight' },
     { kind: 'day-ahead', name: 'day-ahead' },
-    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh: 0, forecaster: f })),
+    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh, forecaster: f })),
   ] as (NormalizedStrategy & { name: string })[];
   const { report } = runReplay(data, strategies, planner, { clock: { nowMs: () => performance.now() } });
   const value = (name: string) => report.strategies.find((s) => s.name === name)!;
@@ -116,7 +120,7 @@ function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: strin
 
 export async function evaluateForecasters(options: EvaluateOptions): Promise<EvaluationReport> {
   const started = performance.now();
-  const names = options.forecasters?.length ? options.forecasters : [...UNTRAINED_FORECASTERS, ...TRAINABLE_FORECASTERS];
+  const names = options.forecasters?.length ? options.forecasters : [...TRAINABLE_FORECASTERS, ...UNTRAINED_FORECASTERS];
   const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n) && !parseForecasterName(n) && !isTrainableName(n));
   if (unknown.length) throw new InputError(`unknown forecaster ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${ALL_FORECASTERS.join(', ')})`, { field: '--forecaster' });
   for (const [field, v] of [['--from', options.from], ['--to', options.to]] as const) {
@@ -127,7 +131,7 @@ export async function evaluateForecasters(options: EvaluateOptions): Promise<Eva
   const results: PeriodResult[] = [];
   for (const period of monthlyPeriods(options.from, options.to)) {
     const t0 = performance.now();
-    const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24);
+    const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24, options.hurdleUsdPerKwh ?? 0);
     results.push(r);
     options.onPeriod?.(r, performance.now() - t0);
   }

@@ -17,8 +17,8 @@ import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/
 import { HOUR_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
 
 const DAY_MS = 24 * HOUR_MS;
-/** Real-time and day-ahead history read before the start, for forecasts (persistence, recent bias). */
-const HISTORY_MS = 8 * DAY_MS;
+/** Real-time and day-ahead history read before the start, for forecasts (persistence, recent error, the intra-hour shape of the last 30 days). */
+const HISTORY_MS = 31 * DAY_MS;
 
 export interface LoadedScenario {
   file: string;

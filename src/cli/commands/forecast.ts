@@ -10,6 +10,7 @@ interface EvaluateFlags {
   solver?: string;
   json?: boolean;
   horizonHours?: number;
+  hurdle?: number;
 }
 
 export const register: RegisterCommands = (program, ctx) => {
@@ -22,12 +23,13 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--data <dir>', 'directory with *rt*.csv[.gz] and *dam*.csv[.gz] (default: datasets/ercot/hubavg, else ../shared/data/ercot/hubavg)')
     .option('--solver <name>', 'optimizer solver', 'dp')
     .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)
+    .option('--hurdle <usdPerKwh>', 'rolling: planning-only extra cost per kWh discharged', Number.parseFloat, 0)
     .option('--json', 'print the report as JSON')
     .action(async (flags: EvaluateFlags) => {
       const { evaluateForecasters } = await import('../../app/forecast/evaluate.js');
       const { formatEvaluation, formatPeriodLine } = await import('../../app/forecast/format-evaluation.js');
       const report = await evaluateForecasters({
-        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours,
+        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, hurdleUsdPerKwh: flags.hurdle,
         onPeriod: (r, ms) => ctx.stderr.write(formatPeriodLine(r, ms)),
       });
       ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvaluation(report));

@@ -1,17 +1,27 @@
 /** Forecasters that are trained walk-forward, by name. */
 import type { TrainableForecaster } from '../ports/forecaster.js';
+import { HourlyProfileForecaster } from './hourly-profile.js';
 import { LearnedForecaster } from './learned.js';
-import { SpikeAwareForecaster } from './spike-aware.js';
+import { damFadeForecaster } from './simple-forecasters.js';
 import { parseForecasterName, untrainedForecaster } from './registry.js';
 
-export const TRAINABLE_FORECASTERS = ['learned', 'spike-aware', 'spike-aware-half', 'dam-fade-shape', 'spike-aware-shape'] as const;
+export const TRAINABLE_FORECASTERS = ['dam-fade-shape', 'learned', 'spike-aware', 'spike-aware-shape'] as const;
+export type TrainableForecasterName = (typeof TRAINABLE_FORECASTERS)[number];
 
-/** `shape+<forecaster spec>`: the intra-hour shape on top of any untrained forecaster, e.g. `shape+dam-fade:fraction=0.3`. */
+const SHAPE = { days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true };
+/**
+ * The recent-error correction under `dam-fade-shape`: three quarters of the recent RT − DAM error (clamped to
+ * ±100 $/MWh), fading with a 6 h half-life: the best of the walk-forward sweep (docs/forecast.md).
+ */
+export const DAM_FADE_SHAPE_BASE = { fraction: 0.75, halfLifeHours: 6, windowIntervals: 4, clipUsdPerMwh: 100 };
+
+/** `shape+<forecaster spec>`: the intra-hour shape on top of another forecaster, e.g. `shape+dam-fade:fraction=0.3`. */
 function shapeOn(name: string): TrainableForecaster | null {
   if (!name.startsWith('shape+')) return null;
+  if (name === 'shape+learned') return new HourlyProfileForecaster(SHAPE, name, new LearnedForecaster());
   const parsed = parseForecasterName(name.slice(6));
   if (!parsed) return null;
-  return new SpikeAwareForecaster({ days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true }, name, untrainedForecaster(parsed.name, parsed.params));
+  return new HourlyProfileForecaster(SHAPE, name, untrainedForecaster(parsed.name, parsed.params));
 }
 
 export function isTrainableName(name: string): boolean {
@@ -21,10 +31,16 @@ export function isTrainableName(name: string): boolean {
 export function trainableForecaster(name: string): TrainableForecaster {
   const shaped = shapeOn(name);
   if (shaped) return shaped;
-  if (name === 'learned') return new LearnedForecaster();
-  if (name === 'spike-aware') return new SpikeAwareForecaster();
-  if (name === 'dam-fade-shape') return new SpikeAwareForecaster({ days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true }, name);
-  if (name === 'spike-aware-shape') return new SpikeAwareForecaster({ days: 60, tailFromUsdPerMwh: 50, weight: 1, intraHourShape: true }, name);
-  if (name === 'spike-aware-half') return new SpikeAwareForecaster({ days: 60, tailFromUsdPerMwh: 50, weight: 0.5 }, name);
+  const b = DAM_FADE_SHAPE_BASE;
+  switch (name) {
+    case 'dam-fade-shape':
+      return new HourlyProfileForecaster(SHAPE, name, damFadeForecaster(b.fraction, b.halfLifeHours, b.windowIntervals, b.clipUsdPerMwh));
+    case 'learned':
+      return new LearnedForecaster();
+    case 'spike-aware':
+      return new HourlyProfileForecaster({ days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name);
+    case 'spike-aware-shape':
+      return new HourlyProfileForecaster({ ...SHAPE, days: 60, weight: 1 }, name);
+  }
   throw new RangeError(`no trainable forecaster named ${name}`);
 }

@@ -3,6 +3,8 @@
  * `scenario schema` publishes it as JSON Schema (z.toJSONSchema). Every field is documented in scenarios/README.md.
  */
 import { z } from 'zod';
+import { ROLLING_FORECASTERS } from '../forecast/catalog.js';
+import { DEFAULT_FORECASTER } from '../forecast/default.js';
 
 const isoWithOffset = z
   .string()
@@ -44,7 +46,7 @@ const rolling = z.strictObject({
   kind: z.literal('rolling'),
   name: z.string().optional(),
   horizonHours: z.number().int().min(24).max(168).default(24).describe('planning horizon, hours (≥ 24)'),
-  forecast: z.enum(['dam-fade', 'dam-bias', 'dam', 'persistence']).default('dam-fade').describe('price forecast (see docs/forecast.md)'),
+  forecast: z.enum(ROLLING_FORECASTERS).default(DEFAULT_FORECASTER).describe('price forecaster (see docs/forecast.md); trainable ones learn from the history before the start'),
   biasHalfLifeHours: z.number().positive().optional().describe('dam-bias / dam-fade: how fast the recent RT−DAM error fades with lead time (default 4 h / 12 h)'),
   biasWindowIntervals: z.number().int().min(1).default(4).describe('dam-bias: recent intervals averaged for the error'),
   hurdleUsdPerKwh: z.number().min(0).default(0).describe('extra cost per kWh discharged, in planning only: a margin against forecast error'),

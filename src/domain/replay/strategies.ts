@@ -12,7 +12,7 @@ import { cyclesCapViolations, dailyDischargeCapKwh, DailyDischarge, CYCLES_CAP_T
 import { KnownAt, type MarketHistory } from '../forecast/known-at.js';
 import { lastSettledPrice } from '../forecast/dam-curve.js';
 import { damForecaster, persistenceForecaster } from '../forecast/simple-forecasters.js';
-import { untrainedForecaster } from '../forecast/registry.js';
+import { isTrainable, namedForecaster } from '../forecast/catalog.js';
 import type { Forecaster } from '../ports/forecaster.js';
 import { terminalValueUsdPerKwh } from './forecast.js';
 import { planInputFor, type Planner, type ReplayData } from './replay-data.js';
@@ -98,7 +98,13 @@ function rollingForecaster(data: ReplayData, strategy: RollingConfig & { forecas
     run.notes.push('no day-ahead prices in the scenario: forecast falls back to persistence (real-time price of the same interval a day earlier)');
     return persistenceForecaster();
   }
-  return untrainedForecaster(strategy.forecast, { biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
+  const f = namedForecaster(strategy.forecast, { biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
+  if (isTrainable(f)) {
+    // trained on what was known when the replay starts (the scenario's history before its start)
+    const summary = f.train(new KnownAt(marketHistory(data), data.startMs));
+    run.notes.push(`forecaster ${f.name} trained on ${summary.rows} sample(s) known before the start`);
+  }
+  return f;
 }
 
 /**

@@ -1,5 +1,7 @@
 /**
- * `spike-aware` (risk-aware planning through the forecast): `dam-fade` plus a spike premium per local hour of day,
+ * Hourly profiles learned walk-forward on top of a base forecaster (by default `dam-fade`):
+ * - `dam-fade-shape` (intra-hour shape only) and
+ * - `spike-aware` (risk-aware planning through the forecast): a spike premium per local hour of day,
  * the mean upside tail of the real-time error at that hour over the last `days` before the training cut:
  * mean(max(0, RT − DAM − tailFrom)). The optimizer then sees that energy held for spike-prone hours is worth the
  * probability-weighted spike, and holds some back instead of selling it all at the day-ahead peak. The premium is a
@@ -12,7 +14,7 @@ import { localTime } from './features.js';
 import type { KnownAt } from './known-at.js';
 import { damFadeForecaster } from './simple-forecasters.js';
 
-export interface SpikeAwareOptions {
+export interface HourlyProfileOptions {
   days: number;
   tailFromUsdPerMwh: number;
   /** Multiplier of the premium (1 = its expectation; 0 = none). */
@@ -24,7 +26,7 @@ export interface SpikeAwareOptions {
   intraHourShape?: boolean;
 }
 
-export class SpikeAwareForecaster implements TrainableForecaster {
+export class HourlyProfileForecaster implements TrainableForecaster {
   readonly name: string;
   private readonly base: Forecaster;
   /** $/MWh per local hour of day (0–23). */
@@ -32,12 +34,13 @@ export class SpikeAwareForecaster implements TrainableForecaster {
   /** $/MWh per local hour × quarter (96). */
   readonly shape = new Float64Array(96);
 
-  constructor(private readonly options: SpikeAwareOptions = { days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name = 'spike-aware', base: Forecaster = damFadeForecaster()) {
+  constructor(private readonly options: HourlyProfileOptions = { days: 60, tailFromUsdPerMwh: 50, weight: 1 }, name = 'spike-aware', base: Forecaster = damFadeForecaster()) {
     this.name = name;
     this.base = base;
   }
 
   train(known: KnownAt): TrainingSummary {
+    if ('train' in this.base) (this.base as TrainableForecaster).train(known);
     const sums = new Float64Array(24);
     const counts = new Float64Array(24);
     let latestDataMs = -Infinity;
