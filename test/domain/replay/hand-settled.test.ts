@@ -69,3 +69,40 @@ describe('hand-settled four-interval replay', () => {
     expect(th.captureRate).toBeCloseTo((0.04 + (6.8 - 1 / 0.9 - 5) * 0.0495) / 0.1958, 9);
   });
 });
+
+describe('the same terminal rule for every strategy', () => {
+  it('leftover energy is valued at one price (the period median RT) for all strategies; rolling plans stop at the end', async () => {
+    const { replayScenario } = await import('../../../src/app/replay/replay-service.js');
+    const { loadScenario } = await import('../../../src/app/replay/load-scenario.js');
+    const file = new URL('../../fixtures/scenarios/smoke.json', import.meta.url).pathname;
+    const lengths: number[] = [];
+    const spy: Planner = { plan: (input) => (lengths.push(input.priceUsdPerMwh.length), planner.plan(input)) };
+    const result = await replayScenario(file, { planner: spy });
+    const d = (await loadScenario(file)).data;
+    // the median of the period's RT prices, computed here
+    const from = (d.startMs - d.realTime.startMs) / 900_000;
+    const sorted = Array.from(d.realTime.pricesUsdPerMwh.slice(from, from + d.n)).sort((a, b) => a - b);
+    const median = (sorted[d.n / 2 - 1] + sorted[d.n / 2]) / 2;
+    expect(result.report.terminalPriceUsdPerMwh).toBeCloseTo(median, 9);
+    const b = d.battery;
+    const up = Math.max(0, median / 1000 - b.degradationCostUsdPerKwh) * Math.sqrt(b.roundTripEfficiency); // export allowed, factor 1
+    const down = median / 1000 / Math.sqrt(b.roundTripEfficiency);
+    let owed = 0;
+    for (const s of result.report.strategies) {
+      const diffKwh = ((s.finalSocPercent - 50) / 100) * b.capacityKwh;
+      expect(s.terminalValueUsd, s.name).toBeCloseTo(diffKwh >= 0 ? diffKwh * up : diffKwh * down, 9);
+      if (diffKwh < -1) owed++;
+    }
+    expect(owed).toBeGreaterThan(0); // some strategy ends below its start, so the rule is exercised both ways
+    // rolling: 192 plans (plus one whole-period perfect-foresight plan and the day-ahead ones), the last one interval long
+    expect(lengths).toContain(1);
+    expect(Math.max(...lengths.filter((n) => n < d.n))).toBeLessThanOrEqual(96);
+  });
+
+  it('the report says when device.baseMode is something no planner models', () => {
+    const d = { ...data(), baseMode: 'self-consumption' as const };
+    const { report } = runReplay(d, [normalizeStrategy('perfect-foresight')], planner, { clock: { nowMs: () => 0 } });
+    expect(report.notes.some((n) => n.includes('self-consumption') && n.includes('no planner models it'))).toBe(true);
+    expect(runReplay(data(), [normalizeStrategy('perfect-foresight')], planner, { clock: { nowMs: () => 0 } }).report.notes.some((n) => n.includes('no planner'))).toBe(false);
+  });
+});
