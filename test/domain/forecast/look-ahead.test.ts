@@ -8,6 +8,7 @@ import { damPublishedMs, KnownAt, type MarketHistory } from '../../../src/domain
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
 import { UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
 import type { Forecaster } from '../../../src/domain/ports/forecaster.js';
+import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../../src/domain/forecast/trainable.js';
 import { emptySeries, type PriceSeries } from '../../../src/domain/prices/price-series.js';
 import { parseIsoInstant } from '../../../src/domain/time/ercot-calendar.js';
 
@@ -46,7 +47,12 @@ function poisoned(m: MarketHistory, cutMs: number, poison: number): MarketHistor
 function forecasters(m: MarketHistory, trainCutMs: number): Forecaster[] {
   const learned = new LearnedForecaster({ trainingDays: 8, ridge: 1e-3 });
   learned.train(new KnownAt(m, trainCutMs));
-  return [...UNTRAINED_FORECASTERS.map((n) => untrainedForecaster(n)), learned];
+  const profiles = TRAINABLE_FORECASTERS.filter((n) => n !== 'learned').map((n) => {
+    const f = trainableForecaster(n);
+    f.train(new KnownAt(m, trainCutMs));
+    return f;
+  });
+  return [...UNTRAINED_FORECASTERS.map((n) => untrainedForecaster(n)), learned, ...profiles];
 }
 
 describe('KnownAt', () => {
@@ -83,6 +89,7 @@ describe('no forecaster reads anything published after its decision time', () =>
   for (const cut of decisions) {
     it(`decision at ${new Date(cut).toISOString()}: output unchanged when later prices are NaN or 1e6`, () => {
       const from = cut + 60_000;
+      expect(forecasters(m, trainCut).map((f) => f.name)).toEqual(['dam-fade', 'dam-bias', 'dam', 'persistence', 'learned', 'dam-fade-shape', 'spike-aware', 'spike-aware-shape']);
       const clean = forecasters(m, trainCut).map((f) => Array.from(f.forecast(new KnownAt(m, cut), from, 192).pricesUsdPerMwh));
       for (const poison of [NaN, 1e6, -1e6]) {
         // the learned model is trained on the poisoned data too: its training cut is before the decision
