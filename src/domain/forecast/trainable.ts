@@ -1,11 +1,12 @@
 /** Forecasters that are trained walk-forward, by name. */
 import type { TrainableForecaster } from '../ports/forecaster.js';
+import { adaptiveFadeShapeForecaster } from './adaptive-fade.js';
 import { HourlyProfileForecaster } from './hourly-profile.js';
 import { LearnedForecaster } from './learned.js';
 import { damFadeForecaster } from './simple-forecasters.js';
 import { parseForecasterName, untrainedForecaster } from './registry.js';
 
-export const TRAINABLE_FORECASTERS = ['dam-fade-shape', 'learned', 'spike-aware', 'spike-aware-shape'] as const;
+export const TRAINABLE_FORECASTERS = ['dam-fade-shape', 'adaptive-fade-shape', 'learned', 'spike-aware', 'spike-aware-shape'] as const;
 export type TrainableForecasterName = (typeof TRAINABLE_FORECASTERS)[number];
 
 const SHAPE = { days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true };
@@ -35,6 +36,8 @@ export function trainableForecaster(name: string): TrainableForecaster {
   switch (name) {
     case 'dam-fade-shape':
       return new HourlyProfileForecaster(SHAPE, name, damFadeForecaster(b.fraction, b.halfLifeHours, b.windowIntervals, b.clipUsdPerMwh));
+    case 'adaptive-fade-shape':
+      return adaptiveFadeShapeForecaster();
     case 'learned':
       return new LearnedForecaster();
     case 'spike-aware':
