@@ -64,6 +64,17 @@ export const configSchema = z.object({
   ENPHASE_SOC_STALE_MINUTES: z.coerce.number().int().positive().default(30),
   /** Settlement point given to sites created by `sites sync` (change per site later). */
   ENPHASE_DEFAULT_SETTLEMENT_POINT: z.string().trim().min(1).default('HB_HOUSTON'),
+
+  /** Control channels (docs/control-channels.md): the Enphase VPP (grid services) API account and program. */
+  ENPHASE_VPP_BASE_URL: z.url().default('https://vpp.enphaseenergy.com'),
+  ENPHASE_VPP_PROGRAM_ID: optionalText,
+  ENPHASE_VPP_API_KEY: optionalText,
+  ENPHASE_VPP_CLIENT_ID: optionalText,
+  ENPHASE_VPP_CLIENT_SECRET: optionalText,
+  /** Texture's command API key, and the webhook destination's signing secret. */
+  TEXTURE_API_BASE_URL: z.url().default('https://api.texturehq.com'),
+  TEXTURE_API_KEY: optionalText,
+  TEXTURE_WEBHOOK_SECRET: optionalText,
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

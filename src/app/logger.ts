@@ -13,6 +13,7 @@ export const REDACT_PATHS = [
   'apiKey', '*.apiKey', 'subscriptionKey', '*.subscriptionKey', 'clientSecret', '*.clientSecret', 'client_secret',
   '*.client_secret', 'authorization', '*.authorization', 'headers.authorization', 'headers["ocp-apim-subscription-key"]',
   'headers["texture-api-key"]', 'secretKey', '*.secretKey', 'databaseUrl', '*.databaseUrl',
+  'webhookSecret', '*.webhookSecret', 'headers["x-api-key"]', 'headers["texture-signature"]',
 ];
 
 export interface LoggerOptions {

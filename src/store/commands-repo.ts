@@ -1,8 +1,12 @@
 /**
- * Control commands with a state machine: planned → sent → accepted → active → completed, and from any non-final
- * state to expired | superseded | failed | cancelled. The idempotency key is unique and written before the send.
- * `transitionCommand` changes state with a conditional UPDATE (current state must allow it), so two processes
- * cannot both move the same command.
+ * Control commands and their life cycle (docs/dispatch.md):
+ *
+ *   planned → awaiting_approval → planned (approved) → sending → accepted → scheduled → active →
+ *   completed | reverted_early | superseded | cancelled | expired | failed | rejected | overridden | lost
+ *
+ * The idempotency key is unique and written before the send; `planned → sending` is the claim that lets exactly one
+ * process call the channel. `transitionCommand` changes state with a conditional UPDATE (the current state must
+ * allow it), so two processes cannot both move the same command.
  */
 import { sql } from 'kysely';
 import type { Executor } from './database.js';
@@ -13,21 +17,32 @@ import type { CommandRow, CommandState } from './schema.js';
 
 export type { CommandState };
 
-export const FINAL_COMMAND_STATES: readonly CommandState[] = ['completed', 'expired', 'superseded', 'failed', 'cancelled'];
+export const FINAL_COMMAND_STATES: readonly CommandState[] = ['completed', 'reverted_early', 'superseded', 'cancelled', 'expired', 'failed', 'rejected', 'overridden', 'lost'];
+/** Not final: the dispatcher still owns these. */
+export const OPEN_COMMAND_STATES: readonly CommandState[] = ['planned', 'awaiting_approval', 'sending', 'accepted', 'scheduled', 'active'];
+/** On the channel (or possibly, for `sending`): what a new plan must supersede rather than simply drop. */
+export const ON_CHANNEL_STATES: readonly CommandState[] = ['sending', 'accepted', 'scheduled', 'active'];
 
-const ENDINGS: CommandState[] = ['expired', 'superseded', 'failed', 'cancelled'];
+const DELIVERED_ENDINGS: CommandState[] = ['completed', 'reverted_early', 'superseded', 'cancelled', 'failed', 'rejected', 'overridden'];
 
 /** Allowed next states per state. */
 export const COMMAND_TRANSITIONS: Readonly<Record<CommandState, readonly CommandState[]>> = Object.freeze({
-  planned: ['sent', ...ENDINGS],
-  sent: ['accepted', ...ENDINGS],
-  accepted: ['active', 'completed', ...ENDINGS],
-  active: ['completed', ...ENDINGS],
+  planned: ['awaiting_approval', 'sending', 'superseded', 'cancelled', 'expired', 'failed'],
+  awaiting_approval: ['planned', 'superseded', 'cancelled', 'expired'],
+  // sending → planned: the channel definitely did not take it (transient/throttled error): retry later.
+  sending: ['planned', 'accepted', 'scheduled', 'active', 'expired', 'lost', ...DELIVERED_ENDINGS],
+  accepted: ['scheduled', 'active', ...DELIVERED_ENDINGS],
+  scheduled: ['active', ...DELIVERED_ENDINGS],
+  active: ['completed', 'reverted_early', 'superseded', 'cancelled', 'failed', 'overridden'],
   completed: [],
-  expired: [],
+  reverted_early: [],
   superseded: [],
-  failed: [],
   cancelled: [],
+  expired: [],
+  failed: [],
+  rejected: [],
+  overridden: [],
+  lost: [],
 });
 
 export function canTransition(from: CommandState, to: CommandState): boolean {
@@ -43,6 +58,13 @@ export interface NewCommand {
   targetReservePercent?: number | null;
   windowStartMs: number;
   windowEndMs: number;
+  planVersion?: number | null;
+  reason?: string | null;
+  powerKw?: number | null;
+  /** When it should be sent (window start − lead). */
+  sendAtMs?: number | null;
+  /** Default planned; awaiting_approval in review mode. */
+  state?: 'planned' | 'awaiting_approval';
 }
 
 export interface Command {
@@ -64,6 +86,14 @@ export interface Command {
   stateChangedAtMs: number;
   channelResponse: unknown;
   error: string | null;
+  externalId: string | null;
+  planVersion: number | null;
+  reason: string | null;
+  powerKw: number | null;
+  sendAtMs: number | null;
+  attempts: number;
+  nextAttemptAtMs: number | null;
+  scheduledAtMs: number | null;
 }
 
 export function commandFromRow(r: CommandRow): Command {
@@ -86,6 +116,14 @@ export function commandFromRow(r: CommandRow): Command {
     stateChangedAtMs: r.state_changed_at.getTime(),
     channelResponse: r.channel_response ?? null,
     error: r.error,
+    externalId: r.external_id,
+    planVersion: r.plan_version,
+    reason: r.reason,
+    powerKw: r.power_kw,
+    sendAtMs: msOrNull(r.send_at),
+    attempts: r.attempts,
+    nextAttemptAtMs: msOrNull(r.next_attempt_at),
+    scheduledAtMs: msOrNull(r.scheduled_at),
   };
 }
 
@@ -105,6 +143,11 @@ export async function insertCommand(db: Executor, command: NewCommand): Promise<
       target_reserve_percent: command.targetReservePercent ?? null,
       window_start: toDate(command.windowStartMs),
       window_end: toDate(command.windowEndMs),
+      plan_version: command.planVersion ?? null,
+      reason: command.reason ?? null,
+      power_kw: command.powerKw ?? null,
+      send_at: command.sendAtMs !== undefined && command.sendAtMs !== null ? toDate(command.sendAtMs) : null,
+      state: command.state ?? 'planned',
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returningAll()
@@ -125,29 +168,39 @@ export async function getCommandByKey(db: Executor, idempotencyKey: string): Pro
   return row ? commandFromRow(row) : null;
 }
 
-/** A site's commands overlapping [startMs, endMs), optionally in some states, by window start. */
+/** A site's (or, with siteId null, every site's) commands overlapping [startMs, endMs), optionally in some states, by window start. */
 export async function listCommands(
   db: Executor,
-  siteId: string,
-  filter: { startMs?: number; endMs?: number; states?: readonly CommandState[] } = {},
+  siteId: string | null,
+  filter: { startMs?: number; endMs?: number; states?: readonly CommandState[]; limit?: number } = {},
 ): Promise<Command[]> {
-  let q = db.selectFrom('commands').selectAll().where('site_id', '=', siteId).orderBy('window_start').orderBy('planned_at');
+  let q = db.selectFrom('commands').selectAll().orderBy('window_start').orderBy('planned_at');
+  if (siteId !== null) q = q.where('site_id', '=', siteId);
+  if (filter.limit !== undefined) q = q.limit(filter.limit);
   if (filter.endMs !== undefined) q = q.where('window_start', '<', toDate(filter.endMs));
   if (filter.startMs !== undefined) q = q.where('window_end', '>', toDate(filter.startMs));
   if (filter.states?.length) q = q.where('state', 'in', [...filter.states]);
   return (await q.execute()).map(commandFromRow);
 }
 
-const STAMP: Partial<Record<CommandState, 'sent_at' | 'accepted_at' | 'active_at' | 'finished_at'>> = {
-  sent: 'sent_at',
+const STAMP: Partial<Record<CommandState, 'sent_at' | 'accepted_at' | 'scheduled_at' | 'active_at' | 'finished_at'>> = {
+  sending: 'sent_at',
   accepted: 'accepted_at',
+  scheduled: 'scheduled_at',
   active: 'active_at',
-  completed: 'finished_at',
-  expired: 'finished_at',
-  superseded: 'finished_at',
-  failed: 'finished_at',
-  cancelled: 'finished_at',
+  ...Object.fromEntries(FINAL_COMMAND_STATES.map((s) => [s, 'finished_at' as const])),
 };
+
+export interface TransitionDetails {
+  from?: CommandState;
+  atMs?: number;
+  channelResponse?: unknown;
+  error?: string | null;
+  externalId?: string;
+  /** Adds one to attempts (a send was tried). */
+  countAttempt?: boolean;
+  nextAttemptAtMs?: number | null;
+}
 
 /**
  * Moves a command to `to` if its current state allows it (and, with `from`, only if it is in that state);
@@ -157,7 +210,7 @@ export async function transitionCommand(
   db: Executor,
   commandId: string,
   to: CommandState,
-  details: { from?: CommandState; atMs?: number; channelResponse?: unknown; error?: string | null } = {},
+  details: TransitionDetails = {},
 ): Promise<Command> {
   const allowedFrom = (Object.keys(COMMAND_TRANSITIONS) as CommandState[]).filter((s) => canTransition(s, to) && (!details.from || s === details.from));
   const at = details.atMs !== undefined ? toDate(details.atMs) : (sql<Date>`now()` as unknown as Date);
@@ -166,6 +219,9 @@ export async function transitionCommand(
   if (stamp) set[stamp] = at;
   if (details.channelResponse !== undefined) set.channel_response = jsonOrNull(details.channelResponse);
   if (details.error !== undefined) set.error = details.error;
+  if (details.externalId !== undefined) set.external_id = details.externalId;
+  if (details.countAttempt) set.attempts = sql`attempts + 1`;
+  if (details.nextAttemptAtMs !== undefined) set.next_attempt_at = details.nextAttemptAtMs === null ? null : toDate(details.nextAttemptAtMs);
   const row = allowedFrom.length
     ? await db
         .updateTable('commands')
@@ -179,4 +235,20 @@ export async function transitionCommand(
   const current = await getCommand(db, commandId);
   if (!current) throw new NotFound(`command ${commandId}`);
   throw new IllegalCommandTransition(commandId, current.state, to);
+}
+
+/** Records what the channel said without changing state (e.g. a status poll that found nothing new, or a failed attempt). */
+export async function noteCommand(db: Executor, commandId: string, details: { channelResponse?: unknown; error?: string | null; externalId?: string }): Promise<void> {
+  const set: Record<string, unknown> = {};
+  if (details.channelResponse !== undefined) set.channel_response = jsonOrNull(details.channelResponse);
+  if (details.error !== undefined) set.error = details.error;
+  if (details.externalId !== undefined) set.external_id = details.externalId;
+  if (Object.keys(set).length) await db.updateTable('commands').set(set).where('command_id', '=', commandId).execute();
+}
+
+/** Every site's commands in the given states (e.g. the open ones after a restart). */
+export async function listCommandsInStates(db: Executor, states: readonly CommandState[], siteIds?: readonly string[]): Promise<Command[]> {
+  let q = db.selectFrom('commands').selectAll().where('state', 'in', [...states]).orderBy('site_id').orderBy('window_start');
+  if (siteIds?.length) q = q.where('site_id', 'in', [...siteIds]);
+  return (await q.execute()).map(commandFromRow);
 }

@@ -4,6 +4,7 @@
  * No int8/numeric columns are selected anywhere: both drivers would hand them back as strings/bigints.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { CommandLifecycleState, DispatchMode, SiteDispatchStatusKind } from '../domain/dispatch/lifecycle.js';
 
 /** A timestamptz column: read as Date, written as Date or ISO string. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -112,6 +113,12 @@ export interface PlansTable {
   inputs: Json<unknown>;
   verification: NullableJson<unknown>;
   state: ColumnType<PlanState, PlanState | undefined, PlanState>;
+  /** Per site, 1, 2, ... (migration 0003); null for plans stored before. */
+  plan_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The exact optimizer outputs (arrays), for bit-for-bit replay. */
+  outputs: NullableJson<unknown>;
+  /** The command windows decided from this plan, with their reasons. */
+  windows: NullableJson<unknown>;
 }
 
 export type PlanState = 'draft' | 'approved' | 'active' | 'superseded' | 'rejected';
@@ -127,7 +134,10 @@ export interface PlanIntervalsTable {
   price_usd_per_mwh: number | null;
 }
 
-export type CommandState = 'planned' | 'sent' | 'accepted' | 'active' | 'completed' | 'expired' | 'superseded' | 'failed' | 'cancelled';
+/** The command life cycle (src/domain/dispatch/lifecycle.ts, docs/dispatch.md). Migration 0003 replaced 'sent' with 'sending'. */
+export type CommandState = CommandLifecycleState;
+
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface CommandsTable {
   command_id: Generated<string>;
@@ -147,7 +157,52 @@ export interface CommandsTable {
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   state_changed_at: CreatedAt;
   channel_response: NullableJson<unknown>;
+  /** The last error (the command's own, or the last failed attempt). */
   error: string | null;
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  plan_version: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The window's reason, for people (e.g. "charge: 4 h before the 19:00-20:00 peak forecast at $180/MWh"). */
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  power_kw: ColumnType<number | null, number | null | undefined, number | null>;
+  send_at: NullableTimestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: NullableTimestamp;
+  scheduled_at: NullableTimestamp;
+}
+
+export type { DispatchMode };
+export type SiteDispatchStatus = SiteDispatchStatusKind;
+
+export interface DispatchSettingsTable {
+  key: string;
+  value: Json<unknown>;
+  updated_at: CreatedAt;
+}
+
+export interface SiteDispatchTable {
+  site_id: string;
+  /** null: the fleet default. */
+  dispatch_mode: ColumnType<DispatchMode | null, DispatchMode | null | undefined, DispatchMode | null>;
+  status: ColumnType<SiteDispatchStatus, SiteDispatchStatus | undefined, SiteDispatchStatus>;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The device profile the engine expects (first reading), for manual-change detection. */
+  expected_profile: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Consecutive readings that disagree with what the engine set (a manual change is declared after a few). */
+  suspect_reads: ColumnType<number, number | undefined, number>;
+  throttled_until: NullableTimestamp;
+  paused_at: NullableTimestamp;
+  updated_at: CreatedAt;
+}
+
+export interface ApprovalsTable {
+  approval_id: Generated<number>;
+  scope: 'site' | 'fleet';
+  site_id: string;
+  plan_id: string | null;
+  plan_version: number;
+  approved_by: string;
+  approved_at: CreatedAt;
+  note: string | null;
 }
 
 export interface ReconciliationsTable {
@@ -206,6 +261,9 @@ export interface Database {
   reconciliations: ReconciliationsTable;
   job_runs: JobRunsTable;
   replay_runs: ReplayRunsTable;
+  dispatch_settings: DispatchSettingsTable;
+  site_dispatch: SiteDispatchTable;
+  approvals: ApprovalsTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;

@@ -63,15 +63,15 @@ describe.each(backends())('plans, commands, reconciliations, replay runs on $nam
     expect(first.command.state).toBe('planned');
 
     await expect(transitionCommand(db().db, id, 'active')).rejects.toBeInstanceOf(IllegalCommandTransition);
-    const sent = await transitionCommand(db().db, id, 'sent', { atMs: H0 + 1000, channelResponse: { requestId: 'r-1' } });
-    expect(sent).toMatchObject({ state: 'sent', sentAtMs: H0 + 1000, channelResponse: { requestId: 'r-1' } });
+    const sent = await transitionCommand(db().db, id, 'sending', { atMs: H0 + 1000, channelResponse: { requestId: 'r-1' } });
+    expect(sent).toMatchObject({ state: 'sending', sentAtMs: H0 + 1000, channelResponse: { requestId: 'r-1' } });
     await expect(transitionCommand(db().db, id, 'accepted', { from: 'planned' })).rejects.toBeInstanceOf(IllegalCommandTransition);
     await transitionCommand(db().db, id, 'accepted');
     await transitionCommand(db().db, id, 'active');
     const done = await transitionCommand(db().db, id, 'completed', { atMs: H0 + 52 * INTERVAL_MS });
     expect(done.finishedAtMs).toBe(H0 + 52 * INTERVAL_MS);
     expect(done.acceptedAtMs).not.toBeNull();
-    for (const to of ['sent', 'failed', 'cancelled', 'planned'] as const) {
+    for (const to of ['sending', 'failed', 'cancelled', 'planned'] as const) {
       await expect(transitionCommand(db().db, id, to)).rejects.toThrow(/illegal transition completed → /);
     }
     expect((await getCommand(db().db, id))?.state).toBe('completed');
@@ -88,7 +88,7 @@ describe.each(backends())('plans, commands, reconciliations, replay runs on $nam
 
   it('two racing transitions of one command: exactly one succeeds', async () => {
     const { command } = await insertCommand(db().db, { siteId: 's1', idempotencyKey: 'race', channel: 'c', mode: 'm', windowStartMs: H0, windowEndMs: H0 + INTERVAL_MS });
-    const results = await Promise.allSettled([transitionCommand(db().db, command.commandId, 'sent', { from: 'planned' }), transitionCommand(db().db, command.commandId, 'cancelled', { from: 'planned' })]);
+    const results = await Promise.allSettled([transitionCommand(db().db, command.commandId, 'sending', { from: 'planned' }), transitionCommand(db().db, command.commandId, 'cancelled', { from: 'planned' })]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 

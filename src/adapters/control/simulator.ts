@@ -54,6 +54,8 @@ export interface SimulatedSiteOptions {
 export interface SimulatorChannelOptions {
   clock: Clock;
   sites?: SimulatedSiteOptions[];
+  /** Creates a simulated battery on first use of an unknown siteRef (e.g. from the site's stored battery); undefined → unknown site. */
+  siteFor?: (siteRef: string) => SimulatedSiteOptions | undefined;
   capabilities?: Partial<ChannelCapabilities>;
 }
 
@@ -94,10 +96,12 @@ export class SimulatorChannel implements ControlChannel {
   private readonly sites = new Map<string, SimSite>();
   private readonly commands = new Map<string, SimCommand>();
   private readonly failures: SimulatedFailure[] = [];
+  private readonly siteFor?: (siteRef: string) => SimulatedSiteOptions | undefined;
   private nextId = 1;
 
   constructor(options: SimulatorChannelOptions) {
     this.clock = options.clock;
+    this.siteFor = options.siteFor;
     this.caps = { ...SIMULATOR_DEFAULT_CAPABILITIES, ...options.capabilities };
     for (const s of options.sites ?? []) this.addSite(s);
   }
@@ -217,6 +221,10 @@ export class SimulatorChannel implements ControlChannel {
   // ---- internals ----
 
   private site(siteRef: string): SimSite {
+    if (!this.sites.has(siteRef)) {
+      const created = this.siteFor?.(siteRef);
+      if (created) this.addSite({ ...created, siteRef });
+    }
     const s = this.sites.get(siteRef);
     if (!s) throw new ChannelError('permanent', `simulator: unknown site ${siteRef}`, { httpStatus: 404 });
     return s;
@@ -291,6 +299,18 @@ export class SimulatorChannel implements ControlChannel {
     if (now < c.endMs) return { ...base, status: 'active', detail: 'running' };
     return { ...base, status: 'completed', detail: 'ran to its end' };
   }
+}
+
+/** A simulator channel for the registry/daemon: a battery per site created on first use, starting at `initialSocPercent` (default 50). */
+export function createSimulatorChannel(options: { clock: Clock; batteryFor: (siteRef: string) => BatterySpec | undefined; initialSocPercent?: number; capabilities?: Partial<ChannelCapabilities> }): SimulatorChannel {
+  return new SimulatorChannel({
+    clock: options.clock,
+    capabilities: options.capabilities,
+    siteFor: (siteRef) => {
+      const battery = options.batteryFor(siteRef);
+      return battery ? { siteRef, battery, initialSocKwh: (battery.capacityKwh * (options.initialSocPercent ?? 50)) / 100 } : undefined;
+    },
+  }) satisfies ControlChannel;
 }
 
 function toError(f: SimulatedFailure): ChannelError {

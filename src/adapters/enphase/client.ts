@@ -1,6 +1,7 @@
 /**
  * The Enphase Monitoring API v4 client (undici). Every call carries the bearer token and the application's API
- * key (`key`), takes one unit from the account's call budget, and classifies failures:
+ * key (`key`), takes one unit from the account's call budget once a token is in hand (a call that cannot be sent
+ * for want of a token costs nothing), and classifies failures:
  *  - 429 → waits until `period_end` from the body (injected sleep) and retries once when that is within
  *    `maxThrottleWaitMs`, else throws EnphaseThrottled; the budget learns the period either way;
  *  - 5xx / network → a few retries with backoff, then EnphaseUnavailable (retryable);
@@ -51,6 +52,13 @@ export interface EnphaseClientOptions {
   onRequest?: (info: { method: string; path: string; query: Record<string, string>; status: number }) => void;
 }
 
+/** The writable part of battery_settings (monitoring-v4 spec: PUT /api/v4/systems/config/{system_id}/battery_settings). */
+export interface BatterySettingsUpdate {
+  battery_mode?: 'Savings Mode' | 'Self-consumption' | 'Full Backup';
+  reserve_soc?: number;
+  energy_independence?: 'enabled' | 'disabled';
+}
+
 export type Granularity = 'day' | 'week' | '15mins' | '5mins';
 
 export class EnphaseClient {
@@ -93,6 +101,11 @@ export class EnphaseClient {
     return this.battery(() => this.get('batterySettings', { system_id: systemId }, {}, batterySettingsSchema), systemId);
   }
 
+  /** PUT battery_settings (battery_mode, reserve_soc, energy_independence); answers the settings now in force. */
+  updateBatterySettings(systemId: number, body: BatterySettingsUpdate): Promise<WireBatterySettings> {
+    return this.battery(() => this.get('updateBatterySettings', { system_id: systemId }, {}, batterySettingsSchema, body), systemId);
+  }
+
   stormGuard(systemId: number): Promise<WireStormGuard> {
     return this.battery(() => this.get('stormGuard', { system_id: systemId }, {}, stormGuardSchema), systemId);
   }
@@ -110,26 +123,31 @@ export class EnphaseClient {
     }
   }
 
-  private async get<S extends z.ZodType>(name: EndpointName, pathParams: Record<string, number>, query: Record<string, string>, schema: S): Promise<z.infer<S>> {
+  private async get<S extends z.ZodType>(name: EndpointName, pathParams: Record<string, number>, query: Record<string, string>, schema: S, body?: unknown): Promise<z.infer<S>> {
     const def = ENDPOINTS[name];
     const path = fillPath(def.path, pathParams);
-    const json = await this.send(def.method, path, query);
+    const json = await this.send(def.method, path, query, body);
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new EnphaseBadResponse(def.path, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     return parsed.data;
   }
 
-  private async send(method: string, path: string, query: Record<string, string>): Promise<unknown> {
+  private async send(method: string, path: string, query: Record<string, string>, body?: unknown): Promise<unknown> {
     const maxRetries = this.opts.maxRetries ?? 2;
     let failures = 0;
     let throttles = 0;
     let refreshed = false;
     for (;;) {
-      await this.opts.budget?.reserve(this.opts.clock.nowMs());
+      // The token first: a call that cannot be sent (no account, re-authorisation needed) must not use the budget.
       const token = await this.opts.tokens.accessToken(refreshed ? { forceRefresh: true } : undefined);
+      await this.opts.budget?.reserve(this.opts.clock.nowMs());
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(this.url(path, query), { method: method as Dispatcher.HttpMethod, headers: this.headers(token), dispatcher: this.opts.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000 });
+        const headers = this.headers(token);
+        if (body !== undefined) headers['content-type'] = 'application/json';
+        res = await request(this.url(path, query), {
+          method: method as Dispatcher.HttpMethod, headers, body: body === undefined ? undefined : JSON.stringify(body), dispatcher: this.opts.dispatcher, headersTimeout: 30_000, bodyTimeout: 60_000,
+        });
       } catch (error) {
         if (++failures > maxRetries) throw new EnphaseUnavailable(path, (error as Error).message, { cause: error });
         await this.sleep(backoffMs(failures));

@@ -16,6 +16,7 @@ export const ENDPOINTS = {
   consumptionTelemetry: { method: 'GET', path: '/api/v4/systems/{system_id}/telemetry/consumption_meter', query: ['start_at', 'granularity'] },
   productionTelemetry: { method: 'GET', path: '/api/v4/systems/{system_id}/telemetry/production_micro', query: ['start_at', 'granularity'] },
   batterySettings: { method: 'GET', path: '/api/v4/systems/config/{system_id}/battery_settings', query: [] },
+  updateBatterySettings: { method: 'PUT', path: '/api/v4/systems/config/{system_id}/battery_settings', query: [] },
   stormGuard: { method: 'GET', path: '/api/v4/systems/config/{system_id}/storm_guard', query: [] },
   gridStatus: { method: 'GET', path: '/api/v4/systems/config/{system_id}/grid_status', query: [] },
 } as const satisfies Record<string, EndpointDef>;

@@ -9,6 +9,8 @@ import { register as prices } from './prices.js';
 import { register as fakeErcot } from './fake-ercot.js';
 import { register as enphase } from './enphase.js';
 import { register as fakeEnphase } from './fake-enphase.js';
+import { register as fakeChannels } from './fake-channels.js';
+import { register as dispatch } from './dispatch.js';
 import { register as forecast } from './forecast.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, fakeErcot, fakeEnphase, forecast];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fakeErcot, fakeEnphase, fakeChannels, forecast];

@@ -96,3 +96,14 @@ describe('SimulatorChannel', () => {
     await expect(channel.readSettings('S1')).rejects.toMatchObject({ kind: 'transient' });
   });
 });
+
+describe('createSimulatorChannel', () => {
+  it('creates a battery per site on first use from the site battery; unknown sites are refused', async () => {
+    const clock = new FixedClock(t0);
+    const channel = (await import('../../../src/adapters/control/simulator.js')).createSimulatorChannel({ clock, batteryFor: (ref) => (ref === 'S9' ? battery : undefined), initialSocPercent: 40 });
+    expect(channel.reading('S9').socPercent).toBeCloseTo(40, 9);
+    await channel.send(req({ siteRef: 'S9' }));
+    expect(channel.sendCount('S9')).toBe(1);
+    await expect(channel.send(req({ siteRef: 'nope' }))).rejects.toMatchObject({ kind: 'permanent' });
+  });
+});

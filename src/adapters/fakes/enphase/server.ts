@@ -1,7 +1,8 @@
 /**
  * A loopback HTTP server speaking the Enphase OAuth endpoints and the v4 monitoring paths the engine uses, with
  * the response shapes of ../shared/specs/enphase/monitoring-v4.openapi.yaml, backed by simulated sites.
- * Faults for tests and demos: late reporting (hidden ranges released later, in any order), dropped intervals,
+ * battery_settings also answers PUT (battery_mode, reserve_soc), and the simulated battery follows the new reserve
+ * (charging from the grid up to it where charge_from_grid is enabled). Faults for tests and demos: late reporting (hidden ranges released later, in any order), dropped intervals,
  * corrupt intervals, 429 with the real body (per-minute and per-month quotas), 5xx, messy mode spellings, and
  * sites without batteries (422).
  */
@@ -36,6 +37,8 @@ export interface FakeRequestLog {
   query: Record<string, string>;
   status: number;
   atMs: number;
+  /** The parsed JSON body of a PUT. */
+  body?: unknown;
 }
 
 interface SiteState {
@@ -63,6 +66,7 @@ export class FakeEnphase {
   private readonly dropped = new Set<string>();
   private readonly corrupt = new Map<string, Corruption>();
   private failures: number[] = [];
+  private lostReplies = 0;
   private minuteCount = { key: -1, n: 0 };
   private monthCount = { key: '', n: 0 };
   private messyIndex = 0;
@@ -129,11 +133,21 @@ export class FakeEnphase {
     this.corrupt.set(`${systemId}:${endMs}`, kind);
   }
   /** The next `count` API calls fail with `status`. */
+  /** The next `count` battery_settings PUTs are applied but their reply is lost (the connection is destroyed). */
+  loseNextSettingsReply(count = 1): void {
+    this.lostReplies += count;
+  }
   failNext(count: number, status = 503): void {
     for (let i = 0; i < count; i++) this.failures.push(status);
   }
   setSite(systemId: number, patch: Partial<Omit<SiteState, 'sim'>>): void {
-    Object.assign(this.siteState(systemId), patch);
+    const s = this.siteState(systemId);
+    Object.assign(s, patch);
+    if (s.sim.spec.hasBattery) s.sim.configure(this.clock.nowMs(), { reservePercent: s.batteryMode === 'Full Backup' ? 100 : s.reserveSoc, chargeFromGrid: s.chargeFromGrid });
+  }
+  /** battery_settings PUTs received (each counts against a plan's monthly write cap). */
+  settingsWrites(systemId?: number): FakeRequestLog[] {
+    return this.requests.filter((r) => r.method === 'PUT' && r.status === 200 && (systemId === undefined || r.path === `/api/v4/systems/config/${systemId}/battery_settings`));
   }
   site(systemId: number): SimulatedSite {
     return this.siteState(systemId).sim;
@@ -147,7 +161,7 @@ export class FakeEnphase {
     const url = new URL(req.url ?? '/', 'http://fake');
     const query = Object.fromEntries(url.searchParams);
     const body = await readBody(req);
-    const log = (status: number) => this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, status, atMs: this.clock.nowMs() });
+    const log = (status: number) => this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, status, atMs: this.clock.nowMs(), ...(req.method === 'PUT' && { body: safeParse(body) }) });
     const reply = (status: number, json: unknown) => {
       log(status);
       send(res, status, json);
@@ -182,7 +196,13 @@ export class FakeEnphase {
     if (throttle) return reply(429, throttle);
     const failure = this.failures.shift();
     if (failure) return reply(failure, { message: 'Service Unavailable', details: 'Simulated failure', code: failure });
-    const [status, json] = this.route(req.method ?? 'GET', url.pathname, url.searchParams);
+    const [status, json] = req.method === 'PUT' ? this.putSettings(url.pathname, body) : this.route(req.method ?? 'GET', url.pathname, url.searchParams);
+    if (req.method === 'PUT' && this.lostReplies > 0) {
+      this.lostReplies--;
+      log(-status);
+      res.destroy();
+      return;
+    }
     return reply(status, json);
   }
 
@@ -225,12 +245,37 @@ export class FakeEnphase {
       if (m[2] === 'grid_status') return [200, { system_id: id, grid_state: s.gridState, last_report_date: Math.floor(this.clock.nowMs() / 1000) }];
       if (!s.sim.spec.hasBattery) return noBattery();
       if (m[2] === 'storm_guard') return [200, { system_id: id, storm_guard_status: s.stormGuardEnabled ? 'enabled' : 'disabled', storm_alert: String(s.stormAlert) }];
-      return [200, {
-        system_id: id, battery_mode: this.spell(s.batteryMode), reserve_soc: s.reserveSoc, energy_independence: 'enabled',
-        charge_from_grid: s.chargeFromGrid ? 'enabled' : 'disabled', battery_shutdown_level: 10,
-      }];
+      return [200, this.settingsBody(s)];
     }
     return [404, { message: 'Not Found', details: 'No such path', code: 404 }];
+  }
+
+  /** PUT battery_settings: battery_mode (case-sensitive enum) and/or reserve_soc (not below the shutdown level). */
+  private putSettings(path: string, text: string): [number, unknown] {
+    const m = /^\/api\/v4\/systems\/config\/(\d+)\/battery_settings$/.exec(path);
+    if (!m) return [405, { reason: '405', message: ['Method not allowed'] }];
+    const s = this.sites.get(Number(m[1]));
+    if (!s) return notFound(m[1]);
+    if (!s.sim.spec.hasBattery) return noBattery();
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return [422, { message: 'Unprocessable Entity', details: 'Body is not JSON', code: 422 }];
+    }
+    const mode = body.battery_mode;
+    if (mode !== undefined && !['Savings Mode', 'Self-consumption', 'Full Backup'].includes(mode as string)) return [422, { message: 'Unprocessable Entity', details: `Invalid battery_mode ${String(mode)}`, code: 422 }];
+    const reserve = body.reserve_soc;
+    if (reserve !== undefined && (typeof reserve !== 'number' || !Number.isInteger(reserve) || reserve < 10 || reserve > 100)) return [422, { message: 'Unprocessable Entity', details: 'reserve_soc cannot be less than vls', code: 422 }];
+    this.setSite(s.sim.spec.systemId, { ...(mode !== undefined && { batteryMode: mode as string }), ...(reserve !== undefined && { reserveSoc: reserve as number }) });
+    return [200, this.settingsBody(s)];
+  }
+
+  private settingsBody(s: SiteState): Record<string, unknown> {
+    return {
+      system_id: s.sim.spec.systemId, battery_mode: this.spell(s.batteryMode), reserve_soc: s.reserveSoc, energy_independence: 'enabled',
+      charge_from_grid: s.chargeFromGrid ? 'enabled' : 'disabled', battery_shutdown_level: 10,
+    };
   }
 
   private systemsList(q: URLSearchParams): unknown {
@@ -314,6 +359,13 @@ function noBattery(): [number, unknown] {
 }
 function send(res: ServerResponse, status: number, json: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+}
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 async function readBody(req: IncomingMessage): Promise<string> {
   let s = '';

@@ -56,6 +56,9 @@ export class SimulatedSite {
   private lastEndMs: number;
   private socKwh: number;
   private readonly battery: BatterySpec;
+  /** The reserve in force (battery_settings PUT changes it) and whether the site may charge from the grid. */
+  private reservePercent: number;
+  private chargeFromGrid = false;
 
   constructor(readonly spec: FakeSiteSpec, readonly firstIntervalStartMs: number) {
     this.lastEndMs = intervalFloor(firstIntervalStartMs);
@@ -68,6 +71,18 @@ export class SimulatedSite {
       degradationCostUsdPerKwh: 0,
     };
     this.socKwh = (this.battery.capacityKwh * spec.initialSocPercent) / 100;
+    this.reservePercent = spec.reservePercent;
+  }
+
+  /** New battery settings from `atMs` on (intervals up to then keep the old ones): the reserve, and grid charging. */
+  configure(atMs: number, settings: { reservePercent: number; chargeFromGrid: boolean }): void {
+    this.advanceTo(atMs);
+    this.reservePercent = settings.reservePercent;
+    this.chargeFromGrid = settings.chargeFromGrid;
+  }
+
+  get socPercentNow(): number {
+    return (this.socKwh / this.battery.capacityKwh) * 100;
   }
 
   /** Intervals whose end is in (fromMs, toMs], computed up to toMs. */
@@ -88,7 +103,7 @@ export class SimulatedSite {
 
   private advanceTo(toMs: number): void {
     const k = socCoefficients(this.battery, INTERVAL_HOURS);
-    const reserveKwh = (this.battery.capacityKwh * this.spec.reservePercent) / 100;
+    const reserveKwh = (this.battery.capacityKwh * this.reservePercent) / 100;
     while (this.lastEndMs + INTERVAL_MS <= toMs) {
       const end = this.lastEndMs + INTERVAL_MS;
       const mid = end - INTERVAL_MS / 2;
@@ -101,6 +116,8 @@ export class SimulatedSite {
       if (this.spec.hasBattery) {
         const netKw = (solarW - loadW) / 1000;
         if (netKw > 0) chargeKw = Math.min(netKw, this.battery.maxChargeKw, chargeKwToReach(this.socKwh, this.battery.capacityKwh, k));
+        // Below the reserve with charge-from-grid enabled, the battery charges from the grid up to the reserve.
+        else if (this.chargeFromGrid && this.socKwh < reserveKwh) chargeKw = Math.min(this.battery.maxChargeKw, chargeKwToReach(this.socKwh, reserveKwh, k));
         else dischargeKw = Math.min(-netKw, this.battery.maxDischargeKw, dischargeKwToReach(this.socKwh, reserveKwh, k));
         this.socKwh = nextSocKwh(this.socKwh, chargeKw, dischargeKw, k);
       }

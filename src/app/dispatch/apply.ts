@@ -1,0 +1,225 @@
+/**
+ * Apply a decision (I/O). The command row, with its unique idempotency key and the exact request, is written BEFORE
+ * the channel is called; `planned → sending` is the claim (a conditional update: one process sends). The response
+ * is recorded after. Errors by class: permanent → failed (the site's status says why); auth → back to planned, the
+ * site needs re-authorisation (the next decision stands aside); throttled → back to planned until the stated time;
+ * transient → retried with backoff, never past the command's last send time; unknown outcome → stays `sending`
+ * and is resolved by asking the channel (findSent) — never sent twice.
+ */
+import type { Decision } from '../../domain/dispatch/decide.js';
+import { lifecycleStateFor } from '../../domain/dispatch/lifecycle.js';
+import { ChannelError, type ChannelCommandRequest, type ChannelCommandState, type ChannelCommandStatus, type ControlChannel } from '../../domain/ports/control-channel.js';
+import { MINUTE_MS } from '../../domain/time/interval.js';
+import { getCommand, insertCommand, listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
+import type { Executor } from '../../store/database.js';
+import { IllegalCommandTransition } from '../../store/errors.js';
+
+export interface ApplyContext {
+  db: Executor;
+  channel: ControlChannel;
+  siteId: string;
+  /** The channel's id for the site. */
+  siteRef: string;
+  nowMs: number;
+  leadMs: number;
+  /** In-cycle retries of a transient send error (default 3 attempts). */
+  maxAttempts: number;
+  /** Injected wait (tests: no-op); backoff 1 s, 2 s, 4 s … */
+  sleep: (ms: number) => Promise<void>;
+  /** Set when the site must not be called until then (throttled). */
+  throttledUntilMs: number | null;
+}
+
+export interface ApplyOutcome {
+  sent: number;
+  /** Channel writes (sends and cancels), for the read-back after writes. */
+  writes: number;
+  problems: string[];
+  authFailed: boolean;
+  throttledUntilMs: number | null;
+}
+
+export function newOutcome(throttledUntilMs: number | null = null): ApplyOutcome {
+  return { sent: 0, writes: 0, problems: [], authFailed: false, throttledUntilMs };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function tryTransition(db: Executor, id: string, to: CommandState, details: Parameters<typeof transitionCommand>[3]): Promise<Command | null> {
+  try {
+    return await transitionCommand(db, id, to, details);
+  } catch (e) {
+    if (e instanceof IllegalCommandTransition) return null;
+    throw e;
+  }
+}
+
+export async function applyDecision(ctx: ApplyContext, decision: Decision, plan: { planId: string; channel: string } | null, out: ApplyOutcome): Promise<void> {
+  for (const s of decision.stop) await stopCommand(ctx, s.commandId, s.to, s.onChannel, s.reason, out);
+  for (const id of decision.release) await tryTransition(ctx.db, id, 'planned', { from: 'awaiting_approval', atMs: ctx.nowMs });
+  for (const c of decision.create) {
+    await insertCommand(ctx.db, {
+      siteId: ctx.siteId,
+      planId: c.planId,
+      idempotencyKey: c.idempotencyKey,
+      channel: plan?.channel ?? ctx.channel.name,
+      mode: c.mode,
+      targetReservePercent: c.targetReservePercent,
+      windowStartMs: c.startMs,
+      windowEndMs: c.endMs,
+      planVersion: c.planVersion,
+      reason: c.reason,
+      powerKw: c.powerKw,
+      sendAtMs: c.sendAtMs,
+      state: c.state,
+    });
+  }
+  for (const e of decision.end) await stopCommand(ctx, e.commandId, 'completed', true, e.reason, out);
+  await sendDueCommands(ctx, out);
+}
+
+/** Ends a command: locally for unsent rows; on the channel (cancel) for sent ones. A failed cancel leaves it open. */
+async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandState, onChannel: boolean, reason: string, out: ApplyOutcome): Promise<void> {
+  const c = await getCommand(ctx.db, commandId);
+  if (!c) return;
+  if (!onChannel || !c.externalId) {
+    if (onChannel && !c.externalId && c.state !== 'planned' && c.state !== 'awaiting_approval') return;
+    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, error: reason });
+    return;
+  }
+  if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
+  try {
+    const state = await ctx.channel.cancel(ctx.siteRef, c.externalId);
+    out.writes++;
+    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, channelResponse: state.raw ?? state, error: reason });
+  } catch (e) {
+    noteError(ctx, out, e, `cancel ${c.mode} ${new Date(c.windowStartMs).toISOString()}`);
+    await noteCommand(ctx.db, commandId, { error: `cancel failed: ${errorText(e)}` });
+  }
+}
+
+function noteError(ctx: ApplyContext, out: ApplyOutcome, e: unknown, what: string): void {
+  if (e instanceof ChannelError && e.kind === 'auth') out.authFailed = true;
+  if (e instanceof ChannelError && e.kind === 'throttled') {
+    out.throttledUntilMs = ctx.nowMs + (e.retryAfterMs ?? MINUTE_MS);
+    ctx.throttledUntilMs = out.throttledUntilMs;
+  }
+  out.problems.push(`${what}: ${errorText(e)}`);
+}
+
+/** The request a row stands for, as it was (or will be) sent. */
+export function requestFor(c: Command, siteRef: string, startMs: number): ChannelCommandRequest {
+  const stored = (c.channelResponse as { request?: ChannelCommandRequest } | null)?.request;
+  if (stored) return stored;
+  return {
+    idempotencyKey: c.idempotencyKey,
+    siteRef,
+    mode: c.mode as ChannelCommandRequest['mode'],
+    powerKw: c.powerKw ?? 0,
+    targetReservePercent: c.targetReservePercent ?? 10,
+    startMs,
+    endMs: c.windowEndMs,
+    supersede: true,
+  };
+}
+
+/** Sends every planned row whose time has come, in start order. */
+export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Promise<void> {
+  const caps = ctx.channel.capabilities();
+  const rows = await listCommands(ctx.db, ctx.siteId, { states: ['planned'] });
+  for (const c of rows) {
+    if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
+    if (out.authFailed) return;
+    if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) continue;
+    if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) continue;
+    const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
+    if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) {
+      await tryTransition(ctx.db, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
+      continue;
+    }
+    await sendOne(ctx, c, { ...requestFor(c, ctx.siteRef, startMs), startMs }, out);
+  }
+}
+
+async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
+  if (!claimed) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const state = await ctx.channel.send(request);
+      out.sent++;
+      out.writes++;
+      await recordSent(ctx, c.commandId, request, state);
+      return;
+    } catch (e) {
+      const retry = await handleSendError(ctx, c, request, e, attempt, out);
+      if (!retry) return;
+    }
+  }
+}
+
+/** The state a fresh send reply puts a `sending` row in. */
+export function stateAfterSend(status: ChannelCommandStatus): CommandState {
+  return lifecycleStateFor(status, 'sending') ?? 'accepted';
+}
+
+/** Records the channel's reply: sending → accepted | scheduled | active … with the channel's id. */
+export async function recordSent(ctx: Pick<ApplyContext, 'db' | 'nowMs'>, commandId: string, request: ChannelCommandRequest, state: ChannelCommandState): Promise<void> {
+  const to = stateAfterSend(state.status);
+  await transitionCommand(ctx.db, commandId, to, { from: 'sending', atMs: ctx.nowMs, externalId: state.externalId, channelResponse: { request, reply: state.raw ?? state }, error: to === 'failed' || to === 'rejected' ? (state.detail ?? state.status) : null });
+}
+
+/** true: try again now (after the backoff wait). */
+async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, e: unknown, attempt: number, out: ApplyOutcome): Promise<boolean> {
+  const what = `send ${c.mode} ${new Date(request.startMs).toISOString()}`;
+  const kind = e instanceof ChannelError ? e.kind : 'unknown-outcome';
+  if (kind === 'unknown-outcome') {
+    // The channel may have it: resolve by asking, never by sending again.
+    await noteCommand(ctx.db, c.commandId, { error: `outcome unknown: ${errorText(e)}` });
+    out.problems.push(`${what}: outcome unknown (${errorText(e)}); resolving by lookup`);
+    await resolveOne(ctx, { ...c, state: 'sending', channelResponse: { request } }, { allowLost: false });
+    return false;
+  }
+  if (kind === 'transient') {
+    const waitMs = 1000 * 2 ** (attempt - 1);
+    const lastSendMs = request.startMs - ctx.leadMs;
+    if (attempt < ctx.maxAttempts && ctx.nowMs + waitMs <= lastSendMs) {
+      await ctx.sleep(waitMs);
+      return true;
+    }
+    await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: `${errorText(e)} (attempt ${attempt})`, nextAttemptAtMs: ctx.nowMs + waitMs });
+    out.problems.push(`${what}: ${errorText(e)}; will retry`);
+    return false;
+  }
+  noteError(ctx, out, e, what);
+  if (kind === 'throttled' || kind === 'auth') {
+    await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: errorText(e), nextAttemptAtMs: kind === 'throttled' ? out.throttledUntilMs : null });
+    return false;
+  }
+  await tryTransition(ctx.db, c.commandId, 'failed', { from: 'sending', atMs: ctx.nowMs, error: `${kind}: ${errorText(e)}` });
+  return false;
+}
+
+/**
+ * Resolves a row left in `sending` (a crash between the row and the reply, or a lost reply) by asking the channel.
+ * Found → its state and id; no trace → lost (only when allowed: not straight after the send).
+ */
+export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
+  const request = requestFor(c, ctx.siteRef, c.windowStartMs);
+  let found: ChannelCommandState | null;
+  try {
+    found = await ctx.channel.findSent(request);
+  } catch (e) {
+    await noteCommand(ctx.db, c.commandId, { error: `lookup failed: ${errorText(e)}` });
+    return 'unresolved';
+  }
+  if (found) {
+    await recordSent(ctx, c.commandId, request, found);
+    return 'found';
+  }
+  if (!options.allowLost) return 'unresolved';
+  await tryTransition(ctx.db, c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
+  return 'lost';
+}

@@ -1,0 +1,204 @@
+/**
+ * One dispatch cycle, the daemon's `dispatch` job: for each site, resolve commands left in `sending`, refresh the
+ * status of open commands, read the device state, plan on the freshest prices and telemetry (stored with a new plan
+ * version), decide, apply, and record the site's dispatch status. Failures are isolated per site: a site that fails
+ * stands aside with a status naming the cause and the others go on. A plan that fails verification never yields a
+ * command (decide gets no plan and stands aside).
+ */
+import { performance } from 'node:perf_hooks';
+import { decide, type DecideOptions, type Decision, type ExistingCommand } from '../../domain/dispatch/decide.js';
+import type { ChannelMode, ControlChannel } from '../../domain/ports/control-channel.js';
+import type { Planner } from '../../domain/optimizer/planner.js';
+import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
+import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
+import type { Executor } from '../../store/database.js';
+import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode } from '../../store/dispatch-repo.js';
+import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
+import type { Logger } from '../logger.js';
+import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
+import { checkSettings, readDeviceState, type DeviceStateOptions } from './device-state.js';
+import { planSite, type PlannedSite } from './plan-and-store.js';
+import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
+import { refreshStatuses, resolveSending } from './status.js';
+
+export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
+  /** In-cycle attempts for a transient send error (default 3). */
+  maxSendAttempts?: number;
+  /** A `sending` row younger than this is not resolved yet (default 10 s). */
+  sendingGraceMs?: number;
+  /** Failed/rejected/overridden commands this recent block the same window from being re-sent (default 6 h). */
+  refusedLookbackMs?: number;
+}
+
+export interface DispatchCycleDeps {
+  db: Executor;
+  planner: Planner;
+  /** The site's control channel (the daemon wires the registry in). Throws for an unknown channel. */
+  channelFor(site: Site): ControlChannel | Promise<ControlChannel>;
+  logger?: Logger;
+  /** Backoff wait between in-cycle retries (tests inject a no-op). Default: a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+  options?: DispatchOptions;
+}
+
+export interface SiteCycleResult {
+  siteId: string;
+  status: string;
+  reason: string;
+  planId: string | null;
+  planVersion: number | null;
+  created: number;
+  sent: number;
+  stopped: number;
+  problems: string[];
+  /** Wall-clock milliseconds per stage. */
+  timingsMs: { refresh: number; plan: number; decide: number; apply: number };
+}
+
+export interface DispatchCycleResult {
+  nowMs: number;
+  sites: SiteCycleResult[];
+}
+
+const DEVICE_DEFAULTS: DeviceStateOptions = { manualChangeReads: 2, settingsMaxAgeMs: 30 * MINUTE_MS, optOutStandAsideMs: 24 * HOUR_MS, siteStateMaxAgeMs: HOUR_MS };
+
+/** The channel's id for a site: control_settings.siteRef, else the Enphase system id, else the site id. */
+export function channelSiteRef(site: Site): string {
+  const ref = site.controlSettings?.siteRef;
+  return typeof ref === 'string' && ref ? ref : (site.enphaseSystemId ?? site.siteId);
+}
+
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[] }): Promise<DispatchCycleResult> {
+  const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
+  const results: SiteCycleResult[] = [];
+  const shared: CycleShared = { prices: new Map(), fleetMode: await getFleetDispatchMode(deps.db) };
+  for (const siteId of sites) results.push(await runSiteIsolated(deps, siteId, run.nowMs, shared));
+  return { nowMs: run.nowMs, sites: results };
+}
+
+/** Read once per cycle, shared by its sites. */
+interface CycleShared {
+  prices: CyclePriceCache;
+  fleetMode: DispatchMode;
+}
+
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared): Promise<SiteCycleResult> {
+  const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 } };
+  try {
+    await runSite(deps, siteId, nowMs, result, shared);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    result.status = 'standing_aside';
+    result.reason = `standing aside: ${message}`;
+    result.problems.push(message);
+    deps.logger?.warn({ siteId, err: message }, 'dispatch cycle failed for a site; it stands aside');
+    await patchSiteDispatch(deps.db, siteId, { status: 'standing_aside', reason: result.reason }).catch(() => undefined);
+  }
+  return result;
+}
+
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared): Promise<void> {
+  const o = deps.options ?? {};
+  const db = deps.db;
+  const site = await getSite(db, siteId);
+  if (!site) throw new Error(`site ${siteId} is not configured`);
+  let channel: ControlChannel;
+  try {
+    channel = await deps.channelFor(site);
+  } catch (e) {
+    throw new Error(`control channel "${site.controlChannel}" unavailable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const siteRef = channelSiteRef(site);
+  const caps = channel.capabilities();
+  const sd = await getSiteDispatch(db, siteId);
+  const throttled = sd?.throttledUntilMs != null && nowMs < sd.throttledUntilMs;
+  const devOpts = { ...DEVICE_DEFAULTS, ...o };
+  let t = performance.now();
+  if (!throttled) {
+    const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? 10_000 };
+    result.problems.push(...(await resolveSending(refreshCtx)).problems, ...(await refreshStatuses(refreshCtx)).problems);
+  }
+  const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
+  result.timingsMs.refresh = performance.now() - (t as number);
+  t = performance.now();
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, shared.prices);
+  result.planId = planned.plan?.planId ?? null;
+  result.planVersion = planned.plan?.planVersion ?? null;
+  result.timingsMs.plan = performance.now() - t;
+  t = performance.now();
+  const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
+  result.timingsMs.decide = performance.now() - t;
+  t = performance.now();
+  const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);
+  const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
+  const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs };
+  await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
+  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, state.patch, decision);
+  result.timingsMs.apply = performance.now() - t;
+  await recordStatus(db, site, decision, out, state.patch, state.notes, result);
+}
+
+async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode): Promise<Decision> {
+  const open = await listCommands(db, site.siteId, { states: OPEN_COMMAND_STATES });
+  const refused = await listCommands(db, site.siteId, { states: ['failed', 'rejected', 'overridden'], startMs: nowMs });
+  const lookback = o.refusedLookbackMs ?? 6 * HOUR_MS;
+  const approval = planned.plan && mode === 'review' ? await approvalState(db, site.siteId, planned.plan.planVersion) : { currentPlanApproved: false, approvedWindows: [] };
+  return decide({
+    nowMs,
+    siteId: site.siteId,
+    battery: site.battery,
+    siteReservePercent: site.reservePercent,
+    capabilities: caps,
+    plan: planned.plan,
+    planProblem: planned.problem ?? undefined,
+    existing: open.map(toExisting),
+    refused: refused.filter((c) => (c.finishedAtMs ?? nowMs) >= nowMs - lookback).map(toExisting),
+    device,
+    approval: { mode, currentPlanApproved: approval.currentPlanApproved, approvedWindows: approval.approvedWindows as never[] },
+    options: o,
+  });
+}
+
+export function toExisting(c: Command): ExistingCommand {
+  return {
+    commandId: c.commandId,
+    state: c.state,
+    mode: c.mode as ChannelMode,
+    powerKw: c.powerKw ?? 0,
+    targetReservePercent: c.targetReservePercent ?? 0,
+    startMs: c.windowStartMs,
+    endMs: c.windowEndMs,
+    planVersion: c.planVersion,
+  };
+}
+
+/** Reads the device back after writes: a person's change shows up here first. */
+async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, patch: Record<string, unknown>, decision: Decision): Promise<void> {
+  const sd = await getSiteDispatch(db, site.siteId);
+  const merged = sd ? { ...sd, ...(patch as object) } : null;
+  const device = { socAsOfMs: nowMs, manualChange: null as string | null };
+  await checkSettings(db, site, channel, siteRef, merged as never, nowMs, o, device, patch, decision.notes);
+  if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
+}
+
+async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult): Promise<void> {
+  let { kind, reason } = decision.status;
+  if (out.authFailed) {
+    kind = 'needs_reauth';
+    reason = `needs re-authorisation: ${out.problems.find((p) => /auth|401|403/i.test(p)) ?? out.problems[0] ?? 'the channel refused our credentials'}`;
+    await setSiteStatus(db, site.siteId, 'needs_reauth');
+  } else if (out.problems.length) {
+    reason = `${reason}; ${out.problems[out.problems.length - 1]}`;
+  }
+  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs });
+  result.status = kind;
+  result.reason = reason;
+  result.created = decision.create.length;
+  result.sent = out.sent;
+  result.stopped = decision.stop.length + decision.end.length;
+  result.problems.push(...out.problems, ...decision.notes, ...notes);
+}
+
+function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,134 @@
+/**
+ * What the dispatcher knows about a site's device before it decides: the telemetry SoC and its age, Storm Guard and
+ * grid state (the Enphase site state the telemetry job stores, and the channel's own settings read), a
+ * re-authorisation need, a recent homeowner opt-out, and a person's manual change.
+ *
+ * Manual change: the reserve/profile read back from the device must be what the engine expects (the site's reserve,
+ * or the target of one of its own commands on the channel; the profile first seen). A stale or failed read proves
+ * nothing; a mismatch must repeat `manualChangeReads` times in a row before the site is paused (one odd read is
+ * tolerated). The pause stays until a person resumes the site (`sites resume`).
+ */
+import type { DeviceState } from '../../domain/dispatch/decide.js';
+import type { ControlChannel, DeviceSettingsReading } from '../../domain/ports/control-channel.js';
+import { listCommands, type Command } from '../../store/commands-repo.js';
+import type { Executor } from '../../store/database.js';
+import type { SiteDispatch, SiteDispatchPatch } from '../../store/dispatch-repo.js';
+import type { Site } from '../../store/sites-repo.js';
+import { getSiteState } from '../telemetry/enphase-tables.js';
+import { latestTelemetryWith } from '../telemetry/latest.js';
+
+export interface DeviceStateOptions {
+  manualChangeReads: number;
+  settingsMaxAgeMs: number;
+  optOutStandAsideMs: number;
+  /** Enphase site state (Storm Guard, grid) older than this is not trusted for Enphase sites. */
+  siteStateMaxAgeMs: number;
+}
+
+export interface DeviceStateResult {
+  device: DeviceState;
+  socPercent: number | null;
+  patch: SiteDispatchPatch;
+  notes: string[];
+}
+
+const RESERVE_TOLERANCE_PERCENT = 1;
+
+export async function readDeviceState(
+  db: Executor,
+  site: Site,
+  channel: ControlChannel,
+  siteRef: string,
+  sd: SiteDispatch | null,
+  nowMs: number,
+  o: DeviceStateOptions,
+): Promise<DeviceStateResult> {
+  const notes: string[] = [];
+  const soc = await latestTelemetryWith(db, site.siteId, 'soc_percent');
+  const socPercent = soc?.socPercent ?? null;
+  const device: DeviceState = { socAsOfMs: soc && socPercent !== null && Number.isFinite(socPercent) && socPercent >= 0 && socPercent <= 100 ? soc.intervalEndMs : null };
+  if (soc && device.socAsOfMs === null) device.unusable = `the newest telemetry SoC (${String(socPercent)} %) makes no sense`;
+  if (site.status === 'paused') device.unusable = 'the site is paused (sites.status)';
+  device.needsReauth = site.status === 'needs_reauth';
+  await enphaseFlags(db, site, nowMs, o.siteStateMaxAgeMs, device, notes);
+  device.optedOut = await recentlyOptedOut(db, site.siteId, nowMs, o.optOutStandAsideMs);
+  const patch: SiteDispatchPatch = {};
+  if (sd?.status === 'paused_manual_change') {
+    device.manualChange = sd.reason?.replace(/^paused: a person changed the battery \((.*)\); resume.*$/, '$1') ?? 'a manual change';
+    return { device, socPercent, patch, notes };
+  }
+  if (!device.needsReauth) await checkSettings(db, site, channel, siteRef, sd, nowMs, o, device, patch, notes);
+  return { device, socPercent, patch, notes };
+}
+
+async function enphaseFlags(db: Executor, site: Site, nowMs: number, maxAgeMs: number, device: DeviceState, notes: string[]): Promise<void> {
+  if (!site.enphaseSystemId) return;
+  const s = await getSiteState(db, site.siteId);
+  if (!s) return;
+  if (s.stormGuardEnabled && s.stormAlert) device.stormGuardActive = true;
+  if (s.gridState === 'off_grid') device.offGrid = true;
+  if (s.gridFetchedAtMs !== null && nowMs - s.gridFetchedAtMs > maxAgeMs) notes.push('Enphase grid status is stale');
+}
+
+async function recentlyOptedOut(db: Executor, siteId: string, nowMs: number, windowMs: number): Promise<boolean> {
+  const rows = await listCommands(db, siteId, { states: ['overridden'], startMs: nowMs - windowMs });
+  return rows.some((c) => (c.error ?? '').startsWith('opted-out') && (c.finishedAtMs ?? 0) >= nowMs - windowMs);
+}
+
+/** Reads the device's settings (when the channel can) and runs the manual-change check. */
+export async function checkSettings(
+  db: Executor,
+  site: Site,
+  channel: ControlChannel,
+  siteRef: string,
+  sd: SiteDispatch | null,
+  nowMs: number,
+  o: DeviceStateOptions,
+  device: DeviceState,
+  patch: SiteDispatchPatch,
+  notes: string[],
+): Promise<void> {
+  if (!channel.readSettings) return;
+  let reading: DeviceSettingsReading;
+  try {
+    reading = await channel.readSettings(siteRef);
+  } catch (e) {
+    notes.push(`settings read failed (tolerated): ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  if (reading.stormGuardActive) device.stormGuardActive = true;
+  if (reading.offGrid) device.offGrid = true;
+  if (nowMs - reading.asOfMs > o.settingsMaxAgeMs) {
+    notes.push('settings reading is stale (tolerated)');
+    return;
+  }
+  const own = await listCommands(db, site.siteId, { states: ['accepted', 'scheduled', 'active'] });
+  const mismatch = settingsMismatch(reading, site, own, sd?.expectedProfile ?? null);
+  if (sd?.expectedProfile == null && reading.profile !== undefined && own.length === 0) patch.expectedProfile = reading.profile;
+  if (!mismatch) {
+    if ((sd?.suspectReads ?? 0) !== 0) patch.suspectReads = 0;
+    return;
+  }
+  const count = (sd?.suspectReads ?? 0) + 1;
+  patch.suspectReads = count;
+  if (count >= o.manualChangeReads) {
+    device.manualChange = mismatch;
+    patch.pausedAtMs = nowMs;
+  } else {
+    notes.push(`device settings differ from what the engine set (${mismatch}); read ${count} of ${o.manualChangeReads} before pausing`);
+  }
+}
+
+/** What differs from what the engine set, or null. */
+export function settingsMismatch(reading: DeviceSettingsReading, site: Site, own: readonly Command[], expectedProfile: string | null): string | null {
+  if (reading.reservePercent !== undefined) {
+    const allowed = [site.reservePercent, site.battery.minReservePercent, ...own.map((c) => c.targetReservePercent ?? NaN)];
+    if (!allowed.some((a) => Math.abs(a - reading.reservePercent!) <= RESERVE_TOLERANCE_PERCENT)) {
+      return `reserve ${reading.reservePercent} % (engine expects ${site.reservePercent} %)`;
+    }
+  }
+  if (reading.profile !== undefined && expectedProfile !== null && own.length === 0 && reading.profile !== expectedProfile) {
+    return `profile "${reading.profile}" (engine expects "${expectedProfile}")`;
+  }
+  return null;
+}

@@ -1,0 +1,209 @@
+/**
+ * Plans one site for dispatch from the store: the freshest prices (real-time and day-ahead of the site's settlement
+ * point, forecast with the replay's rolling forecaster as known at `nowMs`), the telemetry SoC anchor, the site's
+ * limits and the channel's capabilities (export allowed). The exact inputs are stored with the plan so
+ * `plans replay` re-solves it bit for bit.
+ */
+import type { BatterySpec } from '../../domain/battery/battery.js';
+import { InputError } from '../../domain/errors.js';
+import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
+import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
+import { terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
+import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
+import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil } from '../../domain/time/interval.js';
+import type { Executor } from '../../store/database.js';
+import { getPrices, getPriceSeries } from '../../store/prices-repo.js';
+import { emptySeries, type PriceSeries } from '../../domain/prices/price-series.js';
+import type { Site } from '../../store/sites-repo.js';
+
+/** Price series per settlement point, shared by every site of one cycle (one read per point, not per site). */
+export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries }>>;
+
+export interface PlanningOptions {
+  /** Default 24. */
+  horizonHours?: number;
+  /** Default DEFAULT_FORECASTER (docs/forecast.md; falls back to persistence without day-ahead prices). */
+  forecast?: RollingForecasterName;
+  /** The newest real-time price must be at most this old, unless day-ahead prices cover the horizon's start (default 24 h). */
+  maxPriceAgeMs?: number;
+}
+
+export interface SerializedPlanInput {
+  startMs: number;
+  intervalHours: number;
+  battery: BatterySpec;
+  initialSocKwh: number;
+  priceUsdPerMwh: number[];
+  loadKw: number[];
+  solarKw: number[];
+  exportAllowed: number[];
+  tariff: PlanInput['tariff'];
+  terminal: PlanInput['terminal'];
+  maxCyclesPerDay?: number;
+  dischargedTodayKwh?: number;
+}
+
+/** What is stored in plans.inputs: everything the plan was made from. */
+export interface DispatchPlanInputs {
+  format: 'dispatch-plan-v1';
+  planInput: SerializedPlanInput;
+  socAnchor: { socPercent: number; asOfMs: number };
+  decisionMs: number;
+  forecast: { method: RollingForecasterName; fallbackIntervals: number };
+  capabilities: ChannelCapabilities;
+  limits: { siteReservePercent: number; batteryMinReservePercent: number };
+  solver: string;
+}
+
+export interface PlanOutputs {
+  status: Plan['status'];
+  notes: string[];
+  solver: string;
+  objectiveUsd: number;
+  chargeKw: number[];
+  dischargeKw: number[];
+  gridImportKw: number[];
+  gridExportKw: number[];
+  socKwh: number[];
+}
+
+export class NoPrices extends InputError {
+  constructor(settlementPoint: string, detail: string) {
+    super(`no usable prices for settlement point ${settlementPoint}: ${detail}`);
+    this.name = 'NoPrices';
+  }
+}
+
+export function serializePlanInput(i: PlanInput): SerializedPlanInput {
+  const out: SerializedPlanInput = {
+    startMs: i.startMs,
+    intervalHours: i.intervalHours,
+    battery: { ...i.battery },
+    initialSocKwh: i.initialSocKwh,
+    priceUsdPerMwh: Array.from(i.priceUsdPerMwh),
+    loadKw: Array.from(i.loadKw),
+    solarKw: Array.from(i.solarKw),
+    exportAllowed: Array.from(i.exportAllowed),
+    tariff: i.tariff,
+    terminal: i.terminal,
+  };
+  if (i.maxCyclesPerDay !== undefined) out.maxCyclesPerDay = i.maxCyclesPerDay;
+  if (i.dischargedTodayKwh !== undefined) out.dischargedTodayKwh = i.dischargedTodayKwh;
+  return out;
+}
+
+export function deserializePlanInput(s: SerializedPlanInput): PlanInput {
+  return {
+    ...s,
+    battery: { ...s.battery },
+    priceUsdPerMwh: Float64Array.from(s.priceUsdPerMwh),
+    loadKw: Float64Array.from(s.loadKw),
+    solarKw: Float64Array.from(s.solarKw),
+    exportAllowed: Uint8Array.from(s.exportAllowed),
+  };
+}
+
+export function planOutputs(p: Plan): PlanOutputs {
+  return {
+    status: p.status,
+    notes: p.notes,
+    solver: p.solver,
+    objectiveUsd: p.objectiveUsd,
+    chargeKw: Array.from(p.chargeKw),
+    dischargeKw: Array.from(p.dischargeKw),
+    gridImportKw: Array.from(p.gridImportKw),
+    gridExportKw: Array.from(p.gridExportKw),
+    socKwh: Array.from(p.socKwh),
+  };
+}
+
+/** The battery the planner sees: the site's reserve is a floor too. */
+export function siteBattery(site: Site): BatterySpec {
+  return { ...site.battery, minReservePercent: Math.max(site.battery.minReservePercent ?? 0, site.reservePercent) };
+}
+
+export async function buildPlanInput(
+  db: Executor,
+  site: Site,
+  capabilities: ChannelCapabilities,
+  soc: { socPercent: number; asOfMs: number },
+  nowMs: number,
+  solver: string,
+  options: PlanningOptions = {},
+  cache?: CyclePriceCache,
+): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
+  const n = Math.round((options.horizonHours ?? 24) * 4);
+  const startMs = intervalCeil(nowMs);
+  const historyMs = startMs - 31 * 24 * HOUR_MS; // trainable forecasters learn from the last 30 days
+  const endMs = startMs + n * INTERVAL_MS;
+  const key = `${site.settlementPoint}/${startMs}/${n}`;
+  let pending = cache?.get(key);
+  if (!pending) {
+    pending = (async () => ({
+      realTime: await getPriceSeries(db, { market: 'rt15', settlementPoint: site.settlementPoint, startMs: historyMs, endMs: startMs }),
+      dayAhead: await dayAheadSeries(db, site.settlementPoint, historyMs, endMs),
+    }))();
+    cache?.set(key, pending);
+  }
+  const { realTime, dayAhead } = await pending;
+  checkPrices(site.settlementPoint, realTime.pricesUsdPerMwh, dayAhead.pricesUsdPerMwh, (startMs - historyMs) / INTERVAL_MS, options.maxPriceAgeMs ?? 24 * HOUR_MS);
+  const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
+  const method: RollingForecasterName = hasDam ? (options.forecast ?? DEFAULT_FORECASTER) : 'persistence';
+  const history = { realTime, dayAhead: hasDam ? dayAhead : null };
+  const forecaster = namedForecaster(method);
+  if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
+  const forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);
+  const prices = forecast.pricesUsdPerMwh;
+  const battery = siteBattery(site);
+  const initialSocKwh = Math.min(battery.capacityKwh, Math.max(0, (soc.socPercent / 100) * battery.capacityKwh));
+  const tariff = site.tariff ?? { importAdderUsdPerKwh: 0, exportFactor: 1 };
+  const input: PlanInput = {
+    startMs,
+    intervalHours: INTERVAL_HOURS,
+    battery,
+    initialSocKwh,
+    priceUsdPerMwh: prices,
+    loadKw: new Float64Array(n),
+    solarKw: new Float64Array(n),
+    exportAllowed: new Uint8Array(n).fill(capabilities.exportAllowed ? 1 : 0),
+    tariff,
+    terminal: { kind: 'value', usdPerKwh: terminalValueUsdPerKwh(prices, battery.roundTripEfficiency, battery.degradationCostUsdPerKwh) },
+  };
+  const stored: DispatchPlanInputs = {
+    format: 'dispatch-plan-v1',
+    planInput: serializePlanInput(input),
+    socAnchor: soc,
+    decisionMs: nowMs,
+    forecast: { method, fallbackIntervals: forecast.fallbackIntervals },
+    capabilities,
+    limits: { siteReservePercent: site.reservePercent, batteryMinReservePercent: site.battery.minReservePercent },
+    solver,
+  };
+  return { input, stored };
+}
+
+function checkPrices(point: string, realTime: Float64Array, dayAhead: Float64Array, historyIntervals: number, maxAgeMs: number): void {
+  let lastRt = -1;
+  for (let i = realTime.length - 1; i >= 0; i--) if (!Number.isNaN(realTime[i])) {
+    lastRt = i;
+    break;
+  }
+  const rtFresh = lastRt >= 0 && (realTime.length - lastRt) * INTERVAL_MS <= maxAgeMs;
+  const damNow = !Number.isNaN(dayAhead[historyIntervals]);
+  if (!rtFresh && !damNow) {
+    throw new NoPrices(point, lastRt < 0 ? 'no real-time prices in the last 31 days and no day-ahead price for the next interval' : `newest real-time price is ${(((realTime.length - lastRt) * INTERVAL_MS) / HOUR_MS).toFixed(1)} h old and no day-ahead price covers the next interval`);
+  }
+}
+
+/** Day-ahead prices as a 15-minute series: an hourly DAM price covers its four intervals. */
+export async function dayAheadSeries(db: Executor, settlementPoint: string, startMs: number, endMs: number): Promise<PriceSeries> {
+  const series = emptySeries(startMs, endMs);
+  for (const p of await getPrices(db, { market: 'dam', settlementPoint, startMs, endMs })) {
+    const span = Math.max(1, Math.round(p.intervalMinutes / 15));
+    for (let k = 0; k < span; k++) {
+      const i = (p.intervalStartMs - startMs) / INTERVAL_MS + k;
+      if (i >= 0 && i < series.pricesUsdPerMwh.length) series.pricesUsdPerMwh[i] = p.priceUsdPerMwh;
+    }
+  }
+  return series;
+}

@@ -1,0 +1,79 @@
+/**
+ * Status refresh: rows left in `sending` are resolved by asking the channel (findSent); open commands on the
+ * channel are polled (`status`) and moved along the life cycle. Channels without status lookup move by the clock
+ * (scheduled → active at the start, → completed at the end).
+ */
+import { lifecycleStateFor } from '../../domain/dispatch/lifecycle.js';
+import type { ControlChannel } from '../../domain/ports/control-channel.js';
+import { listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
+import type { Executor } from '../../store/database.js';
+import { IllegalCommandTransition } from '../../store/errors.js';
+import { resolveOne } from './apply.js';
+
+export interface RefreshContext {
+  db: Executor;
+  channel: ControlChannel;
+  siteId: string;
+  siteRef: string;
+  nowMs: number;
+  /** A `sending` row younger than this is left alone (its send may still be in flight). */
+  sendingGraceMs: number;
+}
+
+export interface RefreshOutcome {
+  resolved: number;
+  lost: number;
+  moved: number;
+  problems: string[];
+}
+
+/** Resolves rows left in `sending` (crash or lost reply): found → recorded; no trace → lost. */
+export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcome> {
+  const out: RefreshOutcome = { resolved: 0, lost: 0, moved: 0, problems: [] };
+  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['sending'] })) {
+    const since = c.sentAtMs ?? c.stateChangedAtMs;
+    if (ctx.nowMs - since < ctx.sendingGraceMs) continue;
+    const r = await resolveOne(ctx, c, { allowLost: true });
+    if (r === 'found') out.resolved++;
+    else if (r === 'lost') out.lost++;
+    else out.problems.push(`command ${c.idempotencyKey}: could not ask the channel yet`);
+  }
+  return out;
+}
+
+/** Polls open commands on the channel and moves them along the life cycle. */
+export async function refreshStatuses(ctx: RefreshContext): Promise<RefreshOutcome> {
+  const out: RefreshOutcome = { resolved: 0, lost: 0, moved: 0, problems: [] };
+  const caps = ctx.channel.capabilities();
+  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['accepted', 'scheduled', 'active'] })) {
+    const to = caps.statusLookup && c.externalId ? await polledState(ctx, c, out) : clockState(c, ctx.nowMs, caps.duration);
+    if (to && to !== c.state) {
+      try {
+        await transitionCommand(ctx.db, c.commandId, to, { from: c.state, atMs: ctx.nowMs });
+        out.moved++;
+      } catch (e) {
+        if (!(e instanceof IllegalCommandTransition)) throw e;
+      }
+    }
+  }
+  return out;
+}
+
+async function polledState(ctx: RefreshContext, c: Command, out: RefreshOutcome): Promise<CommandState | null> {
+  try {
+    const s = await ctx.channel.status(ctx.siteRef, c.externalId!);
+    const to = lifecycleStateFor(s.status, c.state);
+    if (to) await noteCommand(ctx.db, c.commandId, { channelResponse: { request: (c.channelResponse as { request?: unknown } | null)?.request, reply: s.raw ?? s }, error: s.status === 'opted-out' ? 'opted-out: the homeowner opted out' : undefined });
+    return to;
+  } catch (e) {
+    out.problems.push(`status of ${c.idempotencyKey}: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
+
+/** Without a duration on the channel a command runs until the engine ends it (decide), so the clock never completes it. */
+function clockState(c: Command, nowMs: number, channelEnds: boolean): CommandState | null {
+  if (nowMs >= c.windowEndMs && channelEnds) return 'completed';
+  if (nowMs >= c.windowStartMs) return 'active';
+  return null;
+}
