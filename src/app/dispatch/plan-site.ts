@@ -8,7 +8,8 @@ import type { BatterySpec } from '../../domain/battery/battery.js';
 import { InputError } from '../../domain/errors.js';
 import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
-import { PriceForecaster, terminalValueUsdPerKwh, type ForecastMethod } from '../../domain/replay/forecast.js';
+import { terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
+import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
 import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { getPrices, getPriceSeries } from '../../store/prices-repo.js';
@@ -21,8 +22,8 @@ export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAh
 export interface PlanningOptions {
   /** Default 24. */
   horizonHours?: number;
-  /** Default dam-bias (falls back to persistence without day-ahead prices). */
-  forecast?: ForecastMethod;
+  /** Default DEFAULT_FORECASTER (docs/forecast.md; falls back to persistence without day-ahead prices). */
+  forecast?: RollingForecasterName;
   /** The newest real-time price must be at most this old, unless day-ahead prices cover the horizon's start (default 24 h). */
   maxPriceAgeMs?: number;
 }
@@ -48,7 +49,7 @@ export interface DispatchPlanInputs {
   planInput: SerializedPlanInput;
   socAnchor: { socPercent: number; asOfMs: number };
   decisionMs: number;
-  forecast: { method: ForecastMethod; fallbackIntervals: number };
+  forecast: { method: RollingForecasterName; fallbackIntervals: number };
   capabilities: ChannelCapabilities;
   limits: { siteReservePercent: number; batteryMinReservePercent: number };
   solver: string;
@@ -133,7 +134,7 @@ export async function buildPlanInput(
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
   const n = Math.round((options.horizonHours ?? 24) * 4);
   const startMs = intervalCeil(nowMs);
-  const historyMs = startMs - 8 * 24 * HOUR_MS;
+  const historyMs = startMs - 31 * 24 * HOUR_MS; // trainable forecasters learn from the last 30 days
   const endMs = startMs + n * INTERVAL_MS;
   const key = `${site.settlementPoint}/${startMs}/${n}`;
   let pending = cache?.get(key);
@@ -147,9 +148,12 @@ export async function buildPlanInput(
   const { realTime, dayAhead } = await pending;
   checkPrices(site.settlementPoint, realTime.pricesUsdPerMwh, dayAhead.pricesUsdPerMwh, (startMs - historyMs) / INTERVAL_MS, options.maxPriceAgeMs ?? 24 * HOUR_MS);
   const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
-  const method: ForecastMethod = hasDam ? (options.forecast ?? 'dam-bias') : 'persistence';
-  const forecaster = new PriceForecaster(realTime, hasDam ? dayAhead : null, { method });
-  const prices = forecaster.forecast(startMs, n, nowMs);
+  const method: RollingForecasterName = hasDam ? (options.forecast ?? DEFAULT_FORECASTER) : 'persistence';
+  const history = { realTime, dayAhead: hasDam ? dayAhead : null };
+  const forecaster = namedForecaster(method);
+  if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
+  const forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);
+  const prices = forecast.pricesUsdPerMwh;
   const battery = siteBattery(site);
   const initialSocKwh = Math.min(battery.capacityKwh, Math.max(0, (soc.socPercent / 100) * battery.capacityKwh));
   const tariff = site.tariff ?? { importAdderUsdPerKwh: 0, exportFactor: 1 };
@@ -170,7 +174,7 @@ export async function buildPlanInput(
     planInput: serializePlanInput(input),
     socAnchor: soc,
     decisionMs: nowMs,
-    forecast: { method, fallbackIntervals: forecaster.fallbackIntervals },
+    forecast: { method, fallbackIntervals: forecast.fallbackIntervals },
     capabilities,
     limits: { siteReservePercent: site.reservePercent, batteryMinReservePercent: site.battery.minReservePercent },
     solver,
@@ -187,7 +191,7 @@ function checkPrices(point: string, realTime: Float64Array, dayAhead: Float64Arr
   const rtFresh = lastRt >= 0 && (realTime.length - lastRt) * INTERVAL_MS <= maxAgeMs;
   const damNow = !Number.isNaN(dayAhead[historyIntervals]);
   if (!rtFresh && !damNow) {
-    throw new NoPrices(point, lastRt < 0 ? 'no real-time prices in the last 8 days and no day-ahead price for the next interval' : `newest real-time price is ${(((realTime.length - lastRt) * INTERVAL_MS) / HOUR_MS).toFixed(1)} h old and no day-ahead price covers the next interval`);
+    throw new NoPrices(point, lastRt < 0 ? 'no real-time prices in the last 31 days and no day-ahead price for the next interval' : `newest real-time price is ${(((realTime.length - lastRt) * INTERVAL_MS) / HOUR_MS).toFixed(1)} h old and no day-ahead price covers the next interval`);
   }
 }
 

@@ -15,8 +15,8 @@ import { MAX_SCENARIO_DAYS, normalizeStrategy, scenarioSchema, type NormalizedSt
 import { ercotLocalParts, parseIsoInstant, toErcotIso } from '../../domain/time/ercot-calendar.js';
 import { DAY_MS, INTERVAL_MS, intervalCount, isIntervalAligned } from '../../domain/time/interval.js';
 
-/** Real-time and day-ahead history read before the start, for forecasts (persistence, recent bias). */
-const HISTORY_MS = 8 * DAY_MS;
+/** Real-time and day-ahead history read before the start, for forecasts (persistence, recent error, the intra-hour shape of the last 30 days). */
+const HISTORY_MS = 31 * DAY_MS;
 
 export interface LoadedScenario {
   file: string;

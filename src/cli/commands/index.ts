@@ -13,5 +13,6 @@ import { register as fakeChannels } from './fake-channels.js';
 import { register as dispatch } from './dispatch.js';
 import { register as reconcile } from './reconcile.js';
 import { register as run } from './run.js';
+import { register as forecast } from './forecast.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fakeErcot, fakeEnphase, fakeChannels, reconcile, run];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fakeErcot, fakeEnphase, fakeChannels, reconcile, run, forecast];

@@ -11,6 +11,7 @@ import type { ReplayData } from './replay-data.js';
 import type { NormalizedStrategy } from './strategy-config.js';
 import { baselineCostUsd, realTimePrices, settle } from './settle.js';
 import { runStrategy } from './strategies.js';
+import { terminalRule } from './terminal-value.js';
 
 export interface ReplayOptions {
   clock: Clock;
@@ -31,15 +32,16 @@ export function runReplay(data: ReplayData, strategies: (NormalizedStrategy & { 
   const toRun = hasPf ? strategies : [{ kind: 'perfect-foresight' as const, name: 'perfect-foresight' }, ...strategies];
   const total = toRun.length * data.n;
   const outcomes: StrategyOutcome[] = [];
+  const rule = terminalRule(data);
   toRun.forEach((strategy, k) => {
     const t0 = options.clock.nowMs();
     const run = runStrategy(data, planner, strategy, (done) => options.onProgress?.(strategy.name, k * data.n + done, total));
-    const settlement = settle(data, run);
+    const settlement = settle(data, run, rule);
     outcomes.push({ run, settlement, totalMs: options.clock.nowMs() - t0 });
     options.onProgress?.(strategy.name, (k + 1) * data.n, total);
   });
   const pf = outcomes.find((o) => o.run.kind === 'perfect-foresight');
-  const pfNet = pf ? pf.settlement.netValueUsd : null;
+  const pfNet = pf ? pf.settlement.adjustedNetValueUsd : null;
   const shown = hasPf ? outcomes : outcomes.slice(1);
   const strategyReports = shown.map((o) => strategyReport(o, pfNet));
   const allSolves = shown.flatMap((o) => o.run.solveMs);
@@ -53,7 +55,9 @@ export function runReplay(data: ReplayData, strategies: (NormalizedStrategy & { 
     sum += prices[i];
   }
   const notes = [...(options.notes ?? [])];
-  if (!hasPf) notes.push(`capture rates are relative to perfect foresight (net ${pfNet?.toFixed(2)} USD), run as the reference`);
+  if (!hasPf) notes.push(`capture rates are relative to perfect foresight (adjusted net ${pfNet?.toFixed(2)} USD), run as the reference`);
+  notes.push(`terminal value: ${rule.description}; capture = (net + terminal) / perfect foresight's (net + terminal)`);
+  if (data.baseMode !== 'idle') notes.push(`device.baseMode "${data.baseMode}": no planner models it (plans assume the battery idles between commands), so perfect foresight is not an upper bound here and plans are not executed as planned`);
   const report: ReplayReport = {
     scenario: data.name,
     settlementPoint: data.settlementPoint,
@@ -66,6 +70,7 @@ export function runReplay(data: ReplayData, strategies: (NormalizedStrategy & { 
       meanUsdPerMwh: data.n ? sum / data.n : 0,
     },
     baselineCostUsd: baselineCostUsd(data),
+    terminalPriceUsdPerMwh: rule.priceUsdPerMwh,
     dayAheadPrices: data.dayAhead !== null,
     notes,
     strategies: strategyReports,

@@ -4,6 +4,7 @@ import { degradationUsd, gridFlowsKw, siteCostUsd } from '../economics/site-cost
 import { INTERVAL_HOURS, INTERVAL_MS } from '../time/interval.js';
 import type { ReplayData } from './replay-data.js';
 import type { StrategyRun } from './strategies.js';
+import { terminalValueUsd, type TerminalRule } from './terminal-value.js';
 
 export interface SettledInterval {
   startMs: number;
@@ -27,6 +28,11 @@ export interface Settlement {
   grossValueUsd: number;
   degradationCostUsd: number;
   netValueUsd: number;
+  /** Value of the energy left at the end vs the initial SoC (terminal-value.ts), the same rule for every strategy. */
+  terminalValueUsd: number;
+  /** netValueUsd + terminalValueUsd: what capture rates compare. */
+  adjustedNetValueUsd: number;
+  finalSocKwh: number;
   chargedKwh: number;
   dischargedKwh: number;
   cycles: number;
@@ -46,10 +52,10 @@ export function baselineCostUsd(data: ReplayData): number {
   return sum;
 }
 
-export function settle(data: ReplayData, run: StrategyRun): Settlement {
+export function settle(data: ReplayData, run: StrategyRun, rule: TerminalRule): Settlement {
   const prices = realTimePrices(data);
   const intervals: SettledInterval[] = [];
-  const s: Settlement = { baselineCostUsd: 0, costUsd: 0, grossValueUsd: 0, degradationCostUsd: 0, netValueUsd: 0, chargedKwh: 0, dischargedKwh: 0, cycles: 0, finalSocPercent: 0, intervals };
+  const s: Settlement = { baselineCostUsd: 0, costUsd: 0, grossValueUsd: 0, degradationCostUsd: 0, netValueUsd: 0, terminalValueUsd: 0, adjustedNetValueUsd: 0, finalSocKwh: 0, chargedKwh: 0, dischargedKwh: 0, cycles: 0, finalSocPercent: 0, intervals };
   for (let i = 0; i < run.intervals.length; i++) {
     const r = run.intervals[i];
     const flows = { loadKw: data.loadKw[i], solarKw: data.solarKw[i], chargeKw: r.chargeKw, dischargeKw: r.dischargeKw };
@@ -73,5 +79,8 @@ export function settle(data: ReplayData, run: StrategyRun): Settlement {
   s.cycles = equivalentCycles(data.battery, s.dischargedKwh);
   const last = run.intervals.length ? run.intervals[run.intervals.length - 1].socEndKwh : data.initialSocKwh;
   s.finalSocPercent = kwhToPercent(data.battery, last);
+  s.finalSocKwh = last;
+  s.terminalValueUsd = terminalValueUsd(rule, last);
+  s.adjustedNetValueUsd = s.netValueUsd + s.terminalValueUsd;
   return s;
 }

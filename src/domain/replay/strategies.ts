@@ -9,7 +9,12 @@ import { DeviceSimulator, type SimulatedInterval, type Violation } from '../simu
 import { ercotDateOf, ercotDay } from '../time/ercot-calendar.js';
 import { INTERVAL_HOURS, INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
 import { cyclesCapViolations, dailyDischargeCapKwh, DailyDischarge, CYCLES_CAP_TOLERANCE_KWH } from './cycles-cap.js';
-import { PriceForecaster, terminalValueUsdPerKwh } from './forecast.js';
+import { KnownAt, type MarketHistory } from '../forecast/known-at.js';
+import { lastSettledPrice } from '../forecast/dam-curve.js';
+import { damForecaster, persistenceForecaster } from '../forecast/simple-forecasters.js';
+import { isTrainable, namedForecaster } from '../forecast/catalog.js';
+import type { Forecaster } from '../ports/forecaster.js';
+import { terminalValueUsdPerKwh } from './forecast.js';
 import type { Planner } from '../ports/planner.js';
 import { planInputFor, type ReplayData } from './replay-data.js';
 import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './strategy-config.js';
@@ -82,29 +87,55 @@ export function runPerfectForesight(data: ReplayData, planner: Planner, strategy
   return run;
 }
 
-/** Re-plans every 15 minutes over the horizon with a forecast; executes only the first interval of each plan. */
-export function runRolling(data: ReplayData, planner: Planner, strategy: RollingConfig & { name: string }, progress?: ProgressFn): StrategyRun {
+/** What the forecasters may see: the replay's prices, cut at each decision by KnownAt. */
+export function marketHistory(data: ReplayData): MarketHistory {
+  return { realTime: data.realTime, dayAhead: data.dayAhead };
+}
+
+/** The rolling strategy's forecaster: one given with the strategy (walk-forward evaluation), else by name. */
+function rollingForecaster(data: ReplayData, strategy: RollingConfig & { forecaster?: Forecaster }, run: StrategyRun): Forecaster {
+  if (strategy.forecaster) return strategy.forecaster;
+  if (!data.dayAhead && strategy.forecast !== 'persistence') {
+    run.notes.push('no day-ahead prices in the scenario: forecast falls back to persistence (real-time price of the same interval a day earlier)');
+    return persistenceForecaster();
+  }
+  const f = namedForecaster(strategy.forecast, { biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
+  if (isTrainable(f)) {
+    // trained on what was known when the replay starts (the scenario's history before its start)
+    const summary = f.train(new KnownAt(marketHistory(data), data.startMs));
+    run.notes.push(`forecaster ${f.name} trained on ${summary.rows} sample(s) known before the start`);
+  }
+  return f;
+}
+
+/**
+ * Re-plans every 15 minutes over the horizon (cut at the replay's end) with a forecast; executes only the first
+ * interval of each plan.
+ */
+export function runRolling(data: ReplayData, planner: Planner, strategy: RollingConfig & { name: string; forecaster?: Forecaster }, progress?: ProgressFn): StrategyRun {
   const run = newRun(strategy, data);
-  const method = data.dayAhead ? strategy.forecast : 'persistence';
-  if (!data.dayAhead && strategy.forecast !== 'persistence') run.notes.push('no day-ahead prices in the scenario: forecast falls back to persistence (real-time price of the same interval a day earlier)');
-  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method, biasHalfLifeHours: strategy.biasHalfLifeHours, biasWindowIntervals: strategy.biasWindowIntervals });
+  const forecaster = rollingForecaster(data, strategy, run);
+  const history = marketHistory(data);
   const horizon = Math.round(strategy.horizonHours * 4);
   const sim = simulator(data);
   const daily = new DailyDischarge();
+  let fallbackIntervals = 0;
   for (let t = 0; t < data.n; t++) {
     const startMs = data.startMs + t * INTERVAL_MS;
-    const decisionMs = startMs - DECISION_LEAD_MS;
-    const forecast = forecaster.forecast(startMs, horizon, decisionMs);
-    run.decisionPriceUsdPerMwh[t] = forecast[0];
-    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
-    const input = withDischargedToday(data, planInputFor(data, t, horizon, forecast, sim.socNowKwh, terminal), daily);
+    const count = Math.min(horizon, data.n - t);
+    const forecast = forecaster.forecast(new KnownAt(history, startMs - DECISION_LEAD_MS), startMs, count);
+    fallbackIntervals += forecast.fallbackIntervals;
+    const prices = forecast.pricesUsdPerMwh;
+    run.decisionPriceUsdPerMwh[t] = prices[0];
+    const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(prices, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
+    const input = withDischargedToday(data, planInputFor(data, t, count, prices, sim.socNowKwh, terminal), daily);
     if (strategy.hurdleUsdPerKwh > 0) input.battery = { ...data.battery, degradationCostUsdPerKwh: data.battery.degradationCostUsdPerKwh + strategy.hurdleUsdPerKwh };
     const plan = planned(run, planner.plan(input));
     const first = { chargeKw: plan.chargeKw.subarray(0, 1), dischargeKw: plan.dischargeKw.subarray(0, 1), socKwh: plan.socKwh.subarray(0, 2) };
     send(sim, run, commandWindows(first, { startMs, battery: data.battery }));
     stepTo(data, sim, run, t + 1, progress, daily);
   }
-  if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} forecast interval(s) had no published day-ahead price and used persistence`);
+  if (fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${fallbackIntervals} forecast interval(s) had no published day-ahead price and used persistence`);
   run.violations.push(...sim.violations);
   return run;
 }
@@ -113,16 +144,20 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
 export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAheadConfig & { name: string }, progress?: ProgressFn): StrategyRun {
   const run = newRun(strategy, data);
   if (!data.dayAhead) run.notes.push('no day-ahead prices in the scenario: each day is planned on persistence (yesterday\'s real-time prices)');
-  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method: data.dayAhead ? 'dam' : 'persistence' });
+  const forecaster = data.dayAhead ? damForecaster() : persistenceForecaster();
+  const history = marketHistory(data);
   const sim = simulator(data);
   const daily = new DailyDischarge();
+  let fallbackIntervals = 0;
   let t = 0;
   while (t < data.n) {
     const startMs = data.startMs + t * INTERVAL_MS;
     const dayEnd = Math.min(ercotDay(ercotDateOf(startMs)).endMs, data.endMs);
     const count = (dayEnd - startMs) / INTERVAL_MS;
     const decisionMs = startMs - DECISION_LEAD_MS;
-    const forecast = forecaster.forecast(startMs, count, decisionMs);
+    const made = forecaster.forecast(new KnownAt(history, decisionMs), startMs, count);
+    fallbackIntervals += made.fallbackIntervals;
+    const forecast = made.pricesUsdPerMwh;
     run.decisionPriceUsdPerMwh.set(forecast, t);
     const terminal = { kind: 'value' as const, usdPerKwh: terminalValueUsdPerKwh(forecast, data.battery.roundTripEfficiency, data.battery.degradationCostUsdPerKwh) };
     // plans start at an ERCOT midnight (or at the replay's start), so the day's earlier discharge is normally 0
@@ -131,7 +166,7 @@ export function runDayAhead(data: ReplayData, planner: Planner, strategy: DayAhe
     stepTo(data, sim, run, t + count, progress, daily);
     t += count;
   }
-  if (forecaster.fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${forecaster.fallbackIntervals} interval(s) had no day-ahead price and used persistence`);
+  if (fallbackIntervals > 0 && data.dayAhead) run.notes.push(`${fallbackIntervals} interval(s) had no day-ahead price and used persistence`);
   run.violations.push(...sim.violations);
   return run;
 }
@@ -141,13 +176,14 @@ export function runThreshold(data: ReplayData, strategy: ThresholdConfig & { nam
   const run = newRun(strategy, data);
   const useDam = strategy.signal === 'day-ahead' && data.dayAhead !== null;
   if (strategy.signal === 'day-ahead' && !data.dayAhead) run.notes.push('no day-ahead prices in the scenario: the rule looks at the last settled real-time price');
-  const forecaster = new PriceForecaster(data.realTime, data.dayAhead, { method: 'dam' });
+  const history = marketHistory(data);
   const schedule: ScheduleInterval[] = [];
   for (let t = 0; t < data.n; t++) {
     const startMs = data.startMs + t * INTERVAL_MS;
     const decisionMs = startMs - DECISION_LEAD_MS;
-    let signal = useDam ? forecaster.knownDam(startMs, decisionMs) : NaN;
-    if (Number.isNaN(signal)) signal = forecaster.lastSettledPrice(decisionMs);
+    const known = new KnownAt(history, decisionMs);
+    let signal = useDam ? known.dayAheadUsdPerMwh(startMs) : NaN;
+    if (Number.isNaN(signal)) signal = lastSettledPrice(known);
     run.decisionPriceUsdPerMwh[t] = signal;
     if (signal < strategy.chargeBelowUsdPerMwh) schedule.push({ mode: 'charge', powerKw: data.battery.maxChargeKw });
     else if (signal > strategy.dischargeAboveUsdPerMwh) schedule.push({ mode: 'discharge', powerKw: data.battery.maxDischargeKw });

@@ -2,6 +2,7 @@
  * The strategies a replay runs and their parameters, as plain types. Scenario files are read and validated (with
  * defaults filled in) by the input adapter src/adapters/files/scenario-schema.ts, whose parsed types must equal these.
  */
+import type { RollingForecasterName } from '../forecast/catalog.js';
 
 export interface PerfectForesightConfig {
   kind: 'perfect-foresight';
@@ -13,9 +14,9 @@ export interface RollingConfig {
   name?: string;
   /** Planning horizon, hours (24–168). */
   horizonHours: number;
-  forecast: 'dam-bias' | 'dam' | 'persistence';
-  /** dam-bias: how fast the recent RT − DAM error fades with lead time, hours. */
-  biasHalfLifeHours: number;
+  forecast: RollingForecasterName;
+  /** dam-bias / dam-fade: how fast the recent RT − DAM error fades with lead time, hours (default per forecaster). */
+  biasHalfLifeHours?: number;
   /** dam-bias: settled intervals averaged for that error. */
   biasWindowIntervals: number;
   /** Planning-only extra cost per kWh discharged, $/kWh. */

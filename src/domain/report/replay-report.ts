@@ -11,10 +11,14 @@ export interface StrategyReport {
   netValueUsd: number;
   grossValueUsd: number;
   degradationCostUsd: number;
+  /** Leftover energy vs the initial SoC at the report's terminal price (same rule for every strategy). */
+  terminalValueUsd: number;
+  /** netValueUsd + terminalValueUsd. */
+  adjustedNetValueUsd: number;
   chargedKwh: number;
   dischargedKwh: number;
   cycles: number;
-  /** net value / perfect-foresight net value; null without a positive perfect-foresight value. */
+  /** adjusted net value / perfect foresight's adjusted net value; null without a positive reference. */
   captureRate: number | null;
   finalSocPercent: number;
   commands: number;
@@ -33,6 +37,8 @@ export interface ReplayReport {
   intervals: number;
   priceRange: { minUsdPerMwh: number; minAt: string; maxUsdPerMwh: number; maxAt: string; meanUsdPerMwh: number };
   baselineCostUsd: number;
+  /** The stated price leftover energy is valued at (the period's median real-time price), $/MWh. */
+  terminalPriceUsdPerMwh: number;
   dayAheadPrices: boolean;
   notes: string[];
   strategies: StrategyReport[];
@@ -61,10 +67,12 @@ export function strategyReport(o: StrategyOutcome, perfectForesightNetUsd: numbe
     netValueUsd: s.netValueUsd,
     grossValueUsd: s.grossValueUsd,
     degradationCostUsd: s.degradationCostUsd,
+    terminalValueUsd: s.terminalValueUsd,
+    adjustedNetValueUsd: s.adjustedNetValueUsd,
     chargedKwh: s.chargedKwh,
     dischargedKwh: s.dischargedKwh,
     cycles: s.cycles,
-    captureRate: perfectForesightNetUsd !== null && perfectForesightNetUsd > 0 ? s.netValueUsd / perfectForesightNetUsd : null,
+    captureRate: perfectForesightNetUsd !== null && perfectForesightNetUsd > 0 ? s.adjustedNetValueUsd / perfectForesightNetUsd : null,
     finalSocPercent: s.finalSocPercent,
     commands: o.run.commands,
     violations: o.run.violations,
@@ -83,11 +91,12 @@ export function formatReport(r: ReplayReport): string {
   lines.push(`Replay: ${r.scenario} (${r.settlementPoint})`);
   lines.push(`Period: ${r.start} → ${r.end}, ${r.intervals} intervals of 15 minutes`);
   lines.push(`Real-time prices: min ${r.priceRange.minUsdPerMwh.toFixed(2)} $/MWh (${r.priceRange.minAt}), max ${r.priceRange.maxUsdPerMwh.toFixed(2)} $/MWh (${r.priceRange.maxAt}), mean ${r.priceRange.meanUsdPerMwh.toFixed(2)}`);
-  lines.push(`Site cost without the battery: ${usd(r.baselineCostUsd)}; day-ahead prices: ${r.dayAheadPrices ? 'yes' : 'no'}`);
+  lines.push(`Site cost without the battery: ${usd(r.baselineCostUsd)}; day-ahead prices: ${r.dayAheadPrices ? 'yes' : 'no'}; terminal price ${r.terminalPriceUsdPerMwh.toFixed(2)} $/MWh`);
+  lines.push('capture = (net + terminal) / perfect foresight\'s (net + terminal); terminal = leftover energy vs the initial SoC at the terminal price');
   lines.push('');
-  const header = ['strategy', 'net', 'gross', 'degradation', 'capture', 'charged kWh', 'discharged kWh', 'cycles', 'final SoC', 'commands', 'solves', 'p50 ms', 'p95 ms', 'total s'];
+  const header = ['strategy', 'net', 'gross', 'degradation', 'terminal', 'capture', 'charged kWh', 'discharged kWh', 'cycles', 'final SoC', 'commands', 'solves', 'p50 ms', 'p95 ms', 'total s'];
   const rows = r.strategies.map((s) => [
-    s.name, usd(s.netValueUsd), usd(s.grossValueUsd), usd(s.degradationCostUsd), pct(s.captureRate), s.chargedKwh.toFixed(1), s.dischargedKwh.toFixed(1),
+    s.name, usd(s.netValueUsd), usd(s.grossValueUsd), usd(s.degradationCostUsd), usd(s.terminalValueUsd), pct(s.captureRate), s.chargedKwh.toFixed(1), s.dischargedKwh.toFixed(1),
     s.cycles.toFixed(2), `${s.finalSocPercent.toFixed(1)}%`, String(s.commands), String(s.timing.solves), s.timing.solveMsP50.toFixed(2), s.timing.solveMsP95.toFixed(2), (s.timing.totalMs / 1000).toFixed(2),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));

@@ -7,12 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { replayScenario } from '../../../src/app/replay/replay-service.js';
 import { loadScenario } from '../../../src/app/replay/load-scenario.js';
-import { PriceForecaster } from '../../../src/domain/replay/forecast.js';
 import type { Planner } from '../../../src/domain/ports/planner.js';
 import { planInputFor, type ReplayData } from '../../../src/domain/replay/replay-data.js';
 import { baselineCostUsd, realTimePrices } from '../../../src/domain/replay/settle.js';
-import { emptySeries } from '../../../src/domain/prices/price-series.js';
-import { ercotDateOf, ercotDay, parseIsoInstant, toErcotIso } from '../../../src/domain/time/ercot-calendar.js';
+import { ercotDateOf, ercotDay, toErcotIso } from '../../../src/domain/time/ercot-calendar.js';
 import { INTERVAL_HOURS, INTERVAL_MS } from '../../../src/domain/time/interval.js';
 import { reserveFloorKwh } from '../../../src/domain/battery/battery.js';
 import { cyclesCapViolations } from '../../../src/domain/replay/cycles-cap.js';
@@ -74,7 +72,8 @@ describe('replay service', () => {
     for (const s of result.report.strategies) {
       expect(s.violations).toEqual([]);
       expect(s.netValueUsd).toBeCloseTo(s.grossValueUsd - s.degradationCostUsd, 9);
-      expect(s.captureRate).toBeCloseTo(s.netValueUsd / pf.netValueUsd, 12);
+      expect(s.captureRate).toBeCloseTo(s.adjustedNetValueUsd / pf.adjustedNetValueUsd, 12);
+      expect(s.adjustedNetValueUsd).toBeCloseTo(s.netValueUsd + s.terminalValueUsd, 9);
       expect(s.netValueUsd).toBeLessThanOrEqual(pf.netValueUsd + 0.5); // may end lower on SoC, never far above the ceiling
     }
     expect(result.report.intervals).toBe(192);
@@ -251,34 +250,5 @@ describe('cycles-per-day cap (maxCyclesPerDay)', () => {
     intervals[92].dischargeKw = 0.5e-6 / INTERVAL_HOURS;
     expect(cyclesCapViolations(battery, 1, intervals)).toEqual([]);
     expect(cyclesCapViolations(battery, 0.5, intervals).map((x) => x.message.slice(0, 21))).toEqual(['ERCOT day 2024-11-03:', 'ERCOT day 2024-11-04:']);
-  });
-});
-
-describe('forecasts use only what was known', () => {
-  const start = parseIsoInstant('2024-08-19T00:00:00-05:00');
-  function series(fill: (ms: number) => number) {
-    const s = emptySeries(start - 2 * 86_400_000, start + 3 * 86_400_000);
-    for (let i = 0; i < s.pricesUsdPerMwh.length; i++) s.pricesUsdPerMwh[i] = fill(s.startMs + i * INTERVAL_MS);
-    return s;
-  }
-
-  it('real-time prices of the running and later intervals do not change a forecast', () => {
-    const decision = start + 10 * 3_600_000 - 60_000; // 09:59 local
-    const rt = series((ms) => (ms % 7_200_000) / 1e5);
-    const dam = series((ms) => 30 + (ms % 3_600_000) / 1e5);
-    const before = new PriceForecaster(rt, dam, { method: 'dam-bias' }).forecast(decision + 60_000, 96, decision);
-    for (let ms = decision - INTERVAL_MS + 60_000; ms < rt.endMs; ms += INTERVAL_MS) rt.pricesUsdPerMwh[(ms - rt.startMs) / INTERVAL_MS] = 9999;
-    const after = new PriceForecaster(rt, dam, { method: 'dam-bias' }).forecast(decision + 60_000, 96, decision);
-    expect(Array.from(after)).toEqual(Array.from(before));
-  });
-
-  it('day-ahead prices of tomorrow are used only after 13:00 Central today', () => {
-    const rt = series(() => 20);
-    const dam = series((ms) => (ms >= start + 86_400_000 ? 500 : 40));
-    const f = new PriceForecaster(rt, dam, { method: 'dam' });
-    const tomorrowNoon = start + 86_400_000 + 12 * 3_600_000;
-    expect(f.knownDam(tomorrowNoon, start + 12 * 3_600_000)).toBeNaN();
-    expect(f.knownDam(tomorrowNoon, start + 13 * 3_600_000)).toBe(500);
-    expect(f.forecast(tomorrowNoon, 1, start + 12 * 3_600_000)[0]).toBe(40); // yesterday's DAM for that hour
   });
 });

@@ -2,6 +2,7 @@
  * Settlement at real-time prices, against figures worked out by hand: the decision (forecast) price of each interval
  * differs from its real-time price, so settling at the wrong one changes every figure.
  */
+import type { TerminalRule } from '../../../src/domain/replay/terminal-value.js';
 import { describe, expect, it } from 'vitest';
 import type { ReplayData } from '../../../src/domain/replay/replay-data.js';
 import { settle } from '../../../src/domain/replay/settle.js';
@@ -38,9 +39,12 @@ function run(): StrategyRun {
   };
 }
 
+/** Leftover energy valued at zero: these tests check the interval arithmetic alone. */
+const NO_TERMINAL_VALUE: TerminalRule = { priceUsdPerMwh: 0, surplusUsdPerKwh: 0, deficitUsdPerKwh: 0, initialSocKwh: 5, description: 'none' };
+
 describe('settle', () => {
   it('settles at the real-time price (not the decision price), import adder on imports, export factor on exports', () => {
-    const s = settle(data(), run());
+    const s = settle(data(), run(), NO_TERMINAL_VALUE);
     // interval 0: grid imports 1 + 4 = 5 kW for 0.25 h = 1.25 kWh at 0.100 + 0.01 = 0.11 $/kWh → 0.1375 $
     //             baseline 1 kW → 0.25 kWh × 0.11 = 0.0275 $
     // interval 1: grid exports 4 − 1 = 3 kW → 0.75 kWh credited at 1.000 × 0.5 = 0.5 $/kWh → −0.375 $

@@ -1,0 +1,37 @@
+/** `forecast evaluate`: walk-forward evaluation of the price forecasters. Implementation imported lazily. */
+import type { RegisterCommands } from '../context.js';
+import { commandGroup } from '../context.js';
+
+interface EvaluateFlags {
+  from: string;
+  to: string;
+  forecaster?: string[];
+  data?: string;
+  solver?: string;
+  json?: boolean;
+  horizonHours?: number;
+  hurdle?: number;
+}
+
+export const register: RegisterCommands = (program, ctx) => {
+  commandGroup(program, 'forecast', 'price forecasters: walk-forward evaluation')
+    .command('evaluate')
+    .description('walk-forward: per test month, train on earlier data only, replay rolling with each forecaster, report capture and errors')
+    .requiredOption('--from <date>', 'first test month (YYYY-MM or YYYY-MM-DD)')
+    .requiredOption('--to <date>', 'last test month, inclusive (YYYY-MM or YYYY-MM-DD)')
+    .option('--forecaster <name...>', 'forecasters to compare (default: every non-oracle one; oracle-15m, oracle-1h, lookahead-2h, lookahead-6h measure the information bound)')
+    .option('--data <dir>', 'directory with *rt*.csv[.gz] and *dam*.csv[.gz] (default: datasets/ercot/hubavg, else ../shared/data/ercot/hubavg)')
+    .option('--solver <name>', 'optimizer solver', 'dp')
+    .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)
+    .option('--hurdle <usdPerKwh>', 'rolling: planning-only extra cost per kWh discharged', Number.parseFloat, 0)
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: EvaluateFlags) => {
+      const { evaluateForecasters } = await import('../../app/forecast/evaluate.js');
+      const { formatEvaluation, formatPeriodLine } = await import('../../app/forecast/format-evaluation.js');
+      const report = await evaluateForecasters({
+        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, hurdleUsdPerKwh: flags.hurdle,
+        onPeriod: (r, ms) => ctx.stderr.write(formatPeriodLine(r, ms)),
+      });
+      ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvaluation(report));
+    });
+};

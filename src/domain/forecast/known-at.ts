@@ -1,0 +1,119 @@
+/**
+ * What was known at a decision instant: a read-only view of the market data cut at `cutMs`. Forecasters only ever
+ * receive this view, so they cannot look ahead by construction: every accessor returns NaN (or nothing) for data
+ * published after the cut. Publication rules:
+ * - a real-time (15-minute) price is known once its interval has ended (start + 15 min ≤ cut);
+ * - a SCED (5-minute) price is known once its run interval has ended;
+ * - day-ahead prices for delivery date D are known from 13:00 Central on D−1 (DAM results publication);
+ * - an ERCOT system forecast (load, wind, solar) is known from its publication time.
+ * The underlying data is held in a private field; `earlier(ms)` gives a view cut earlier, never later.
+ */
+import { ercotDateOf, ercotDay, ercotHourStartMs } from '../time/ercot-calendar.js';
+import { HOUR_MS, INTERVAL_MS, MINUTE_MS } from '../time/interval.js';
+import { priceAt, type PriceSeries } from '../prices/price-series.js';
+
+/** A regularly spaced series (e.g. SCED 5-minute LMPs): value i covers [startMs + i·stepMs, +stepMs). */
+export interface StepSeries {
+  startMs: number;
+  stepMs: number;
+  values: Float64Array;
+}
+
+export type SystemForecastKind = 'load' | 'wind' | 'solar';
+
+/** One published value of an ERCOT system forecast (MW) for one target interval. */
+export interface SystemForecastPoint {
+  kind: SystemForecastKind;
+  publishedMs: number;
+  intervalStartMs: number;
+  valueMw: number;
+}
+
+/** Everything a forecaster may draw on, uncut (the view cuts it). */
+export interface MarketHistory {
+  realTime: PriceSeries;
+  /** Day-ahead prices on each 15-minute interval (hourly values repeated); null when there are none. */
+  dayAhead: PriceSeries | null;
+  sced?: StepSeries | null;
+  /** Sorted by publishedMs ascending. */
+  systemForecasts?: readonly SystemForecastPoint[];
+}
+
+const publishedCache = new Map<number, number>();
+
+/** When the DAM price of the interval starting at `ms` became public: 13:00 Central on the day before delivery. */
+export function damPublishedMs(ms: number): number {
+  // Cached per UTC hour: every ERCOT day starts on a whole UTC hour, so an hour lies in one delivery date.
+  const hourKey = Math.floor(ms / HOUR_MS);
+  let v = publishedCache.get(hourKey);
+  if (v === undefined) {
+    const date = ercotDateOf(ms);
+    const prev = ercotDateOf(ercotDay(date).startMs - MINUTE_MS);
+    v = ercotHourStartMs(prev, 14); // hour ending 14 starts at 13:00
+    publishedCache.set(hourKey, v);
+  }
+  return v;
+}
+
+export class KnownAt {
+  readonly #history: MarketHistory;
+  readonly cutMs: number;
+
+  constructor(history: MarketHistory, cutMs: number) {
+    this.#history = history;
+    this.cutMs = cutMs;
+  }
+
+  /** The same data cut at an earlier instant (a later one is refused: that would be look-ahead). */
+  earlier(cutMs: number): KnownAt {
+    if (cutMs > this.cutMs) throw new RangeError(`KnownAt.earlier(${cutMs}) is after the cut ${this.cutMs}`);
+    return new KnownAt(this.#history, cutMs);
+  }
+
+  /** Start of the latest real-time interval settled by the cut (its end ≤ cut). */
+  lastSettledStartMs(): number {
+    return Math.floor(this.cutMs / INTERVAL_MS) * INTERVAL_MS - INTERVAL_MS;
+  }
+
+  /** The settled real-time price of the interval starting at `ms`, NaN if unknown at the cut. */
+  realTimeUsdPerMwh(ms: number): number {
+    if (ms + INTERVAL_MS > this.cutMs) return NaN;
+    return priceAt(this.#history.realTime, ms);
+  }
+
+  get hasDayAhead(): boolean {
+    return this.#history.dayAhead !== null;
+  }
+
+  /** The DAM price of the interval starting at `ms` if it was published by the cut, else NaN. */
+  dayAheadUsdPerMwh(ms: number): number {
+    const dam = this.#history.dayAhead;
+    if (!dam || damPublishedMs(ms) > this.cutMs) return NaN;
+    return priceAt(dam, ms);
+  }
+
+  get hasSced(): boolean {
+    return !!this.#history.sced;
+  }
+
+  /** The SCED price of the run interval containing `ms`, NaN unless that interval ended by the cut. */
+  scedUsdPerMwh(ms: number): number {
+    const s = this.#history.sced;
+    if (!s) return NaN;
+    const i = Math.floor((ms - s.startMs) / s.stepMs);
+    if (i < 0 || i >= s.values.length || s.startMs + (i + 1) * s.stepMs > this.cutMs) return NaN;
+    return s.values[i];
+  }
+
+  /** The latest published value (by the cut) of a system forecast for the interval starting at `ms`, else NaN. */
+  systemForecastMw(kind: SystemForecastKind, ms: number): number {
+    const points = this.#history.systemForecasts;
+    if (!points) return NaN;
+    let v = NaN;
+    for (const p of points) {
+      if (p.publishedMs > this.cutMs) break;
+      if (p.kind === kind && p.intervalStartMs === ms) v = p.valueMw;
+    }
+    return v;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * No look-ahead: a forecaster sees the market only through a KnownAt view cut at its decision time. These tests
+ * poison everything published after the cut (real-time prices of intervals not yet ended, day-ahead prices of days
+ * not yet published) and require every forecaster's output to be unchanged; and they check the view itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { damPublishedMs, KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
+import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
+import { UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
+import type { Forecaster } from '../../../src/domain/ports/forecaster.js';
+import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../../src/domain/forecast/trainable.js';
+import { emptySeries, type PriceSeries } from '../../../src/domain/prices/price-series.js';
+import { parseIsoInstant } from '../../../src/domain/time/ercot-calendar.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const Q = 900_000;
+
+function series(startMs: number, endMs: number, fill: (ms: number) => number): PriceSeries {
+  const s = emptySeries(startMs, endMs);
+  for (let i = 0; i < s.pricesUsdPerMwh.length; i++) s.pricesUsdPerMwh[i] = fill(s.startMs + i * Q);
+  return s;
+}
+
+/** 40 days of made-up prices with a daily shape, negative nights, spikes, around the 2024 fall-back day. */
+function market(): MarketHistory {
+  const from = parseIsoInstant('2024-10-01T00:00:00-05:00');
+  const to = parseIsoInstant('2024-11-10T00:00:00-06:00');
+  const rt = series(from, to, (ms) => {
+    const h = ((ms / HOUR) % 24 + 24) % 24;
+    const spike = (ms / Q) % 397 === 0 ? 3000 : 0;
+    return 25 + 30 * Math.sin((h / 24) * 2 * Math.PI) + ((ms / Q) % 13) - (h < 5 ? 60 : 0) + spike;
+  });
+  const dam = series(from, to, (ms) => 30 + 25 * Math.sin(((ms / HOUR) % 24) / 24 * 2 * Math.PI) + Math.floor(ms / HOUR) % 3);
+  return { realTime: rt, dayAhead: dam };
+}
+
+/** The same market with everything published after `cutMs` replaced by `poison`. */
+function poisoned(m: MarketHistory, cutMs: number, poison: number): MarketHistory {
+  const rt = { ...m.realTime, pricesUsdPerMwh: Float64Array.from(m.realTime.pricesUsdPerMwh) };
+  for (let i = 0; i < rt.pricesUsdPerMwh.length; i++) if (rt.startMs + (i + 1) * Q > cutMs) rt.pricesUsdPerMwh[i] = poison;
+  const dam = { ...m.dayAhead!, pricesUsdPerMwh: Float64Array.from(m.dayAhead!.pricesUsdPerMwh) };
+  for (let i = 0; i < dam.pricesUsdPerMwh.length; i++) if (damPublishedMs(dam.startMs + i * Q) > cutMs) dam.pricesUsdPerMwh[i] = poison;
+  return { realTime: rt, dayAhead: dam };
+}
+
+function forecasters(m: MarketHistory, trainCutMs: number): Forecaster[] {
+  const learned = new LearnedForecaster({ trainingDays: 8, ridge: 1e-3 });
+  learned.train(new KnownAt(m, trainCutMs));
+  const profiles = TRAINABLE_FORECASTERS.filter((n) => n !== 'learned').map((n) => {
+    const f = trainableForecaster(n);
+    f.train(new KnownAt(m, trainCutMs));
+    return f;
+  });
+  return [...UNTRAINED_FORECASTERS.map((n) => untrainedForecaster(n)), learned, ...profiles];
+}
+
+describe('KnownAt', () => {
+  const m = market();
+  const cut = parseIsoInstant('2024-11-03T09:59:00-06:00');
+
+  it('shows a real-time price only once its interval has ended', () => {
+    const k = new KnownAt(m, cut);
+    expect(k.realTimeUsdPerMwh(parseIsoInstant('2024-11-03T09:30:00-06:00'))).not.toBeNaN();
+    expect(k.realTimeUsdPerMwh(parseIsoInstant('2024-11-03T09:45:00-06:00'))).toBeNaN(); // still running at 09:59
+    expect(k.lastSettledStartMs()).toBe(parseIsoInstant('2024-11-03T09:30:00-06:00'));
+  });
+
+  it('shows day-ahead prices of day D only from 13:00 Central on D−1 (also across the DST change)', () => {
+    const tomorrowNoon = parseIsoInstant('2024-11-04T12:00:00-06:00');
+    expect(new KnownAt(m, parseIsoInstant('2024-11-03T12:59:00-06:00')).dayAheadUsdPerMwh(tomorrowNoon)).toBeNaN();
+    expect(new KnownAt(m, parseIsoInstant('2024-11-03T13:00:00-06:00')).dayAheadUsdPerMwh(tomorrowNoon)).not.toBeNaN();
+    // the fall-back day (100 intervals) is published at 13:00 CDT on 2024-11-02
+    expect(damPublishedMs(parseIsoInstant('2024-11-03T23:45:00-06:00'))).toBe(parseIsoInstant('2024-11-02T13:00:00-05:00'));
+  });
+
+  it('refuses a view cut later than itself', () => {
+    expect(() => new KnownAt(m, cut).earlier(cut + 1)).toThrow(RangeError);
+    expect(new KnownAt(m, cut).earlier(cut - DAY).cutMs).toBe(cut - DAY);
+  });
+});
+
+describe('no forecaster reads anything published after its decision time', () => {
+  const m = market();
+  const trainCut = parseIsoInstant('2024-11-01T00:00:00-05:00');
+  // decisions: 1 minute before an interval, before and after the 13:00 DAM publication, on the fall-back day (DST)
+  const decisions = ['2024-11-02T12:44:00-05:00', '2024-11-02T13:14:00-05:00', '2024-11-03T01:29:00-06:00', '2024-11-03T23:59:00-06:00'].map(parseIsoInstant);
+
+  for (const cut of decisions) {
+    it(`decision at ${new Date(cut).toISOString()}: output unchanged when later prices are NaN or 1e6`, () => {
+      const from = cut + 60_000;
+      expect(forecasters(m, trainCut).map((f) => f.name)).toEqual(['dam-fade', 'dam-bias', 'dam', 'persistence', 'learned', 'dam-fade-shape', 'adaptive-fade-shape', 'spike-aware', 'spike-aware-shape']);
+      const clean = forecasters(m, trainCut).map((f) => Array.from(f.forecast(new KnownAt(m, cut), from, 192).pricesUsdPerMwh));
+      for (const poison of [NaN, 1e6, -1e6]) {
+        // the learned model is trained on the poisoned data too: its training cut is before the decision
+        const dirty = forecasters(poisoned(m, cut, poison), trainCut).map((f) => Array.from(f.forecast(new KnownAt(poisoned(m, cut, poison), cut), from, 192).pricesUsdPerMwh));
+        expect(dirty).toEqual(clean);
+      }
+    });
+  }
+
+  it('the poisoning itself is visible to a reader that ignores the cut (the test can fail)', () => {
+    const cut = decisions[0];
+    const dirty = poisoned(m, cut, 1e6);
+    expect(dirty.realTime.pricesUsdPerMwh.some((v) => v === 1e6)).toBe(true);
+    expect(dirty.dayAhead!.pricesUsdPerMwh.some((v) => v === 1e6)).toBe(true);
+  });
+});
