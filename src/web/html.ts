@@ -71,7 +71,7 @@ header .who{margin-left:auto;font-size:.9rem}main{padding:1rem;max-width:1400px;
 h1{font-size:1.4rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
 table{border-collapse:collapse;width:100%;background:#fff;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid #dde1e6;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eef1f4;font-weight:600}
-td.n,th.n{text-align:right}.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+td.n,th.n{text-align:right}td.n{white-space:nowrap}.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.6rem;margin:.6rem 0}
 .card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:.5rem .7rem}.card b{display:block;font-size:1.2rem}
 .tag{display:inline-block;border-radius:3px;padding:0 .35rem;font-size:.85rem;border:1px solid currentColor}
@@ -82,7 +82,7 @@ button.primary{background:#14324a;color:#fff}.chart{background:#fff;border:1px s
 .chart svg{display:block;max-width:100%;height:auto}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:.6rem}
 .filters label{display:flex;flex-direction:column;font-size:.85rem}.flash{background:#e6f4ea;border:1px solid #116329;padding:.5rem;margin-bottom:.8rem}
 .error{background:#fdecea;border:1px solid #b01c1c;padding:.6rem}
-@media (max-width:700px){main{padding:.5rem}th,td{padding:.25rem .3rem;font-size:.85rem}.hide-sm{display:none}}
+@media (max-width:700px){main{padding:.5rem}.chart svg{max-width:none;width:900px}th,td{padding:.25rem .3rem;font-size:.85rem}.hide-sm{display:none}}
 `;
 
 export function layout(ctx: PageContext, body: Html): string {

@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
 
   it('fleet overview lists both sites with mode, status and the next command; its JSON twin passes its schema', async () => {
     await login(page);
-    const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).innerText));
+    const rows = await page.$$eval('tbody tr', (trs) => trs.map((tr) => (tr as unknown as { innerText: string }).innerText));
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/S1[\s\S]*review[\s\S]*awaiting approval/);
     expect(rows[1]).toMatch(/S2[\s\S]*auto[\s\S]*dispatching[\s\S]*discharge 19:00–20:00/);
@@ -121,6 +121,25 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
     expect((await listReviewActions(db().db, 'S2')).map((a) => a.action)).toEqual(['resume', 'hold']);
   });
 
+  it('override a window to idle (skip): the next cycle does not send it; clearing the override lets it go out', async () => {
+    const sent = web.world.channel.sendCount('S2');
+    await page.goto(`${web.baseUrl}/sites/S2`);
+    const form = page.locator('form[action$="/override"]').first();
+    await form.locator('select[name=mode]').selectOption('idle');
+    await form.locator('button').click();
+    expect(await page.textContent('[role=status]')).toContain('Window overridden to idle');
+    const skipped = await web.world.cycle();
+    expect(skipped.sites.find((s) => s.siteId === 'S2')?.sent).toBe(0);
+    expect(web.world.channel.sendCount('S2')).toBe(sent);
+    await page.goto(`${web.baseUrl}/sites/S2`);
+    const again = page.locator('form[action$="/override"]').first();
+    await again.locator('select[name=mode]').selectOption('clear');
+    await again.locator('button').click();
+    const cleared = await web.world.cycle();
+    expect(cleared.sites.find((s) => s.siteId === 'S2')?.sent).toBe(1);
+    expect((await listReviewActions(db().db, 'S2')).slice(0, 2).map((a) => a.action)).toEqual(['clear_override', 'override']);
+  });
+
   it('an action without a session, or without the CSRF token, is refused and changes nothing', async () => {
     const anon = await fetch(`${web.baseUrl}/sites/S2/hold`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'note=x', redirect: 'manual' });
     expect(anon.status).toBe(401);
@@ -128,7 +147,7 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
     expect(noCsrf.status()).toBe(403);
     const wrongCsrf = await page.request.post(`${web.baseUrl}/sites/S2/hold`, { form: { note: 'x', _csrf: 'forged' }, maxRedirects: 0 });
     expect(wrongCsrf.status()).toBe(403);
-    expect((await listReviewActions(db().db, 'S2')).map((a) => a.action)).toEqual(['resume', 'hold']);
+    expect((await listReviewActions(db().db, 'S2')).map((a) => a.action)).toEqual(['clear_override', 'override', 'resume', 'hold']);
   });
 
   it('reconciliation and replays pages render (screenshots)', async () => {

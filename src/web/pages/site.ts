@@ -57,10 +57,10 @@ function changes(v: DayPlanView): Html {
 function windowTable(v: DayPlanView, base: string, csrf: string | null): Html {
   if (!v.windows.length) return html`<p class="muted">No command windows (the battery stays in its base mode).</p>`;
   const overrideOf = (w: WindowView): string | null => v.overrides.find((o) => o.windowStartMs === w.startMs)?.mode ?? null;
-  return html`<div class="scroll"><table><thead><tr><th>Window</th><th>Mode</th><th class="n">Power</th><th class="n">Target</th><th>Reason</th><th>Override this window's mode</th></tr></thead><tbody>
+  return html`<div class="scroll"><table><thead><tr><th>Window</th><th>Mode</th><th class="n">Power</th><th class="n">Target</th><th>Reason</th><th>Override (skip) this window</th></tr></thead><tbody>
   ${v.windows.map((w) => html`<tr><td>${clock(w.startMs)}–${clock(w.endMs)}</td><td>${w.mode}${overrideOf(w) ? html` <span class="tag warn">override: ${overrideOf(w)}</span>` : ''}</td><td class="n">${kw(w.powerKw)}</td><td class="n">${pct(w.targetReservePercent)}</td><td>${w.reason}</td>
   <td><form class="inline" method="post" action="${base}/override">${csrfField(csrf)}<input type="hidden" name="windowStartMs" value="${w.startMs}"><input type="hidden" name="windowEndMs" value="${w.endMs}">
-  <select name="mode" aria-label="Mode for ${clock(w.startMs)}"><option value="idle">idle (skip)</option><option value="charge">charge</option><option value="discharge">discharge</option><option value="clear">clear override</option></select><button type="submit">Set</button></form></td></tr>`)}
+  <select name="mode" aria-label="Mode for ${clock(w.startMs)}"><option value="idle">skip (idle)</option><option value="clear">clear override</option></select><button type="submit">Set</button></form></td></tr>`)}
   </tbody></table></div>`;
 }
 
