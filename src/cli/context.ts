@@ -1,6 +1,17 @@
 /** What every CLI command gets: its output streams and a logger. Tests pass their own streams. */
-import { Command } from 'commander';
-import { createLogger, type Logger } from '../app/logger.js';
+import type { Command } from 'commander';
+import type { Logger } from '../app/logger.js';
+
+type LoggerModule = typeof import('../app/logger.js');
+let loggerModule: LoggerModule | undefined;
+
+/**
+ * Loads the logging module (pino, ~130 ms). main() awaits this before a command's action runs, so `--help` and
+ * usage errors never pay for it; code that calls a command's implementation directly awaits it first.
+ */
+export async function loadLoggerModule(): Promise<void> {
+  loggerModule ??= await import('../app/logger.js');
+}
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -16,7 +27,10 @@ export function createCliContext(io: CliIo): CliContext {
   let logger: Logger | undefined;
   return {
     ...io,
-    logger: () => (logger ??= createLogger({ pretty: Boolean(io.stderr.isTTY), destination: io.stderr.isTTY ? undefined : io.stderr })),
+    logger: () => {
+      if (!loggerModule) throw new Error('the CLI logger is not loaded: await loadLoggerModule() before calling a command implementation');
+      return (logger ??= loggerModule.createLogger({ pretty: Boolean(io.stderr.isTTY), destination: io.stderr.isTTY ? undefined : io.stderr }));
+    },
   };
 }
 

@@ -6,7 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from '../domain/errors.js';
-import { createCliContext, type CliIo } from './context.js';
+import { createCliContext, loadLoggerModule, type CliIo } from './context.js';
 import { commandModules } from './commands/index.js';
 
 export const EXIT_OK = 0;
@@ -22,7 +22,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .showHelpAfterError('(add --help for usage)');
+    .showHelpAfterError('(add --help for usage)')
+    .hook('preAction', loadLoggerModule); // pino only when a command runs, never for --help
   for (const register of commandModules) register(program, ctx);
   for (const cmd of allCommands(program)) cmd.exitOverride();
   try {

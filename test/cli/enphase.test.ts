@@ -72,7 +72,9 @@ describe('enphase / sites / telemetry commands against the fake', () => {
     expect(text.stdout).toMatch(/SoC \d+ % as of /);
 
     fake.oauth.revokeAll();
-    await runCli(['telemetry', 'poll']);
+    const refused = await runCli(['telemetry', 'poll']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/needs re-authorisation/);
     const sites = await runCli(['sites', 'status']);
     expect(sites.stdout).toMatch(/NEEDS RE-AUTHORISATION/);
     expect(sites.stdout).toMatch(/enphase-1001 .*needs_reauth/);

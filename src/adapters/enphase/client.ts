@@ -1,6 +1,7 @@
 /**
  * The Enphase Monitoring API v4 client (undici). Every call carries the bearer token and the application's API
- * key (`key`), takes one unit from the account's call budget, and classifies failures:
+ * key (`key`), takes one unit from the account's call budget once a token is in hand (a call that cannot be sent
+ * for want of a token costs nothing), and classifies failures:
  *  - 429 → waits until `period_end` from the body (injected sleep) and retries once when that is within
  *    `maxThrottleWaitMs`, else throws EnphaseThrottled; the budget learns the period either way;
  *  - 5xx / network → a few retries with backoff, then EnphaseUnavailable (retryable);
@@ -137,8 +138,9 @@ export class EnphaseClient {
     let throttles = 0;
     let refreshed = false;
     for (;;) {
-      await this.opts.budget?.reserve(this.opts.clock.nowMs());
+      // The token first: a call that cannot be sent (no account, re-authorisation needed) must not use the budget.
       const token = await this.opts.tokens.accessToken(refreshed ? { forceRefresh: true } : undefined);
+      await this.opts.budget?.reserve(this.opts.clock.nowMs());
       let res: Dispatcher.ResponseData;
       try {
         const headers = this.headers(token);

@@ -14,7 +14,8 @@ import { backfillAccount, pollAccount, type RunReport, type TelemetryRunContext 
 import { formatSitesStatus, formatTelemetryStatus, telemetryStatus } from '../telemetry/status.js';
 import { budgetLimits, DEFAULT_REDIRECT_URI, oauthConfig, openAccount } from './account.js';
 import { awaitRedirectCode, codeFromInput, connectAccount } from './connect.js';
-import { syncSites } from './sites-sync.js';
+import { asNotReady, EnphaseAccountNotReady, noAccountConnected, requireUsableAccount, stoppedRun } from './not-ready.js';
+import { syncSites, type SyncedSite } from './sites-sync.js';
 import { listAccounts } from './tokens.js';
 
 export interface CommonOptions {
@@ -77,8 +78,14 @@ export async function enphaseConnect(ctx: CliContext, options: CommonOptions & {
 export async function sitesSync(ctx: CliContext, options: CommonOptions): Promise<void> {
   await withDeps(ctx, options, async (d) => {
     const accountKey = options.account ?? d.cfg.ENPHASE_ACCOUNT;
+    await requireUsableAccount(d.store.db, accountKey);
     const account = openAccount({ db: d.store.db, box: d.box, settings: d.cfg, clock: systemClock, accountKey, logger: ctx.logger() });
-    const synced = await syncSites({ db: d.store.db, box: d.box, client: account.client, clock: systemClock, accountKey, defaultSettlementPoint: d.cfg.ENPHASE_DEFAULT_SETTLEMENT_POINT });
+    let synced: SyncedSite[];
+    try {
+      synced = await syncSites({ db: d.store.db, box: d.box, client: account.client, clock: systemClock, accountKey, defaultSettlementPoint: d.cfg.ENPHASE_DEFAULT_SETTLEMENT_POINT });
+    } catch (error) {
+      throw asNotReady(error, accountKey) ?? error;
+    }
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify(synced)}\n`);
       return;
@@ -110,14 +117,31 @@ function formatRun(r: RunReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One poll or backfill per account (the named one, or every connected one). An account that is not connected,
+ * needs re-authorisation or runs out of calls is reported at the end as bad input (exit 2), after the others ran.
+ */
 async function runOnce(ctx: CliContext, options: CommonOptions, run: (c: TelemetryRunContext) => Promise<RunReport>): Promise<void> {
   await withDeps(ctx, options, async (d) => {
     const keys = options.account ? [options.account] : (await listAccounts(d.store.db)).map((a) => a.accountKey);
+    if (!keys.length) throw noAccountConnected(d.cfg.ENPHASE_ACCOUNT);
+    const notReady: EnphaseAccountNotReady[] = [];
     for (const key of keys) {
+      try {
+        await requireUsableAccount(d.store.db, key);
+      } catch (error) {
+        const refused = asNotReady(error, key);
+        if (!refused) throw error;
+        notReady.push(refused);
+        continue;
+      }
       const report = await run(runContext(ctx, d, key));
       ctx.stdout.write(options.json ? `${JSON.stringify(report)}\n` : `account ${key}:\n${formatRun(report)}`);
+      const stopped = stoppedRun(report);
+      if (stopped) notReady.push(stopped);
     }
-    if (!keys.length) ctx.stdout.write('no Enphase account connected (run `ercot-arb enphase connect`)\n');
+    if (notReady.length === 1) throw notReady[0];
+    if (notReady.length) throw new EnphaseAccountNotReady(notReady[0].accountKey, notReady[0].reason, notReady[0].message, notReady.slice(1).map((e) => e.message));
   });
 }
 

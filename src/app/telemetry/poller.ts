@@ -13,6 +13,7 @@ import { INTERVAL_MS, intervalFloor } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
+import type { NotReadyReason } from '../enphase/not-ready.js';
 import { getAccount } from '../enphase/tokens.js';
 import { getSiteState, patchSiteState } from './enphase-tables.js';
 import { newestEndMs, productCoverage } from './coverage.js';
@@ -51,6 +52,7 @@ export interface RunReport {
   sites: SiteRunReport[];
   /** Why the run stopped early for the whole account (throttled, budget, needs re-auth). */
   stopped?: string;
+  stoppedReason?: NotReadyReason;
 }
 
 /** Active sites of the account (those whose Enphase system the account lists). */
@@ -70,8 +72,8 @@ async function productsFor(db: Executor, siteId: string): Promise<TelemetryProdu
 async function forEachSite(ctx: TelemetryRunContext, perSite: (site: Site, report: SiteRunReport) => Promise<void>): Promise<RunReport> {
   const report: RunReport = { accountKey: ctx.accountKey, sites: [] };
   const account = await getAccount(ctx.db, ctx.accountKey);
-  if (!account) return { ...report, stopped: 'account not connected' };
-  if (account.status === 'needs_reauth') return { ...report, stopped: 'account needs re-authorisation (run `ercot-arb enphase connect`)' };
+  if (!account) return { ...report, stopped: 'account not connected', stoppedReason: 'not_connected' };
+  if (account.status === 'needs_reauth') return { ...report, stopped: 'account needs re-authorisation (run `ercot-arb enphase connect`)', stoppedReason: 'needs_reauth' };
   for (const site of await accountSites(ctx.db, ctx.accountKey)) {
     const siteReport: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 };
     report.sites.push(siteReport);
@@ -81,7 +83,7 @@ async function forEachSite(ctx: TelemetryRunContext, perSite: (site: Site, repor
       siteReport.error = (error as Error).message;
       if (error instanceof EnphaseThrottled || error instanceof BudgetExhausted || error instanceof ReauthRequired) {
         ctx.logger?.warn({ accountKey: ctx.accountKey, siteId: site.siteId, err: { name: (error as Error).name, message: (error as Error).message } }, 'telemetry run stopped for the account');
-        return { ...report, stopped: (error as Error).message };
+        return { ...report, stopped: (error as Error).message, stoppedReason: error instanceof ReauthRequired ? 'needs_reauth' : 'budget_used' };
       }
       ctx.logger?.error({ siteId: site.siteId, err: { name: (error as Error).name, message: (error as Error).message } }, 'telemetry run failed for site');
     }

@@ -59,7 +59,7 @@ export async function telemetryStatus(db: Executor, opts: { nowMs: number; limit
       hasBattery, batteryMode: state?.batteryMode ?? state?.batteryModeRaw ?? null, products,
       quarantined: (await listQuarantine(db, site.siteId)).length,
       soc: hasBattery ? await latestSoc(db, site.siteId, opts.nowMs, opts.socStaleMs) : null,
-      standAside: await standAsideReason(db, site.siteId, opts.nowMs, opts.stateMaxAgeMs),
+      standAside: await standAsideReason(db, site.siteId, opts.nowMs, opts.stateMaxAgeMs, opts.socStaleMs),
     });
   }
   const views: AccountStatusView[] = [];
