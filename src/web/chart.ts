@@ -56,7 +56,7 @@ function chartOption(view: DayPlanView): EChartsCoreOption {
     ],
     series: [
       { name: 'Real-time $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.rtUsdPerMwh)), lineStyle: { width: 1.5, color: '#14324a' }, itemStyle: { color: '#14324a' },
-        markArea: { silent: true, label: { show: true, position: 'insideTop', fontSize: 10, color: '#1b1f24' }, data: areas } },
+        markArea: { silent: true, label: { show: true, position: 'insideTop', fontSize: 11, color: '#1b1f24', backgroundColor: 'rgba(255,255,255,0.9)', padding: 2 }, data: areas } },
       { name: 'Day-ahead $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.daUsdPerMwh)), lineStyle: { width: 1.5, type: 'dashed', color: '#8a4b00' }, itemStyle: { color: '#8a4b00' } },
       { name: 'Forecast used $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.forecastUsdPerMwh)), lineStyle: { width: 2, type: 'dotted', color: '#6f42c1' }, itemStyle: { color: '#6f42c1' } },
       { name: 'Charge kW', type: 'bar', yAxisIndex: 1, stack: 'power', data: view.intervals.map((i) => (i.chargeKw ? -round(i.chargeKw)! : null)), itemStyle: { color: '#2e7d32', decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: Math.PI / 4 } } },
