@@ -47,7 +47,7 @@ function chartOption(view: DayPlanView): EChartsCoreOption {
     animation: false,
     aria: { enabled: true, decal: { show: true }, label: { description: `Day plan of ${view.siteId} on ${view.date}: ${view.intervalCount} intervals` } },
     legend: { top: 0, textStyle: { fontSize: 12 } },
-    grid: { left: 60, right: 110, top: 40, bottom: 50 },
+    grid: { left: 60, right: 110, top: 62, bottom: 50 },
     xAxis: { type: 'category', data: labels, axisLabel: { interval: 7, fontSize: 11 }, name: 'Central time', nameLocation: 'middle', nameGap: 30 },
     yAxis: [
       { type: 'value', name: '$/MWh', position: 'left', splitLine: { lineStyle: { color: '#e5e8eb' } } },
@@ -56,7 +56,7 @@ function chartOption(view: DayPlanView): EChartsCoreOption {
     ],
     series: [
       { name: 'Real-time $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.rtUsdPerMwh)), lineStyle: { width: 1.5, color: '#14324a' }, itemStyle: { color: '#14324a' },
-        markArea: { silent: true, label: { show: true, position: 'insideTop', fontSize: 11, color: '#1b1f24', backgroundColor: 'rgba(255,255,255,0.9)', padding: 2 }, data: areas } },
+        markArea: { silent: true, label: { show: true, position: 'top', distance: 4, fontSize: 11, color: '#1b1f24' }, data: areas } },
       { name: 'Day-ahead $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.daUsdPerMwh)), lineStyle: { width: 1.5, type: 'dashed', color: '#8a4b00' }, itemStyle: { color: '#8a4b00' } },
       { name: 'Forecast used $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.forecastUsdPerMwh)), lineStyle: { width: 2, type: 'dotted', color: '#6f42c1' }, itemStyle: { color: '#6f42c1' } },
       { name: 'Charge kW', type: 'bar', yAxisIndex: 1, stack: 'power', data: view.intervals.map((i) => (i.chargeKw ? -round(i.chargeKw)! : null)), itemStyle: { color: '#2e7d32', decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: Math.PI / 4 } } },
@@ -76,7 +76,7 @@ function addIntervalTargets(svg: string, view: DayPlanView, chart: ECharts, heig
   const step = x1 - x0;
   const rects = view.intervals.map((i, k) => {
     const tip = `${i.time}: RT ${fmt(i.rtUsdPerMwh, '$/MWh')}, DA ${fmt(i.daUsdPerMwh, '$/MWh')}, forecast ${fmt(i.forecastUsdPerMwh, '$/MWh')}, charge ${fmt(i.chargeKw, 'kW')}, discharge ${fmt(i.dischargeKw, 'kW')}, SoC ${fmt(i.socKwh, 'kWh')}`;
-    return `<rect class="interval" data-start="${i.startMs}" x="${(x0 + (k - 0.5) * step).toFixed(1)}" y="40" width="${step.toFixed(2)}" height="${height - 90}" fill="transparent"><title>${esc(tip)}</title></rect>`;
+    return `<rect class="interval" data-start="${i.startMs}" x="${(x0 + (k - 0.5) * step).toFixed(1)}" y="62" width="${step.toFixed(2)}" height="${height - 112}" fill="transparent"><title>${esc(tip)}</title></rect>`;
   });
   return svg.replace(/<\/svg>\s*$/, `<g class="intervals" data-count="${n}">${rects.join('')}</g></svg>`);
 }

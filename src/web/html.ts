@@ -78,7 +78,7 @@ td.n,th.n{text-align:right}td.n{white-space:nowrap}.scroll{overflow-x:auto;-webk
 .ok{color:#116329}.warn{color:#8a4b00}.bad{color:#b01c1c}.muted{color:#57606a}
 form.inline{display:inline-flex;gap:.3rem;align-items:center;flex-wrap:wrap;margin:.15rem .4rem .15rem 0}
 button,input,select{font:inherit;padding:.3rem .6rem}button{cursor:pointer;border:1px solid #14324a;background:#fff;border-radius:4px}
-button.primary{background:#14324a;color:#fff}.chart{background:#fff;border:1px solid #dde1e6;overflow-x:auto}
+button.primary{background:#14324a;color:#fff}.chart{background:#fff;border:1px solid #dde1e6;overflow-x:auto;margin:0}.chart figcaption{padding:.3rem .6rem}
 .chart svg{display:block;max-width:100%;height:auto}.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:.6rem}
 .filters label{display:flex;flex-direction:column;font-size:.85rem}.flash{background:#e6f4ea;border:1px solid #116329;padding:.5rem;margin-bottom:.8rem}
 .error{background:#fdecea;border:1px solid #b01c1c;padding:.6rem}
