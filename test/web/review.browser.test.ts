@@ -124,6 +124,8 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
   it('override a window to idle (skip): the next cycle does not send it; clearing the override lets it go out', async () => {
     const sent = web.world.channel.sendCount('S2');
     await page.goto(`${web.baseUrl}/sites/S2`);
+    await page.getByRole('heading', { name: 'Actions', exact: true }).evaluate((e) => (e as unknown as { scrollIntoView(): void }).scrollIntoView());
+    await page.screenshot({ path: `${SHOTS}site-actions.png` });
     const form = page.locator('form[action$="/override"]').first();
     await form.locator('select[name=mode]').selectOption('idle');
     await form.locator('button').click();
