@@ -11,10 +11,24 @@ export function reconciliationPage(v: ReconciliationView): Html {
   <form class="filters" method="get" action="${base}/reconciliation"><label>Date <input type="date" name="date" value="${v.date}"></label><button type="submit">Show</button></form>
   <div class="cards"><div class="card">Expected<b>${usd(v.expectedUsd)}</b></div><div class="card">Realised<b>${usd(v.realisedUsd)}</b></div>
   <div class="card">Difference<b>${v.realisedUsd === null ? '–' : usd(v.realisedUsd - v.expectedUsd)}</b></div></div>
+  <figure class="chart" aria-label="Planned and actual state of charge">${raw(renderSvg(reconciliationChart(v), { width: 1200, height: 300 }))}<figcaption class="muted">SoC planned (dashed) and actual (solid, from telemetry or the reconciler), in %.</figcaption></figure>
   <h2>Command outcomes</h2>${commandTable(v)}
   <h2>Planned vs actual per interval</h2><div class="scroll"><table><thead><tr><th>Time</th><th class="n">Charge planned</th><th class="n">actual</th><th class="n">Discharge planned</th><th class="n">actual</th><th class="n">SoC planned</th><th class="n">actual</th><th class="n">$ planned</th><th class="n">realised</th></tr></thead><tbody>
   ${v.intervals.map((i) => html`<tr><td>${i.time}</td><td class="n">${kwh(i.plannedChargeKwh)}</td><td class="n">${kwh(i.actualChargeKwh)}</td><td class="n">${kwh(i.plannedDischargeKwh)}</td><td class="n">${kwh(i.actualDischargeKwh)}</td><td class="n">${pct(i.plannedSocPercent)}</td><td class="n">${pct(i.actualSocPercent)}</td><td class="n">${usd(i.plannedUsd)}</td><td class="n">${usd(i.realisedUsd)}</td></tr>`)}
   </tbody></table></div>`;
+}
+
+function reconciliationChart(v: ReconciliationView): Record<string, unknown> {
+  const r = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
+  return {
+    animation: false, aria: { enabled: true }, legend: { top: 0 }, grid: { left: 50, right: 30, top: 36, bottom: 36 },
+    xAxis: { type: 'category', data: v.intervals.map((i) => i.time), axisLabel: { interval: 7 } },
+    yAxis: { type: 'value', name: 'SoC %', min: 0, max: 100 },
+    series: [
+      { name: 'SoC planned %', type: 'line', symbol: 'none', lineStyle: { type: 'dashed', width: 2, color: '#6f42c1' }, itemStyle: { color: '#6f42c1' }, data: v.intervals.map((i) => r(i.plannedSocPercent)) },
+      { name: 'SoC actual %', type: 'line', symbol: 'circle', symbolSize: 4, lineStyle: { width: 2, color: '#0277bd' }, itemStyle: { color: '#0277bd' }, connectNulls: false, data: v.intervals.map((i) => r(i.actualSocPercent)) },
+    ],
+  };
 }
 
 export function replayListPage(v: ReplayListView): Html {
