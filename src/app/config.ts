@@ -85,6 +85,14 @@ export const configSchema = z.object({
   TEXTURE_API_BASE_URL: z.url().default('https://api.texturehq.com'),
   TEXTURE_API_KEY: optionalText,
   TEXTURE_WEBHOOK_SECRET: optionalText,
+
+  /** Review web application (docs/web.md): the trader secret as a scrypt hash (`serve --hash-password`), or in clear (hashed at start). */
+  ERCOT_ARB_WEB_PASSWORD_HASH: optionalText,
+  ERCOT_ARB_WEB_PASSWORD: optionalText,
+  /** "true": read-only pages open without logging in (actions always need a session). */
+  ERCOT_ARB_WEB_PUBLIC_READ: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** "false" drops the Secure cookie flag (only for plain http beyond loopback, e.g. behind a TLS proxy that rewrites). */
+  ERCOT_ARB_WEB_SECURE_COOKIES: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

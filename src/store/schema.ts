@@ -277,6 +277,31 @@ export interface ReplayRunsTable {
   created_at: CreatedAt;
 }
 
+export type ReviewActionKind = 'approve' | 'approve_fleet' | 'hold' | 'resume' | 'override' | 'clear_override';
+
+/** Migration 0006: the review web application's audit trail (who did what, when). */
+export interface ReviewActionsTable {
+  action_id: Generated<number>;
+  site_id: string | null;
+  action: ReviewActionKind;
+  plan_version: number | null;
+  window_start: NullableTimestamp;
+  window_end: NullableTimestamp;
+  detail: string | null;
+  acted_by: string;
+  acted_at: CreatedAt;
+}
+
+/** Migration 0006: a person's mode for one command window of a site (idle = do not run this window). */
+export interface WindowOverridesTable {
+  site_id: string;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  mode: 'idle' | 'charge' | 'discharge';
+  set_by: string;
+  set_at: CreatedAt;
+}
+
 export interface Database {
   settlement_points: SettlementPointsTable;
   prices: PricesTable;
@@ -296,6 +321,8 @@ export interface Database {
   dispatch_settings: DispatchSettingsTable;
   site_dispatch: SiteDispatchTable;
   approvals: ApprovalsTable;
+  review_actions: ReviewActionsTable;
+  window_overrides: WindowOverridesTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;

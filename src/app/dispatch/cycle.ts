@@ -20,6 +20,7 @@ import { checkSettings, readDeviceState, type DeviceStateOptions } from './devic
 import { planSite, type PlannedSite } from './plan-and-store.js';
 import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
 import { refreshStatuses, resolveSending } from './status.js';
+import { applyWindowOverrides } from './window-overrides.js';
 
 export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
   /** In-cycle attempts for a transient send error (default 3). */
@@ -138,6 +139,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   result.timingsMs.plan = performance.now() - t;
   t = performance.now();
   const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
+  await applyWindowOverrides(db, siteId, decision, nowMs);
   result.timingsMs.decide = performance.now() - t;
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);

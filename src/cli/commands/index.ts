@@ -14,5 +14,6 @@ import { register as dispatch } from './dispatch.js';
 import { register as reconcile } from './reconcile.js';
 import { register as run } from './run.js';
 import { register as forecast } from './forecast.js';
+import { register as serve } from './serve.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fakeErcot, fakeEnphase, fakeChannels, reconcile, run, forecast];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, serve, run, reconcile, forecast, fakeErcot, fakeEnphase, fakeChannels];

@@ -8,10 +8,12 @@ import * as m0001 from './0001_initial.js';
 import * as m0002enphase from './0002_enphase_telemetry.js';
 import * as m0003dispatch from './0003_dispatch.js';
 import * as m0004reconcile from './0004_reconcile.js';
+import * as m0006review from './0006_review_actions.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
   '0002_enphase_telemetry': m0002enphase,
   '0003_dispatch': m0003dispatch,
   '0004_reconcile': m0004reconcile,
+  '0006_review_actions': m0006review,
 });

@@ -1,0 +1,106 @@
+/**
+ * The review app over HTTP without a browser (runs everywhere, PGlite and PostgreSQL): sessions and cookie flags,
+ * CSRF refusal, public-read configuration, parameter validation, and the JSON twins against their schemas.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSite } from '../../src/store/sites-repo.js';
+import { createReviewApp } from '../../src/web/app.js';
+import { hashSecret, verifySecret } from '../../src/web/auth.js';
+import { dayPlanSchema, fleetSchema, replayListSchema, replayRunSchema } from '../../src/web/schemas.js';
+import { backends, useDatabase } from '../store/harness.js';
+import { PASSWORD, startWebWorld, type WebWorld } from './world.js';
+
+describe('secret hashing', () => {
+  it('verifies the right secret only, and the hash does not contain it', () => {
+    const h = hashSecret('s3cret-token');
+    expect(h).toMatch(/^scrypt\$16384\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+    expect(h).not.toContain('s3cret');
+    expect(verifySecret('s3cret-token', h)).toBe(true);
+    expect(verifySecret('s3cret-tokeN', h)).toBe(false);
+  });
+});
+
+describe.each(backends())('review app over HTTP on $name', (backend) => {
+  const db = useDatabase(backend);
+  let web: WebWorld;
+  beforeAll(async () => {
+    web = await startWebWorld(db().db, ['S1']);
+  }, 120_000);
+  afterAll(async () => web?.close());
+
+  async function login(): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+    const res = await fetch(`${web.baseUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ user: 'lee', password: PASSWORD }).toString(), redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const setCookie = res.headers.get('set-cookie')!;
+    const cookie = setCookie.split(';')[0];
+    const page = await (await fetch(`${web.baseUrl}/sites/S1`, { headers: { cookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1];
+    return { cookie, csrf, setCookie };
+  }
+
+  it('without a session the pages redirect to the login and the API is 401', async () => {
+    const page = await fetch(`${web.baseUrl}/fleet`, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/login?next=%2Ffleet');
+    const api = await fetch(`${web.baseUrl}/api/fleet`);
+    expect(api.status).toBe(401);
+  });
+
+  it('a login sets a Secure, HttpOnly, SameSite=Strict session cookie; the JSON twins pass their schemas', async () => {
+    const { cookie, setCookie } = await login();
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/Secure/);
+    const fleet = fleetSchema.parse(await (await fetch(`${web.baseUrl}/api/fleet`, { headers: { cookie } })).json());
+    expect(fleet.sites.map((s) => s.siteId)).toEqual(['S1']);
+    expect(fleet.sites[0].nextCommand).toMatchObject({ mode: 'discharge', state: 'scheduled' });
+    const fallBack = dayPlanSchema.parse(await (await fetch(`${web.baseUrl}/api/sites/S1?date=2026-11-01`, { headers: { cookie } })).json());
+    expect(fallBack.intervals).toHaveLength(100);
+    expect(fallBack.hours).toBe(25);
+    const list = replayListSchema.parse(await (await fetch(`${web.baseUrl}/api/replays`, { headers: { cookie } })).json());
+    const run = replayRunSchema.parse(await (await fetch(`${web.baseUrl}/api/replays/${list.runs[0].runId}`, { headers: { cookie } })).json());
+    expect(run.strategies[0]).toMatchObject({ strategy: 'perfect-foresight', netValueUsd: 12.5 });
+  });
+
+  it('bad parameters are 400/404 naming the problem, never a stack trace', async () => {
+    const { cookie } = await login();
+    const badDate = await fetch(`${web.baseUrl}/api/sites/S1?date=2026-13-01`, { headers: { cookie } });
+    expect(badDate.status).toBe(400);
+    expect(((await badDate.json()) as { error: string }).error).toContain('2026-13-01');
+    const badForm = await fetch(`${web.baseUrl}/api/sites/S1?date=yesterday`, { headers: { cookie } });
+    expect(badForm.status).toBe(400);
+    expect(((await badForm.json()) as { error: string }).error).toContain('YYYY-MM-DD');
+    const noVersion = await fetch(`${web.baseUrl}/sites/S1?version=999`, { headers: { cookie } });
+    expect(noVersion.status).toBe(404);
+    expect(await noVersion.text()).toContain('no plan version 999');
+    const badRun = await fetch(`${web.baseUrl}/api/replays/xyz`, { headers: { cookie } });
+    expect(badRun.status).toBe(400);
+    const badSort = await fetch(`${web.baseUrl}/fleet?sort=evil`, { headers: { cookie } });
+    expect(badSort.status).toBe(400);
+    expect(await badSort.text()).not.toMatch(/at \w+ \(/);
+  });
+
+  it('a hold without the CSRF token is refused; with it the site is paused and the action recorded', async () => {
+    const { cookie, csrf } = await login();
+    const post = (body: Record<string, string>) => fetch(`${web.baseUrl}/sites/S1/hold`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body).toString(), redirect: 'manual' });
+    expect((await post({ note: 'x' })).status).toBe(403);
+    expect((await getSite(db().db, 'S1'))?.status).toBe('active');
+    expect((await post({ note: 'x', _csrf: csrf })).status).toBe(303);
+    expect((await getSite(db().db, 'S1'))?.status).toBe('paused');
+  });
+
+  it('public read opens the pages without a session, but not the actions', async () => {
+    const server = createServer(createReviewApp({ db: db().db, secretHash: hashSecret(PASSWORD), publicRead: true, nowMs: () => web.world.clock.nowMs() }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${base}/api/fleet`)).status).toBe(200);
+      const act = await fetch(`${base}/sites/S1/resume`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '', redirect: 'manual' });
+      expect(act.status).toBe(401);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
