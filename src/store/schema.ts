@@ -264,6 +264,9 @@ export interface Database {
   dispatch_settings: DispatchSettingsTable;
   site_dispatch: SiteDispatchTable;
   approvals: ApprovalsTable;
+  fleet_site_runs: FleetSiteRunsTable;
+  fleet_workers: FleetWorkersTable;
+  rate_counters: RateCountersTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;
@@ -273,3 +276,37 @@ export type SiteUpdate = Updateable<SitesTable>;
 export type TelemetryRow = Selectable<TelemetryTable>;
 export type CommandRow = Selectable<CommandsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
+
+/** 0007: a bigint epoch-ms column: pg hands it back as a string, PGlite as a number; read it with Number(). */
+export type EpochMs = ColumnType<number | string, number, number>;
+
+/** 0007: a site's cycle claimed for one 15-minute slot (exactly once per slot; lease for crashed workers). */
+export interface FleetSiteRunsTable {
+  site_id: string;
+  slot_ms: EpochMs;
+  status: 'running' | 'done' | 'failed';
+  worker_id: string;
+  lease_until_ms: EpochMs;
+  attempts: Generated<number>;
+  started_at_ms: EpochMs;
+  finished_at_ms: EpochMs | null;
+  error: string | null;
+}
+
+/** 0007: one row per fleet worker process, refreshed by its heartbeat. */
+export interface FleetWorkersTable {
+  worker_id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  started_at_ms: EpochMs;
+  heartbeat_at_ms: EpochMs;
+  jobs_done: Generated<number>;
+}
+
+/** 0007: fixed-window rate counters shared by every process. */
+export interface RateCountersTable {
+  bucket: string;
+  window_start_ms: EpochMs;
+  count: number;
+}

@@ -7,9 +7,11 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.js';
 import * as m0002enphase from './0002_enphase_telemetry.js';
 import * as m0003dispatch from './0003_dispatch.js';
+import * as m0007fleet from './0007_fleet.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
   '0002_enphase_telemetry': m0002enphase,
   '0003_dispatch': m0003dispatch,
+  '0007_fleet': m0007fleet,
 });
