@@ -11,5 +11,6 @@ import { register as enphase } from './enphase.js';
 import { register as fakeEnphase } from './fake-enphase.js';
 import { register as fakeChannels } from './fake-channels.js';
 import { register as dispatch } from './dispatch.js';
+import { register as fleet } from './fleet.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fakeErcot, fakeEnphase, fakeChannels];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, fleet, fakeErcot, fakeEnphase, fakeChannels];
