@@ -265,6 +265,7 @@ export interface Database {
   site_dispatch: SiteDispatchTable;
   approvals: ApprovalsTable;
   fleet_site_runs: FleetSiteRunsTable;
+  fleet_slots: FleetSlotsTable;
   fleet_workers: FleetWorkersTable;
   rate_counters: RateCountersTable;
 }
@@ -291,6 +292,12 @@ export interface FleetSiteRunsTable {
   started_at_ms: EpochMs;
   finished_at_ms: EpochMs | null;
   error: string | null;
+}
+
+/** 0007: a slot fanned out into site jobs. */
+export interface FleetSlotsTable {
+  slot_ms: EpochMs;
+  fanned_out_at_ms: EpochMs;
 }
 
 /** 0007: one row per fleet worker process, refreshed by its heartbeat. */

@@ -9,7 +9,7 @@ import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue
 import type { Site } from '../../store/sites-repo.js';
 import { runDispatchCycle, type DispatchCycleDeps } from '../dispatch/cycle.js';
 import { acquireTokens, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, sitesNeedingRun } from './site-runs.js';
+import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
@@ -33,11 +33,13 @@ export function tickJob(slotMs: number): JobSpec {
 }
 
 export async function fanOut(deps: FleetJobDeps, slotMs: number): Promise<number> {
-  const need = await sitesNeedingRun(deps.db, slotMs, deps.now());
+  const nowMs = deps.now();
+  const need = await sitesNeedingRun(deps.db, slotMs, nowMs, deps.leaseMs ?? 120_000);
   const jobs = need.map(({ siteId, attempts }): JobSpec => ({
     kind: SITE_CYCLE, payload: { siteId, slotMs }, key: `${SITE_CYCLE}:${siteId}:${slotMs}${attempts ? `:retry${attempts}` : ''}`, maxAttempts: 3,
   }));
   await deps.queue.enqueue(jobs);
+  await markFannedOut(deps.db, slotMs, nowMs);
   return jobs.length;
 }
 

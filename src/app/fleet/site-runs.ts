@@ -40,13 +40,25 @@ export async function finishSiteRun(db: Executor, f: { siteId: string; slotMs: n
   return Number(r.numAffectedRows ?? 0) === 1;
 }
 
-/** Active sites with no run for the slot, or whose run failed or lost its holder (lease expired). */
-export async function sitesNeedingRun(db: Executor, slotMs: number, nowMs: number): Promise<{ siteId: string; attempts: number }[]> {
+/**
+ * The sites to enqueue for the slot: those whose run failed or lost its holder (lease expired), and, unless the slot
+ * was fanned out less than `refanAfterMs` ago, those with no run yet (a later tick does not re-add 10,000 pending jobs).
+ */
+export async function sitesNeedingRun(db: Executor, slotMs: number, nowMs: number, refanAfterMs = 120_000): Promise<{ siteId: string; attempts: number }[]> {
+  const slot = await sql<{ fanned_out_at_ms: string }>`select fanned_out_at_ms::text from fleet_slots where slot_ms = ${slotMs}`.execute(db);
+  const fanned = slot.rows[0] ? Number(slot.rows[0].fanned_out_at_ms) : null;
+  const includeNew = fanned === null || fanned < nowMs - refanAfterMs;
   const r = await sql<{ site_id: string; attempts: number | null }>`
     select s.site_id, r.attempts from sites s
     left join fleet_site_runs r on r.site_id = s.site_id and r.slot_ms = ${slotMs}
     where s.status <> 'disabled'
-      and (r.site_id is null or r.status = 'failed' or (r.status = 'running' and r.lease_until_ms < ${nowMs}))
+      and ((${includeNew} and r.site_id is null) or r.status = 'failed' or (r.status = 'running' and r.lease_until_ms < ${nowMs}))
     order by s.site_id`.execute(db);
   return r.rows.map((x) => ({ siteId: x.site_id, attempts: Number(x.attempts ?? 0) }));
+}
+
+/** Records that the slot's sites were enqueued (after the enqueue, so a crash in between re-fans on the next tick). */
+export async function markFannedOut(db: Executor, slotMs: number, nowMs: number): Promise<void> {
+  await sql`insert into fleet_slots (slot_ms, fanned_out_at_ms) values (${slotMs}, ${nowMs})
+    on conflict (slot_ms) do update set fanned_out_at_ms = excluded.fanned_out_at_ms where fleet_slots.fanned_out_at_ms < excluded.fanned_out_at_ms - 60000`.execute(db);
 }

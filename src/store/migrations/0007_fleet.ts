@@ -1,6 +1,7 @@
 /**
  * Fleet scale-out: `fleet_site_runs` is the exactly-once-per-slot claim of a site's cycle (the job engine runs a job at
  * least once; a rerun of a done slot is a no-op, a running one is taken over only after its lease expired);
+ * `fleet_slots` records that a slot was fanned out (later ticks only re-enqueue failed or expired runs);
  * `fleet_workers` is the heartbeat of each worker process (for `fleet status`); `rate_counters` are fixed-window
  * counters shared by every process (per account / per API), taken with a conditional upsert.
  */
@@ -20,6 +21,10 @@ const UP = [
     primary key (site_id, slot_ms)
   )`,
   `create index fleet_site_runs_slot on fleet_site_runs (slot_ms, status)`,
+  `create table fleet_slots (
+    slot_ms bigint primary key,
+    fanned_out_at_ms bigint not null
+  )`,
   `create table fleet_workers (
     worker_id text primary key,
     host text not null,
@@ -42,5 +47,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['rate_counters', 'fleet_workers', 'fleet_site_runs']) await sql.raw(`drop table if exists ${t}`).execute(db);
+  for (const t of ['rate_counters', 'fleet_workers', 'fleet_slots', 'fleet_site_runs']) await sql.raw(`drop table if exists ${t}`).execute(db);
 }
