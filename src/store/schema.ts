@@ -268,6 +268,7 @@ export interface Database {
   fleet_slots: FleetSlotsTable;
   fleet_workers: FleetWorkersTable;
   rate_counters: RateCountersTable;
+  rate_grants: RateGrantsTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;
@@ -316,4 +317,10 @@ export interface RateCountersTable {
   bucket: string;
   window_start_ms: EpochMs;
   count: number;
+}
+
+/** 0007: one row per granted request of a sliding-window limit (pruned by `db prune`). */
+export interface RateGrantsTable {
+  bucket: string;
+  granted_at_ms: EpochMs;
 }

@@ -22,6 +22,7 @@ export async function pruneOlderThan(db: Executor, cutoffMs: number, o: { dryRun
   const statements: Record<string, ReturnType<typeof sql>> = {
     fleet_site_runs: sql`from fleet_site_runs where slot_ms < ${cutoffMs}`,
     rate_counters: sql`from rate_counters where window_start_ms < ${cutoffMs}`,
+    rate_grants: sql`from rate_grants where granted_at_ms < ${cutoffMs}`,
     job_runs: sql`from job_runs where finished_at is not null and finished_at < ${cutoff}`,
     telemetry: sql`from telemetry where interval_end < ${cutoff}`,
     telemetry_quarantine: sql`from telemetry_quarantine where interval_end < ${cutoff}`,

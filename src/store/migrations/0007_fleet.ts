@@ -3,7 +3,8 @@
  * least once; a rerun of a done slot is a no-op, a running one is taken over only after its lease expired);
  * `fleet_slots` records that a slot was fanned out (later ticks only re-enqueue failed or expired runs);
  * `fleet_workers` is the heartbeat of each worker process (for `fleet status`); `rate_counters` are fixed-window
- * counters shared by every process (per account / per API), taken with a conditional upsert.
+ * counters shared by every process (per account / per API), taken with a conditional upsert; `rate_grants` is
+ * the sliding-window log for limits that must hold in any window (ERCOT's 30 requests per minute).
  */
 import { sql, type Kysely } from 'kysely';
 
@@ -40,6 +41,11 @@ const UP = [
     count integer not null,
     primary key (bucket, window_start_ms)
   )`,
+  `create table rate_grants (
+    bucket text not null,
+    granted_at_ms bigint not null
+  )`,
+  `create index rate_grants_bucket on rate_grants (bucket, granted_at_ms)`,
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -47,5 +53,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const t of ['rate_counters', 'fleet_workers', 'fleet_slots', 'fleet_site_runs']) await sql.raw(`drop table if exists ${t}`).execute(db);
+  for (const t of ['rate_grants', 'rate_counters', 'fleet_workers', 'fleet_slots', 'fleet_site_runs']) await sql.raw(`drop table if exists ${t}`).execute(db);
 }

@@ -8,6 +8,8 @@ import { InProcessJobQueue } from '../../../src/adapters/jobs/in-process.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { fleetHandlers, SITE_CYCLE, TICK, tickJob } from '../../../src/app/fleet/cycle-jobs.js';
 import { takeToken } from '../../../src/app/fleet/rate-limit.js';
+import { SharedErcotRateLimiter } from '../../../src/app/fleet/shared-ercot-limiter.js';
+import { FixedClock } from '../../../src/domain/time/clock.js';
 import { seedSimulatedFleet, simSiteId, simulatedChannel, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
 import { slotOf } from '../../../src/app/fleet/site-runs.js';
 import { sql } from '../../../src/store/database.js';
@@ -26,6 +28,28 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     const refused = takes.find((t) => !t.ok);
     expect(refused).toEqual({ ok: false, retryAtMs: Date.UTC(2026, 6, 1, 12, 1, 0) });
     expect((await takeToken(db, limit, Date.UTC(2026, 6, 1, 12, 1, 0))).ok).toBe(true);
+    await other?.close();
+  });
+
+  it('ERCOT limiter shared by two processes: at most 30 requests in any 60 s window, then waits for the oldest', async () => {
+    const { db } = get();
+    const other = (await get().openAnother?.()) ?? null;
+    const clock = new FixedClock(Date.UTC(2026, 6, 1, 12, 0, 30));
+    const sleep = async (ms: number): Promise<void> => clock.advance(ms);
+    const a = new SharedErcotRateLimiter(db, 'sub1', { clock, sleep });
+    const b = new SharedErcotRateLimiter(other?.db ?? db, 'sub1', { clock, sleep });
+    const start = clock.nowMs();
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await a.acquire();
+      times.push(clock.nowMs());
+      await b.acquire();
+      times.push(clock.nowMs());
+    }
+    // 40 requests from two limiters that each allow 30 alone: the first 30 at once, the other 10 one window later.
+    expect(times.filter((t) => t === start)).toHaveLength(30);
+    expect(times.slice(30).every((t) => t >= start + 60_000)).toBe(true);
+    for (const t of times) expect(times.filter((u) => u > t - 60_000 && u <= t).length).toBeLessThanOrEqual(30);
     await other?.close();
   });
 
