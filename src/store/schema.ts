@@ -323,6 +323,11 @@ export interface Database {
   approvals: ApprovalsTable;
   review_actions: ReviewActionsTable;
   window_overrides: WindowOverridesTable;
+  fleet_site_runs: FleetSiteRunsTable;
+  fleet_slots: FleetSlotsTable;
+  fleet_workers: FleetWorkersTable;
+  rate_counters: RateCountersTable;
+  rate_grants: RateGrantsTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;
@@ -330,3 +335,49 @@ export type SiteRow = Selectable<SitesTable>;
 export type TelemetryRow = Selectable<TelemetryTable>;
 export type CommandRow = Selectable<CommandsTable>;
 export type JobRunRow = Selectable<JobRunsTable>;
+
+/** 0007: a bigint epoch-ms column: pg hands it back as a string, PGlite as a number; read it with Number(). */
+export type EpochMs = ColumnType<number | string, number, number>;
+
+/** 0007: a site's cycle claimed for one 15-minute slot (exactly once per slot; lease for crashed workers). */
+export interface FleetSiteRunsTable {
+  site_id: string;
+  slot_ms: EpochMs;
+  status: 'running' | 'done' | 'failed';
+  worker_id: string;
+  lease_until_ms: EpochMs;
+  attempts: Generated<number>;
+  started_at_ms: EpochMs;
+  finished_at_ms: EpochMs | null;
+  error: string | null;
+}
+
+/** 0007: a slot fanned out into site jobs. */
+export interface FleetSlotsTable {
+  slot_ms: EpochMs;
+  fanned_out_at_ms: EpochMs;
+}
+
+/** 0007: one row per fleet worker process, refreshed by its heartbeat. */
+export interface FleetWorkersTable {
+  worker_id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  started_at_ms: EpochMs;
+  heartbeat_at_ms: EpochMs;
+  jobs_done: Generated<number>;
+}
+
+/** 0007: fixed-window rate counters shared by every process. */
+export interface RateCountersTable {
+  bucket: string;
+  window_start_ms: EpochMs;
+  count: number;
+}
+
+/** 0007: one row per granted request of a sliding-window limit (pruned by `db prune`). */
+export interface RateGrantsTable {
+  bucket: string;
+  granted_at_ms: EpochMs;
+}

@@ -15,5 +15,6 @@ import { register as reconcile } from './reconcile.js';
 import { register as run } from './run.js';
 import { register as forecast } from './forecast.js';
 import { register as serve } from './serve.js';
+import { register as fleet } from './fleet.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, serve, run, reconcile, forecast, fakeErcot, fakeEnphase, fakeChannels];
+export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, serve, run, reconcile, forecast, fleet, fakeErcot, fakeEnphase, fakeChannels];

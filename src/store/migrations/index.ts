@@ -9,6 +9,7 @@ import * as m0002enphase from './0002_enphase_telemetry.js';
 import * as m0003dispatch from './0003_dispatch.js';
 import * as m0004reconcile from './0004_reconcile.js';
 import * as m0006review from './0006_review_actions.js';
+import * as m0007fleet from './0007_fleet.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0003_dispatch': m0003dispatch,
   '0004_reconcile': m0004reconcile,
   '0006_review_actions': m0006review,
+  '0007_fleet': m0007fleet,
 });

@@ -1,0 +1,96 @@
+/**
+ * Fleet benchmark: one full cycle (device state / telemetry from the simulator channel, plan, decide, apply) for N
+ * simulated sites with 2 worker processes (graphile-worker, concurrency 4 each) on the local PostgreSQL, in a fresh
+ * database (dropped afterwards). Reports wall time (workers started -> last site done), time per site, rows written
+ * per site (pg_stat_user_tables inserts+updates+deletes) and statements per site (pg_stat_database commits: each
+ * autocommit statement is one transaction), and the load average. N list = FLEET_BENCH_SITES (default "1000,10000").
+ * Needs DATABASE_URL (or BENCH_DATABASE_URL); skipped otherwise. Asserts nothing.
+ */
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { seedSimulatedFleet, SIM_NOW_MS } from '../src/app/fleet/simulated-fleet.js';
+import { openDatabase } from '../src/store/database.js';
+import { migrateToLatest } from '../src/store/migrator.js';
+
+const baseUrl = (): string | undefined => process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
+
+async function admin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+async function stats(url: string): Promise<{ commits: number; rows: number }> {
+  return admin(url, async (c) => {
+    await c.query('select pg_stat_clear_snapshot()');
+    const d = await c.query('select xact_commit::float8 as n from pg_stat_database where datname = current_database()');
+    const t = await c.query("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0)::float8 as n from pg_stat_user_tables where schemaname = 'public'");
+    return { commits: Number(d.rows[0].n), rows: Number(t.rows[0].n) };
+  });
+}
+
+function workerEntry(): { file: string; execArgv: string[] } {
+  const here = fileURLToPath(import.meta.url);
+  const ts = here.endsWith('.ts');
+  return { file: here.replace(/bench[/\\]fleet\.bench\.(ts|js)$/, `src/app/fleet/worker-main.${ts ? 'ts' : 'js'}`), execArgv: ts ? ['--import', 'tsx'] : [] };
+}
+
+async function benchSites(n: number): Promise<string> {
+  const base = baseUrl()!;
+  const dbName = `fleet_bench_${Date.now().toString(36)}`;
+  await admin(base, (c) => c.query(`create database ${dbName}`));
+  const url = new URL(base);
+  url.pathname = `/${dbName}`;
+  const dbUrl = url.toString();
+  try {
+    const opened = await openDatabase({ databaseUrl: dbUrl, poolSize: 4 });
+    await migrateToLatest(opened.db);
+    const ts = performance.now();
+    await seedSimulatedFleet(opened.db, n, SIM_NOW_MS);
+    const seedMs = performance.now() - ts;
+    await opened.close();
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await stats(dbUrl);
+    const { file, execArgv } = workerEntry();
+    const t0 = performance.now();
+    const children = [0, 1].map(() => spawn(process.execPath, [...execArgv, file], {
+      env: { ...process.env, DATABASE_URL: dbUrl, FLEET_SCHEMA: 'public', FLEET_CONCURRENCY: '4', FLEET_TICK_MS: '2000', FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_UNTIL_DONE: '1', FLEET_LEASE_MS: '600000' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }));
+    await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
+    const wallMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await stats(dbUrl);
+    const span = await admin(dbUrl, (c) => c.query('select (max(finished_at_ms) - min(started_at_ms))::float8 as ms, count(*)::int as n from fleet_site_runs'));
+    const cycleMs = Number(span.rows[0].ms);
+    const sends = await admin(dbUrl, (c) => c.query("select count(*)::int as n from commands where external_id is not null"));
+    return `fleet cycle, ${n} sites, 2 worker processes x 4: ${(wallMs / 1000).toFixed(1)} s wall (start-up included), ${(cycleMs / 1000).toFixed(1)} s first claim -> last done, ` +
+      `${(cycleMs / n).toFixed(1)} ms/site; ${span.rows[0].n} site runs, ${sends.rows[0].n} commands sent; ` +
+      `${((after.rows - before.rows) / n).toFixed(1)} rows written/site, ${((after.commits - before.commits) / n).toFixed(1)} statements/site; seeding ${(seedMs / 1000).toFixed(0)} s; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+  } finally {
+    await admin(base, (c) => c.query(`drop database if exists ${dbName} with (force)`));
+  }
+}
+
+export async function run(): Promise<void> {
+  if (!baseUrl()) {
+    console.log('fleet: skipped (set DATABASE_URL or BENCH_DATABASE_URL to a PostgreSQL database)');
+    return;
+  }
+  const sizes = (process.env.FLEET_BENCH_SITES ?? '1000,10000').split(',').map((s) => Number.parseInt(s, 10));
+  const lines: string[] = [];
+  for (const n of sizes) {
+    const line = await benchSites(n);
+    console.log(line);
+    lines.push(line);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -1,0 +1,76 @@
+/**
+ * The fleet's jobs. `fleet.tick` (one per slot, keyed) fans the 15-minute cycle out into one `site.cycle` job per site
+ * keyed by site and slot, and re-enqueues the sites whose run failed or whose worker died (lease expired) under a new
+ * key. `site.cycle` claims the site's run for the slot (exactly once per slot even if the engine delivers twice),
+ * takes the site's rate-limit tokens, then runs the site's dispatch cycle (status refresh, device state/telemetry,
+ * plan, decide, apply; see src/app/dispatch/cycle.ts). Each site is its own job: a slow site holds one worker slot only.
+ */
+import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
+import type { Site } from '../../store/sites-repo.js';
+import { runDispatchCycle, type DispatchCycleDeps } from '../dispatch/cycle.js';
+import { acquireTokens, type RateLimit } from './rate-limit.js';
+import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun } from './site-runs.js';
+
+export const TICK = 'fleet.tick';
+export const SITE_CYCLE = 'site.cycle';
+
+export interface FleetJobDeps extends DispatchCycleDeps {
+  queue: JobQueue;
+  workerId: string;
+  /** A dead worker's site run is taken over after this (default 2 min). */
+  leaseMs?: number;
+  now(): number;
+  /** The cycle's "now" for a slot (default: the wall clock). Tests and benches pin it. */
+  cycleNowMs?(slotMs: number): number;
+  /** The rate limits a site's cycle takes one token from (per account, per API). */
+  rateLimitsFor?(siteId: string): readonly RateLimit[];
+  /** Called after each site run (counters for the worker's heartbeat). */
+  onSiteDone?(siteId: string, ran: boolean): void;
+}
+
+export function tickJob(slotMs: number): JobSpec {
+  return { kind: TICK, payload: { slotMs }, key: `${TICK}:${slotMs}`, maxAttempts: 5 };
+}
+
+export async function fanOut(deps: FleetJobDeps, slotMs: number): Promise<number> {
+  const nowMs = deps.now();
+  const need = await sitesNeedingRun(deps.db, slotMs, nowMs, deps.leaseMs ?? 120_000);
+  const jobs = need.map(({ siteId, attempts }): JobSpec => ({
+    kind: SITE_CYCLE, payload: { siteId, slotMs }, key: `${SITE_CYCLE}:${siteId}:${slotMs}${attempts ? `:retry${attempts}` : ''}`, maxAttempts: 3,
+  }));
+  await deps.queue.enqueue(jobs);
+  await markFannedOut(deps.db, slotMs, nowMs);
+  return jobs.length;
+}
+
+export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: number): Promise<boolean> {
+  const claimed = await claimSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), leaseMs: deps.leaseMs ?? 120_000 });
+  if (!claimed) {
+    deps.onSiteDone?.(siteId, false);
+    return false;
+  }
+  try {
+    const limits = deps.rateLimitsFor?.(siteId) ?? [];
+    if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
+    const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
+    await runDispatchCycle(deps, { nowMs, siteIds: [siteId] });
+    await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
+  } catch (e) {
+    await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+  deps.onSiteDone?.(siteId, true);
+  return true;
+}
+
+export function fleetHandlers(deps: FleetJobDeps): Record<string, JobHandler> {
+  return {
+    [TICK]: async (p) => void (await fanOut(deps, Number(p.slotMs))),
+    [SITE_CYCLE]: async (p) => void (await runSiteSlot(deps, String(p.siteId), Number(p.slotMs))),
+  };
+}
+
+/** The default per-site limits: one token per cycle from the channel's API bucket per minute (configurable). */
+export function channelRateLimits(site: Pick<Site, 'controlChannel' | 'enphaseSystemId'>, perMinute: number): RateLimit[] {
+  return [{ bucket: `${site.controlChannel}:minute`, windowMs: 60_000, limit: perMinute }];
+}

@@ -1,0 +1,77 @@
+/**
+ * A fleet worker process: opens the store, picks the job queue (graphile-worker on PostgreSQL, in-process on the
+ * embedded store), starts the worker and stops it cleanly on SIGTERM/SIGINT (running jobs finish). With `simulate`,
+ * the sites run on the simulator channel at a pinned time (tests, benches, demos); otherwise the control-channel
+ * registry is used. `untilSlotDone` exits once every active site's run for the slot is finished (benches, tests).
+ */
+import { createPlanner } from '../../adapters/solvers/planner-factory.js';
+import { GraphileJobQueue } from '../../adapters/jobs/graphile.js';
+import { InProcessJobQueue } from '../../adapters/jobs/in-process.js';
+import type { JobQueue } from '../../domain/ports/job-queue.js';
+import type { ControlChannel } from '../../domain/ports/control-channel.js';
+import { openDatabase, sql, type OpenedDatabase } from '../../store/database.js';
+import type { Site } from '../../store/sites-repo.js';
+import { simulatedChannel } from './simulated-fleet.js';
+import { slotOf } from './site-runs.js';
+import { startFleetWorker } from './worker.js';
+
+export interface FleetWorkerProcessOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  schema?: string;
+  concurrency: number;
+  leaseMs?: number;
+  tickEveryMs?: number;
+  /** Run on the simulator channel with the clock pinned here (UTC ms). */
+  simulateAtMs?: number;
+  sendLog?: string;
+  /** One token per site cycle from `<channel>:minute` with this limit (shared by every process). */
+  ratePerMinute?: number;
+  /** The rate window (default 1 min; tests shorten it). */
+  rateWindowMs?: number;
+  untilSlotDone?: boolean;
+  channelFor?: (site: Site) => ControlChannel | Promise<ControlChannel>;
+}
+
+export function queueFor(opened: OpenedDatabase, databaseUrl: string | undefined): JobQueue {
+  return opened.kind === 'postgres' && databaseUrl ? new GraphileJobQueue({ connectionString: databaseUrl, schema: `${opened.schema}_jobs` }) : new InProcessJobQueue();
+}
+
+export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promise<{ ran: number }> {
+  const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3 });
+  const queue = queueFor(opened, o.databaseUrl);
+  const pinned = o.simulateAtMs;
+  const channel = pinned != null ? simulatedChannel(pinned, o.sendLog) : null;
+  const channelFor = o.channelFor ?? (channel ? () => channel : () => { throw new Error('no control channel wiring: pass --simulate or run the daemon'); });
+  const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
+  const worker = await startFleetWorker({
+    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs,
+    now: Date.now, slotMs, cycleNowMs: pinned != null ? () => pinned : undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    rateLimitsFor: o.ratePerMinute ? () => [{ bucket: 'simulator:minute', windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
+  });
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await worker.stop();
+    await opened.close();
+  };
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => void stop().then(resolve));
+    process.once('SIGINT', () => void stop().then(resolve));
+    if (o.untilSlotDone) {
+      const slot = slotMs?.() ?? slotOf(Date.now());
+      const check = setInterval(() => {
+        void sql<{ n: number }>`select count(*)::int as n from sites s left join fleet_site_runs r on r.site_id = s.site_id and r.slot_ms = ${slot}
+          where s.status <> 'disabled' and (r.status is null or r.status <> 'done')`.execute(opened.db).then(async (r) => {
+          if (r.rows[0]!.n === 0 && !stopping) {
+            clearInterval(check);
+            await stop();
+            resolve();
+          }
+        }).catch(() => undefined);
+      }, 250);
+    }
+  });
+  return { ran: worker.ran() };
+}

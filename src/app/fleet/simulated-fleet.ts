@@ -1,0 +1,61 @@
+/**
+ * A simulated fleet for tests, benches and demos: N sites on the simulator channel over 4 settlement points, 8 days of
+ * RT and 2 of DAM prices with a 19:00 peak, one telemetry row per site. `simulatedChannel` logs every accepted send to
+ * a file (one line per send, appended synchronously) so sends can be counted across processes, even killed ones.
+ */
+import { appendFileSync } from 'node:fs';
+import { SimulatorChannel } from '../../adapters/control/simulator.js';
+import type { BatterySpec } from '../../domain/battery/battery.js';
+import type { ChannelCommandRequest, ControlChannel } from '../../domain/ports/control-channel.js';
+import { FixedClock } from '../../domain/time/clock.js';
+import { ercotLocalParts } from '../../domain/time/ercot-calendar.js';
+import { HOUR_MS, INTERVAL_MS } from '../../domain/time/interval.js';
+import type { Executor } from '../../store/database.js';
+import { upsertPrices, type PriceRecord } from '../../store/prices-repo.js';
+import { upsertSite } from '../../store/sites-repo.js';
+import { upsertTelemetry } from '../../store/telemetry-repo.js';
+
+export const SIM_BATTERY: BatterySpec = { capacityKwh: 13.5, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0.02 };
+/** 2026-07-01 18:50 CDT: the 19:00 peak window is due. */
+export const SIM_NOW_MS = Date.UTC(2026, 6, 1, 23, 50);
+const POINTS = ['HB_HOUSTON', 'HB_NORTH', 'HB_WEST', 'HB_SOUTH'];
+
+function price(ms: number, p: number): number {
+  const m = ercotLocalParts(ms).minuteOfDay;
+  return (m >= 19 * 60 && m < 20 * 60 ? 180 : 20 + 10 * Math.sin(m / 90)) + p;
+}
+
+export const simSiteId = (i: number): string => `S${String(i).padStart(5, '0')}`;
+export const simSocPercent = (i: number): number => 30 + (i % 60);
+
+export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS): Promise<void> {
+  const records: PriceRecord[] = [];
+  const from = Math.floor((nowMs - 8 * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
+  POINTS.forEach((point, p) => {
+    for (let ms = from; ms < nowMs - (nowMs % INTERVAL_MS); ms += INTERVAL_MS) records.push({ market: 'rt15', settlementPoint: point, intervalStartMs: ms, intervalMinutes: 15, priceUsdPerMwh: price(ms, p), source: 'sim', fetchedAtMs: ms });
+    for (let ms = from; ms < nowMs + 2 * 24 * HOUR_MS; ms += HOUR_MS) records.push({ market: 'dam', settlementPoint: point, intervalStartMs: ms, intervalMinutes: 60, priceUsdPerMwh: price(ms, p), source: 'sim', fetchedAtMs: ms });
+  });
+  for (let i = 0; i < records.length; i += 2000) await upsertPrices(db, records.slice(i, i + 2000));
+  for (let i = 0; i < n; i++) {
+    const siteId = simSiteId(i);
+    await upsertSite(db, { siteId, name: siteId, settlementPoint: POINTS[i % POINTS.length]!, battery: SIM_BATTERY, reservePercent: 20, controlChannel: 'simulator' });
+  }
+  const rows = Array.from({ length: n }, (_, i) => ({ siteId: simSiteId(i), intervalEndMs: nowMs - (nowMs % INTERVAL_MS), socPercent: simSocPercent(i), chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }));
+  for (let i = 0; i < rows.length; i += 2000) await upsertTelemetry(db, rows.slice(i, i + 2000));
+}
+
+/** The simulator channel for a simulated fleet (batteries created on first use at the seeded SoC). */
+export function simulatedChannel(nowMs = SIM_NOW_MS, sendLog?: string): ControlChannel {
+  const channel = new SimulatorChannel({
+    clock: new FixedClock(nowMs),
+    siteFor: (siteRef) => ({ siteRef, battery: SIM_BATTERY, initialSocKwh: (SIM_BATTERY.capacityKwh * simSocPercent(Number(siteRef.slice(1)))) / 100 }),
+  });
+  if (!sendLog) return channel;
+  const send = channel.send.bind(channel);
+  channel.send = async (request: ChannelCommandRequest) => {
+    const state = await send(request);
+    appendFileSync(sendLog, `${JSON.stringify({ siteRef: request.siteRef, startMs: request.startMs, mode: request.mode, pid: process.pid })}\n`);
+    return state;
+  };
+  return channel;
+}

@@ -1,0 +1,64 @@
+/**
+ * The per-slot claim of a site's cycle (fleet_site_runs): the job engine runs a job at least once, so a site's cycle
+ * for a slot runs once because the claim is a conditional upsert: a new row, or a row whose holder's lease expired,
+ * or a failed one. A finished run is never claimed again for that slot.
+ */
+import { sql, type Executor } from '../../store/database.js';
+
+export const SLOT_MS = 15 * 60_000;
+
+export function slotOf(nowMs: number): number {
+  return Math.floor(nowMs / SLOT_MS) * SLOT_MS;
+}
+
+export interface ClaimRequest {
+  siteId: string;
+  slotMs: number;
+  workerId: string;
+  nowMs: number;
+  leaseMs: number;
+}
+
+/** True when this worker now holds the site's run for the slot. */
+export async function claimSiteRun(db: Executor, c: ClaimRequest): Promise<boolean> {
+  const r = await sql<{ site_id: string }>`
+    insert into fleet_site_runs (site_id, slot_ms, status, worker_id, lease_until_ms, started_at_ms)
+    values (${c.siteId}, ${c.slotMs}, 'running', ${c.workerId}, ${c.nowMs + c.leaseMs}, ${c.nowMs})
+    on conflict (site_id, slot_ms) do update set status = 'running', worker_id = excluded.worker_id,
+      lease_until_ms = excluded.lease_until_ms, started_at_ms = excluded.started_at_ms, attempts = fleet_site_runs.attempts + 1,
+      finished_at_ms = null, error = null
+    where fleet_site_runs.status = 'failed' or (fleet_site_runs.status = 'running' and fleet_site_runs.lease_until_ms < excluded.started_at_ms)
+    returning site_id`.execute(db);
+  return r.rows.length === 1;
+}
+
+/** Records the end of a run this worker still holds (a run taken over by another worker is left alone). */
+export async function finishSiteRun(db: Executor, f: { siteId: string; slotMs: number; workerId: string; nowMs: number; error?: string }): Promise<boolean> {
+  const r = await sql`
+    update fleet_site_runs set status = ${f.error ? 'failed' : 'done'}, finished_at_ms = ${f.nowMs}, error = ${f.error ?? null}
+    where site_id = ${f.siteId} and slot_ms = ${f.slotMs} and worker_id = ${f.workerId} and status = 'running'`.execute(db);
+  return Number(r.numAffectedRows ?? 0) === 1;
+}
+
+/**
+ * The sites to enqueue for the slot: those whose run failed or lost its holder (lease expired), and, unless the slot
+ * was fanned out less than `refanAfterMs` ago, those with no run yet (a later tick does not re-add 10,000 pending jobs).
+ */
+export async function sitesNeedingRun(db: Executor, slotMs: number, nowMs: number, refanAfterMs = 120_000): Promise<{ siteId: string; attempts: number }[]> {
+  const slot = await sql<{ fanned_out_at_ms: string }>`select fanned_out_at_ms::text from fleet_slots where slot_ms = ${slotMs}`.execute(db);
+  const fanned = slot.rows[0] ? Number(slot.rows[0].fanned_out_at_ms) : null;
+  const includeNew = fanned === null || fanned < nowMs - refanAfterMs;
+  const r = await sql<{ site_id: string; attempts: number | null }>`
+    select s.site_id, r.attempts from sites s
+    left join fleet_site_runs r on r.site_id = s.site_id and r.slot_ms = ${slotMs}
+    where s.status <> 'disabled'
+      and ((${includeNew} and r.site_id is null) or r.status = 'failed' or (r.status = 'running' and r.lease_until_ms < ${nowMs}))
+    order by s.site_id`.execute(db);
+  return r.rows.map((x) => ({ siteId: x.site_id, attempts: Number(x.attempts ?? 0) }));
+}
+
+/** Records that the slot's sites were enqueued (after the enqueue, so a crash in between re-fans on the next tick). */
+export async function markFannedOut(db: Executor, slotMs: number, nowMs: number): Promise<void> {
+  await sql`insert into fleet_slots (slot_ms, fanned_out_at_ms) values (${slotMs}, ${nowMs})
+    on conflict (slot_ms) do update set fanned_out_at_ms = excluded.fanned_out_at_ms where fleet_slots.fanned_out_at_ms < excluded.fanned_out_at_ms - 60000`.execute(db);
+}

@@ -1,0 +1,99 @@
+/**
+ * Three worker processes on one PostgreSQL schema over a simulated fleet (simulator channel, sends logged to a file by
+ * every process): every site's cycle runs once for the slot although each site's job is delivered twice; one worker SIGKILLed while it holds a site's run and that
+ * site completes on another worker after the lease; no command is sent twice; the shared rate limit is never exceeded.
+ * PostgreSQL only (skipped without DATABASE_URL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GraphileJobQueue } from '../../../src/adapters/jobs/graphile.js';
+import { SITE_CYCLE } from '../../../src/app/fleet/cycle-jobs.js';
+import { seedSimulatedFleet, simSiteId, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
+import { slotOf } from '../../../src/app/fleet/site-runs.js';
+import { openDatabase, sql } from '../../../src/store/database.js';
+import { migrateToLatest } from '../../../src/store/migrator.js';
+import { DATABASE_URL, dropSchema, uniqueSchema } from '../../store/harness.js';
+
+const SITES = 24;
+const RATE_LIMIT = 6;
+const schema = uniqueSchema('fleet');
+
+function startWorker(sendLog: string): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/app/fleet/worker-main.ts'], {
+    env: {
+      ...process.env, DATABASE_URL, FLEET_SCHEMA: schema, FLEET_CONCURRENCY: '2', FLEET_LEASE_MS: '3000', FLEET_TICK_MS: '500',
+      FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_SEND_LOG: sendLog, FLEET_RATE_PER_MIN: String(RATE_LIMIT), FLEET_RATE_WINDOW_MS: '1000', FLEET_UNTIL_DONE: '1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+const exited = (c: ChildProcess): Promise<void> => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r())));
+
+describe.skipIf(!DATABASE_URL)('fleet: three worker processes on PostgreSQL', () => {
+  afterAll(async () => {
+    if (!DATABASE_URL) return;
+    await dropSchema(DATABASE_URL, schema);
+    await dropSchema(DATABASE_URL, `${schema}_jobs`);
+  });
+
+  it('runs each site once per slot, survives a SIGKILL, never sends twice, keeps the shared rate limit', async () => {
+    const opened = await openDatabase({ databaseUrl: DATABASE_URL!, schema, poolSize: 2 });
+    const db = opened.db;
+    const workers: ChildProcess[] = [];
+    try {
+      await migrateToLatest(db, { schema });
+      await seedSimulatedFleet(db, SITES, SIM_NOW_MS);
+      const sendLog = path.join(mkdtempSync(path.join(tmpdir(), 'fleet-')), 'sends.jsonl');
+      // At-least-once delivery: every site's job is also delivered a second time under another key.
+      const queue = new GraphileJobQueue({ connectionString: DATABASE_URL!, schema: `${schema}_jobs` });
+      const slotMs = slotOf(SIM_NOW_MS);
+      await queue.enqueue(Array.from({ length: SITES }, (_, i) => ({ kind: SITE_CYCLE, payload: { siteId: simSiteId(i), slotMs }, key: `redelivery:${i}` })));
+      await queue.stop();
+      for (let i = 0; i < 3; i++) workers.push(startWorker(sendLog));
+      const victim = workers[0]!;
+      // Kill the first worker while it holds a site's run.
+      let victimSite: string | null = null;
+      for (let i = 0; i < 1200 && !victimSite; i++) {
+        const r = await sql<{ site_id: string }>`select site_id from fleet_site_runs where status = 'running' and worker_id like ${`%:${victim.pid}:%`} limit 1`.execute(db);
+        victimSite = r.rows[0]?.site_id ?? null;
+        if (!victimSite) await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(victimSite).not.toBeNull();
+      victim.kill('SIGKILL');
+      const held = await sql<{ site_id: string }>`select site_id from fleet_site_runs where status = 'running' and worker_id like ${`%:${victim.pid}:%`}`.execute(db);
+      const victimSites = new Set(held.rows.map((r) => r.site_id));
+      expect(victimSites.has(victimSite!)).toBe(true);
+      await Promise.all(workers.slice(1).map(exited));
+
+      const runs = await sql<{ site_id: string; status: string; attempts: number; worker_id: string }>`
+        select site_id, status, attempts, worker_id from fleet_site_runs where slot_ms = ${slotOf(SIM_NOW_MS)} order by site_id`.execute(db);
+      expect(runs.rows).toHaveLength(SITES);
+      expect(runs.rows.every((r) => r.status === 'done')).toBe(true);
+      for (const taken of runs.rows.filter((r) => victimSites.has(r.site_id))) {
+        expect(taken.attempts).toBe(2);
+        expect(taken.worker_id).not.toContain(`:${victim.pid}:`);
+      }
+      // Every other site was claimed (run) exactly once although its job came twice.
+      expect(runs.rows.filter((r) => !victimSites.has(r.site_id)).map((r) => r.attempts)).toEqual(Array(SITES - victimSites.size).fill(1));
+      // Sites run once: one plan version per site, except the taken-over one (at most two).
+      const plans = await sql<{ site_id: string; n: number }>`select site_id, count(*)::int as n from plans group by site_id`.execute(db);
+      for (const p of plans.rows) expect(p.n).toBeLessThanOrEqual(victimSites.has(p.site_id) ? 2 : 1);
+      expect(plans.rows.length).toBe(SITES);
+      // No command sent twice (every process logged its sends).
+      const sends = existsSync(sendLog) ? readFileSync(sendLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { siteRef: string; startMs: number; mode: string }) : [];
+      expect(sends.length).toBeGreaterThan(0);
+      expect(new Set(sends.map((s) => `${s.siteRef}|${s.startMs}|${s.mode}`)).size).toBe(sends.length);
+      // The shared rate limit held across the processes.
+      const counters = await sql<{ count: number }>`select count from rate_counters where bucket = 'simulator:minute'`.execute(db);
+      expect(Math.max(...counters.rows.map((c) => c.count))).toBeLessThanOrEqual(RATE_LIMIT);
+      expect(counters.rows.reduce((a, c) => a + c.count, 0)).toBeGreaterThanOrEqual(SITES);
+    } finally {
+      for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+      await opened.close();
+    }
+  }, 240_000);
+});

@@ -1,0 +1,77 @@
+/**
+ * The embedded store runs the same fleet jobs through the same port, in process: every site's cycle runs once per
+ * slot even when its job is delivered again; the shared rate counters refuse the token past the limit (on every
+ * backend, and concurrently from two pools on PostgreSQL).
+ */
+import { describe, expect, it } from 'vitest';
+import { InProcessJobQueue } from '../../../src/adapters/jobs/in-process.js';
+import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
+import { fleetHandlers, SITE_CYCLE, TICK, tickJob } from '../../../src/app/fleet/cycle-jobs.js';
+import { takeToken } from '../../../src/app/fleet/rate-limit.js';
+import { SharedErcotRateLimiter } from '../../../src/app/fleet/shared-ercot-limiter.js';
+import { FixedClock } from '../../../src/domain/time/clock.js';
+import { seedSimulatedFleet, simSiteId, simulatedChannel, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
+import { slotOf } from '../../../src/app/fleet/site-runs.js';
+import { sql } from '../../../src/store/database.js';
+import { backends, useDatabase } from '../../store/harness.js';
+
+describe.each(backends())('fleet jobs on $name', (backend) => {
+  const get = useDatabase(backend);
+
+  it('rate counters never grant more than the limit in a window, even from two pools at once', async () => {
+    const { db } = get();
+    const other = (await get().openAnother?.()) ?? null;
+    const limit = { bucket: 'enphase:account:a1:minute', windowMs: 60_000, limit: 5 };
+    const now = Date.UTC(2026, 6, 1, 12, 0, 10);
+    const takes = await Promise.all(Array.from({ length: 12 }, (_, i) => takeToken(i % 2 && other ? other.db : db, limit, now)));
+    expect(takes.filter((t) => t.ok)).toHaveLength(5);
+    const refused = takes.find((t) => !t.ok);
+    expect(refused).toEqual({ ok: false, retryAtMs: Date.UTC(2026, 6, 1, 12, 1, 0) });
+    expect((await takeToken(db, limit, Date.UTC(2026, 6, 1, 12, 1, 0))).ok).toBe(true);
+    await other?.close();
+  });
+
+  it('ERCOT limiter shared by two processes: at most 30 requests in any 60 s window, then waits for the oldest', async () => {
+    const { db } = get();
+    const other = (await get().openAnother?.()) ?? null;
+    const clock = new FixedClock(Date.UTC(2026, 6, 1, 12, 0, 30));
+    const sleep = async (ms: number): Promise<void> => clock.advance(ms);
+    const a = new SharedErcotRateLimiter(db, 'sub1', { clock, sleep });
+    const b = new SharedErcotRateLimiter(other?.db ?? db, 'sub1', { clock, sleep });
+    const start = clock.nowMs();
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await a.acquire();
+      times.push(clock.nowMs());
+      await b.acquire();
+      times.push(clock.nowMs());
+    }
+    // 40 requests from two limiters that each allow 30 alone: the first 30 at once, the other 10 one window later.
+    expect(times.filter((t) => t === start)).toHaveLength(30);
+    expect(times.slice(30).every((t) => t >= start + 60_000)).toBe(true);
+    for (const t of times) expect(times.filter((u) => u > t - 60_000 && u <= t).length).toBeLessThanOrEqual(30);
+    await other?.close();
+  });
+
+  it('in process: a tick fans out one site.cycle per site; a second delivery of every job runs nothing again', async () => {
+    const { db } = get();
+    await seedSimulatedFleet(db, 4, SIM_NOW_MS);
+    const queue = new InProcessJobQueue();
+    const channel = simulatedChannel(SIM_NOW_MS);
+    const deps = { db, queue, planner: await createPlanner('dp'), channelFor: () => channel, workerId: 'w1', now: () => SIM_NOW_MS, cycleNowMs: () => SIM_NOW_MS };
+    await queue.start(fleetHandlers(deps), { concurrency: 2 });
+    const slotMs = slotOf(SIM_NOW_MS);
+    await queue.enqueue([tickJob(slotMs)]);
+    await queue.idle();
+    const runs = await sql<{ site_id: string; status: string; attempts: number }>`select site_id, status, attempts from fleet_site_runs where slot_ms = ${slotMs} order by site_id`.execute(db);
+    expect(runs.rows).toEqual([0, 1, 2, 3].map((i) => ({ site_id: simSiteId(i), status: 'done', attempts: 1 })));
+    const sent = channel instanceof Object && 'sendCount' in channel ? (channel as { sendCount(): number }).sendCount() : -1;
+    expect(sent).toBeGreaterThan(0);
+    await queue.enqueue([{ kind: TICK, payload: { slotMs } }, ...[0, 1, 2, 3].map((i) => ({ kind: SITE_CYCLE, payload: { siteId: simSiteId(i), slotMs }, key: `again:${i}` }))]);
+    await queue.idle();
+    const again = await sql<{ n: number }>`select count(*)::int as n from fleet_site_runs where attempts > 1`.execute(db);
+    expect(again.rows[0]!.n).toBe(0);
+    expect((channel as unknown as { sendCount(): number }).sendCount()).toBe(sent);
+    await queue.stop();
+  });
+});
