@@ -6,7 +6,8 @@ import { config } from '../app/config.js';
 import { InputError } from '../domain/errors.js';
 import { openStore } from '../store/open.js';
 import { createReviewApp } from './app.js';
-import { hashSecret, isSecretHash } from './auth.js';
+import { hashSecret } from './auth.js';
+import { reviewSecretHash } from './mount.js';
 
 class ServeUsageError extends InputError {
   constructor(message: string) {
@@ -27,8 +28,7 @@ export async function runServe(ctx: CliContext, options: { port: string; host: s
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeUsageError(`--port must be 0-65535 (got "${options.port}")`);
   const cfg = config();
-  if (cfg.ERCOT_ARB_WEB_PASSWORD_HASH && !isSecretHash(cfg.ERCOT_ARB_WEB_PASSWORD_HASH)) throw new ServeUsageError('ERCOT_ARB_WEB_PASSWORD_HASH is not a scrypt hash from `serve --hash-password`');
-  const secretHash = cfg.ERCOT_ARB_WEB_PASSWORD_HASH ?? (cfg.ERCOT_ARB_WEB_PASSWORD ? hashSecret(cfg.ERCOT_ARB_WEB_PASSWORD) : null);
+  const secretHash = reviewSecretHash(cfg);
   const logger = ctx.logger();
   const store = await openStore(cfg, { dataDir: options.dataDir, logger });
   const handler = createReviewApp({ db: store.db, secretHash, publicRead: cfg.ERCOT_ARB_WEB_PUBLIC_READ, secureCookies: cfg.ERCOT_ARB_WEB_SECURE_COOKIES, logger });

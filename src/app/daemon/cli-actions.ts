@@ -99,8 +99,11 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
       await runOnceWithSignals(ctx, daemon, options);
       return;
     }
+    const { mountReviewPages } = await import('../../web/mount.js');
+    const review = mountReviewPages(daemon.http, { db: store.db, cfg, logger });
     const bound = await listenOrExplain(daemon, port, options.host ?? cfg.ERCOT_ARB_HTTP_HOST);
     ctx.stdout.write(`ercot-arb daemon listening on http://${options.host ?? cfg.ERCOT_ARB_HTTP_HOST}:${bound} (/livez /readyz /metrics); port ${bound}\n`);
+    ctx.stdout.write(`review pages: http://${options.host ?? cfg.ERCOT_ARB_HTTP_HOST}:${bound}/fleet${review.actionsEnabled ? '' : ' (no trader password configured: actions impossible; see docs/web.md)'}\n`);
     ctx.stdout.write(`jobs: ${daemon.jobNames().join(', ')} (SIGTERM or Ctrl-C to stop)\n`);
     if (cfg.TEXTURE_WEBHOOK_SECRET) ctx.stdout.write(`Texture webhooks: POST ${TEXTURE_WEBHOOK_PATH}\n`);
     daemon.start();
