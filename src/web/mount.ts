@@ -32,9 +32,9 @@ export function reviewSecretHash(cfg: ReviewSettings): string | null {
 }
 
 /** Mounts the review pages on `router`; returns whether actions are possible (a trader secret is configured). */
-export function mountReviewPages(router: Router, deps: { db: Kysely<Database>; cfg: ReviewSettings; logger?: Logger }): { actionsEnabled: boolean } {
+export function mountReviewPages(router: Router, deps: { db: Kysely<Database>; cfg: ReviewSettings; logger?: Logger; publicRead?: boolean; nowMs?: () => number }): { actionsEnabled: boolean } {
   const secretHash = reviewSecretHash(deps.cfg);
-  const review = createReviewApp({ db: deps.db, secretHash, publicRead: deps.cfg.ERCOT_ARB_WEB_PUBLIC_READ, secureCookies: deps.cfg.ERCOT_ARB_WEB_SECURE_COOKIES, logger: deps.logger });
+  const review = createReviewApp({ db: deps.db, secretHash, publicRead: deps.publicRead ?? deps.cfg.ERCOT_ARB_WEB_PUBLIC_READ, secureCookies: deps.cfg.ERCOT_ARB_WEB_SECURE_COOKIES, logger: deps.logger, nowMs: deps.nowMs });
   for (const method of ['GET', 'POST']) for (const path of REVIEW_PATHS) router.route(method, path, (req, res) => review(req, res));
   return { actionsEnabled: secretHash !== null };
 }

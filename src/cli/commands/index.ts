@@ -16,5 +16,6 @@ import { register as run } from './run.js';
 import { register as forecast } from './forecast.js';
 import { register as serve } from './serve.js';
 import { register as fleet } from './fleet.js';
+import { register as demo } from './demo.js';
 
-export const commandModules: RegisterCommands[] = [replay, db, prices, enphase, dispatch, serve, run, reconcile, forecast, fleet, fakeErcot, fakeEnphase, fakeChannels];
+export const commandModules: RegisterCommands[] = [replay, demo, db, prices, enphase, dispatch, serve, run, reconcile, forecast, fleet, fakeErcot, fakeEnphase, fakeChannels];
