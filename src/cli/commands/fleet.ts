@@ -1,8 +1,8 @@
-/** Fleet scale-out: `fleet worker | status`, `sites import FILE`, `db prune`. Implementations: src/app/fleet/cli-actions.ts. */
+/** Fleet scale-out: `fleet worker | status`, `sites import FILE`, `db prune`. Implementations: src/cli/actions/fleet.ts. */
 import type { RegisterCommands } from '../context.js';
 import { commandGroup, DATA_DIR_OPTION } from '../context.js';
 
-const actions = () => import('../../app/fleet/cli-actions.js');
+const actions = () => import('../actions/fleet.js');
 
 export const register: RegisterCommands = (program, ctx) => {
   const fleet = commandGroup(program, 'fleet', 'fleet scale-out: worker processes over PostgreSQL, status');

@@ -10,7 +10,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--date <date>', 'ERCOT delivery date, YYYY-MM-DD (America/Chicago)')
     .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { reconcileReportCommand } = await import('../../app/reconcile/cli-actions.js');
+      const { reconcileReportCommand } = await import('../actions/reconcile.js');
       await reconcileReportCommand(ctx, options);
     });
   reconcile.command('run')
@@ -20,7 +20,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--to <date>', 'last delivery date, inclusive (default --from)')
     .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
     .action(async (options) => {
-      const { reconcileRunCommand } = await import('../../app/reconcile/cli-actions.js');
+      const { reconcileRunCommand } = await import('../actions/reconcile.js');
       await reconcileRunCommand(ctx, options);
     });
 };

@@ -12,7 +12,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--instance-id <id>', 'who claims the job runs (default host:pid)')
     .option(...DATA_DIR_OPTION).option('--json', 'with --once: print JSON')
     .action(async (options) => {
-      const { runCommand } = await import('../../app/daemon/cli-actions.js');
+      const { runCommand } = await import('../actions/run.js');
       await runCommand(ctx, options);
     });
 };

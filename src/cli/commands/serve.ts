@@ -10,7 +10,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--hash-password', 'read a password on stdin, print its scrypt hash for ERCOT_ARB_WEB_PASSWORD_HASH, and exit')
     .option(...DATA_DIR_OPTION)
     .action(async (options: { port: string; host: string; hashPassword?: boolean; dataDir?: string }) => {
-      const { runServe } = await import('../../web/serve.js');
+      const { runServe } = await import('../actions/serve.js');
       await runServe(ctx, options);
     });
 };

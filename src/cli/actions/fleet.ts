@@ -1,16 +1,16 @@
 /** The fleet CLI actions: fleet worker | status, sites import, db prune. */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { CliContext } from '../../cli/context.js';
+import type { CliContext } from '../context.js';
 import { InputError } from '../../domain/errors.js';
 import { CONTROL_CHANNEL_NAMES } from '../../adapters/control/registry.js';
 import { openStore } from '../../store/open.js';
-import { config } from '../config.js';
-import { DEFAULT_RETENTION, parseAge, pruneOlderThan } from './retention.js';
-import { queueFor, runFleetWorkerProcess } from './run-worker.js';
-import { importSites, readSitesFile } from './sites-import.js';
-import { slotOf } from './site-runs.js';
-import { fleetStatus } from './status.js';
+import { config } from '../../app/config.js';
+import { DEFAULT_RETENTION, parseAge, pruneOlderThan } from '../../app/fleet/retention.js';
+import { queueFor, runFleetWorkerProcess } from '../../app/fleet/run-worker.js';
+import { importSites, readSitesFile } from '../../app/fleet/sites-import.js';
+import { slotOf } from '../../app/fleet/site-runs.js';
+import { fleetStatus } from '../../app/fleet/status.js';
 
 interface WorkerFlags { workers?: string; concurrency?: string; lease?: string; simulate?: boolean; simNow?: string; dataDir?: string }
 
@@ -37,7 +37,7 @@ export async function fleetWorker(ctx: CliContext, flags: WorkerFlags): Promise<
     return;
   }
   const here = fileURLToPath(import.meta.url);
-  const entry = here.replace(/cli-actions\.(ts|js)$/, 'worker-main.$1');
+  const entry = fileURLToPath(new URL(`../../app/fleet/worker-main.${here.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
   const children = Array.from({ length: workers }, () => fork(entry, [], {
     execArgv: here.endsWith('.ts') ? ['--import', 'tsx'] : [],
     env: { ...process.env, FLEET_CONCURRENCY: String(concurrency), FLEET_LEASE_MS: leaseMs ? String(leaseMs) : '', FLEET_SIM_NOW_MS: simAt !== undefined ? String(simAt) : '' },

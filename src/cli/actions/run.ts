@@ -1,16 +1,16 @@
 /** `ercot-arb run [--once [--now ISO]] [--port N]`: the daemon in the foreground, or one cycle for cron. */
 import { InputError } from '../../domain/errors.js';
 import { FixedClock, type Clock } from '../../domain/time/clock.js';
-import { systemClock } from '../system-clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { parseIsoInstant } from '../../domain/time/ercot-calendar.js';
-import type { CliContext } from '../../cli/context.js';
+import type { CliContext } from '../context.js';
 import { openStore } from '../../store/open.js';
-import { loadConfig } from '../config.js';
-import { waitForSignal, type TickReport } from '../scheduler/scheduler.js';
-import { Daemon } from './daemon.js';
-import { buildDaemonJobs } from './jobs.js';
-import { DaemonMetrics } from './metrics.js';
-import { mountTextureWebhook, TEXTURE_WEBHOOK_PATH } from './texture-webhook-route.js';
+import { loadConfig } from '../../app/config.js';
+import { waitForSignal, type TickReport } from '../../app/scheduler/scheduler.js';
+import { Daemon } from '../../app/daemon/daemon.js';
+import { buildDaemonJobs } from '../../app/daemon/jobs.js';
+import { DaemonMetrics } from '../../app/daemon/metrics.js';
+import { mountTextureWebhook, TEXTURE_WEBHOOK_PATH } from '../../app/daemon/texture-webhook-route.js';
 
 export interface RunOptions {
   dataDir?: string;

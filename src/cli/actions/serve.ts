@@ -1,13 +1,13 @@
 /** The `serve` command: open the store, build the review app from the configuration, listen until SIGINT/SIGTERM. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CliContext } from '../cli/context.js';
-import { config } from '../app/config.js';
-import { InputError } from '../domain/errors.js';
-import { openStore } from '../store/open.js';
-import { createReviewApp } from './app.js';
-import { hashSecret } from './auth.js';
-import { reviewSecretHash } from './mount.js';
+import type { CliContext } from '../context.js';
+import { config } from '../../app/config.js';
+import { InputError } from '../../domain/errors.js';
+import { openStore } from '../../store/open.js';
+import { createReviewApp } from '../../web/app.js';
+import { hashSecret } from '../../web/auth.js';
+import { reviewSecretHash } from '../../web/mount.js';
 
 class ServeUsageError extends InputError {
   constructor(message: string) {

@@ -1,14 +1,14 @@
 /** The implementations behind `ercot-arb reconcile report | run` (loaded lazily by the CLI). */
 import { InputError } from '../../domain/errors.js';
-import { systemClock } from '../system-clock.js';
+import { systemClock } from '../../app/system-clock.js';
 import { ercotDateOf, ercotDay, parseErcotDate } from '../../domain/time/ercot-calendar.js';
-import type { CliContext } from '../../cli/context.js';
+import type { CliContext } from '../context.js';
 import { openStore } from '../../store/open.js';
 import { getSite } from '../../store/sites-repo.js';
 import type { Executor } from '../../store/database.js';
-import { loadConfig } from '../config.js';
-import { reconcileAndCalibrate } from './jobs.js';
-import { formatReconcileReport, reconcileReport } from './report.js';
+import { loadConfig } from '../../app/config.js';
+import { reconcileAndCalibrate } from '../../app/reconcile/jobs.js';
+import { formatReconcileReport, reconcileReport } from '../../app/reconcile/report.js';
 
 export interface ReconcileCliOptions {
   dataDir?: string;
