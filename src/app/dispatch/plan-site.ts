@@ -5,6 +5,8 @@
  * `plans replay` re-solves it bit for bit.
  */
 import type { BatterySpec } from '../../domain/battery/battery.js';
+import { calibratedBattery } from '../../domain/reconcile/calibration.js';
+import { getSiteCalibration } from '../../store/reconcile-repo.js';
 import { InputError } from '../../domain/errors.js';
 import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
@@ -154,7 +156,8 @@ export async function buildPlanInput(
   if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
   const forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);
   const prices = forecast.pricesUsdPerMwh;
-  const battery = siteBattery(site);
+  // The reconciler's measured round-trip efficiency, once it rests on enough throughput (docs/reconcile.md).
+  const battery = calibratedBattery(siteBattery(site), await getSiteCalibration(db, site.siteId));
   const initialSocKwh = Math.min(battery.capacityKwh, Math.max(0, (soc.socPercent / 100) * battery.capacityKwh));
   const tariff = site.tariff ?? { importAdderUsdPerKwh: 0, exportFactor: 1 };
   const input: PlanInput = {

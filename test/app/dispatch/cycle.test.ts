@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { MINUTE_MS } from '../../../src/domain/time/interval.js';
 import { listCommands } from '../../../src/store/commands-repo.js';
-import { getSiteDispatch, latestVersionedPlan } from '../../../src/store/dispatch-repo.js';
+import { getPlanInputsOutputs, getSiteDispatch, latestVersionedPlan } from '../../../src/store/dispatch-repo.js';
+import { upsertSiteCalibration } from '../../../src/store/reconcile-repo.js';
 import { replayStoredPlan } from '../../../src/app/dispatch/plan-and-store.js';
 import { upsertSite } from '../../../src/store/sites-repo.js';
 import { backends, useDatabase } from '../../store/harness.js';
@@ -48,6 +49,23 @@ describe.each(backends())('dispatch cycle on $name with the simulator channel', 
     expect(replay.differences).toEqual([]);
     expect(replay.identical).toBe(true);
     expect(replay.comparedValues).toBeGreaterThan(400);
+  });
+
+  it("plans with the reconciler's calibrated round-trip efficiency once it rests on enough throughput", async () => {
+    await db().db.deleteFrom('sites').execute();
+    const w = await makeWorld(db().db, ['S1', 'S2']);
+    // S1: measured 0.72 over 50 kWh (trusted); S2: measured 0.72 over 5 kWh (too little to trust, the spec's 0.81 stays)
+    for (const [siteId, throughput] of [['S1', 50], ['S2', 5]] as const) {
+      await upsertSiteCalibration(db().db, { siteId, roundTripEfficiency: 0.72, rteThroughputKwh: throughput, commandLatencyMs: 60_000, latencySamples: 3, windowStartMs: null, windowEndMs: null, details: null }, T_1850);
+    }
+    await w.cycle();
+    const efficiencyOf = async (siteId: string) => {
+      const plan = await latestVersionedPlan(db().db, siteId);
+      const stored = await getPlanInputsOutputs(db().db, plan!.planId);
+      return (stored!.inputs as { planInput: { battery: { roundTripEfficiency: number } } }).planInput.battery.roundTripEfficiency;
+    };
+    expect(await efficiencyOf('S1')).toBe(0.72);
+    expect(await efficiencyOf('S2')).toBe(battery.roundTripEfficiency);
   });
 
   it('sites run concurrently when asked: each gets its own plan version 1 and one command, results in site order', async () => {
