@@ -3,7 +3,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { canTransition, getCommand, insertCommand, listCommands, transitionCommand } from '../../src/store/commands-repo.js';
 import { IllegalCommandTransition } from '../../src/store/errors.js';
 import { getPlan, insertPlan, latestPlan, setPlanState } from '../../src/store/plans-repo.js';
-import { getReconciliations, upsertReconciliations } from '../../src/store/reconciliations-repo.js';
 import { getReplayRun, insertReplayRun, listReplayRuns } from '../../src/store/replay-runs-repo.js';
 import { upsertSite } from '../../src/store/sites-repo.js';
 import { getPrices, upsertPrices } from '../../src/store/prices-repo.js';
@@ -13,7 +12,7 @@ import { testSite } from './fixtures.js';
 
 const H0 = Date.UTC(2024, 7, 20, 5, 0);
 
-describe.each(backends())('plans, commands, reconciliations, replay runs on $name', (backend) => {
+describe.each(backends())('plans, commands, replay runs on $name', (backend) => {
   const db = useDatabase(backend);
   let planId = '';
   beforeAll(async () => {
@@ -90,15 +89,6 @@ describe.each(backends())('plans, commands, reconciliations, replay runs on $nam
     const { command } = await insertCommand(db().db, { siteId: 's1', idempotencyKey: 'race', channel: 'c', mode: 'm', windowStartMs: H0, windowEndMs: H0 + INTERVAL_MS });
     const results = await Promise.allSettled([transitionCommand(db().db, command.commandId, 'sending', { from: 'planned' }), transitionCommand(db().db, command.commandId, 'cancelled', { from: 'planned' })]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-  });
-
-  it('reconciliations upsert by (site, interval)', async () => {
-    const rec = { siteId: 's1', intervalStartMs: H0, planId, commandId: null, plannedChargeKwh: 1.25, actualChargeKwh: 1.1, plannedDischargeKwh: 0, actualDischargeKwh: 0, plannedSocPercent: 40, actualSocPercent: 39, plannedUsd: -0.05, realisedUsd: -0.04, commandOutcome: 'followed', details: { note: 'x' } };
-    expect(await upsertReconciliations(db().db, [rec, { ...rec, intervalStartMs: H0 + INTERVAL_MS }])).toBe(2);
-    await upsertReconciliations(db().db, [{ ...rec, realisedUsd: -0.03 }]);
-    const got = await getReconciliations(db().db, 's1', H0, H0 + 4 * INTERVAL_MS);
-    expect(got).toHaveLength(2);
-    expect(got[0]).toEqual({ ...rec, realisedUsd: -0.03 });
   });
 
   it('replay runs keep the report JSON', async () => {
