@@ -1,8 +1,8 @@
 /**
  * A fleet worker process: opens the store, picks the job queue (graphile-worker on PostgreSQL, in-process on the
  * embedded store), starts the worker and stops it cleanly on SIGTERM/SIGINT (running jobs finish). With `simulate`,
- * the sites run on the simulator channel at a pinned time (tests, benches, demos); otherwise the control-channel
- * registry is used. `untilSlotDone` exits once every active site's run for the slot is finished (benches, tests).
+ * the sites run on the simulator channel at a pinned time (tests, benches, demos); otherwise each site's channel
+ * comes from the control-channel registry (siteChannels, as in the daemon). `untilSlotDone` exits once every active site's run for the slot is finished (benches, tests).
  */
 import { createPlanner } from '../../adapters/solvers/planner-factory.js';
 import { GraphileJobQueue } from '../../adapters/jobs/graphile.js';
@@ -12,6 +12,9 @@ import type { ControlChannel } from '../../domain/ports/control-channel.js';
 import { openDatabase, sql, type OpenedDatabase } from '../../store/database.js';
 import type { Site } from '../../store/sites-repo.js';
 import { simulatedChannel } from './simulated-fleet.js';
+import { loadConfig } from '../config.js';
+import { siteChannels } from '../daemon/dispatch-job.js';
+import { systemClock } from '../system-clock.js';
 import { slotOf } from './site-runs.js';
 import { startFleetWorker } from './worker.js';
 
@@ -42,7 +45,8 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   const queue = queueFor(opened, o.databaseUrl);
   const pinned = o.simulateAtMs;
   const channel = pinned != null ? simulatedChannel(pinned, o.sendLog) : null;
-  const channelFor = o.channelFor ?? (channel ? () => channel : () => { throw new Error('no control channel wiring: pass --simulate or run the daemon'); });
+  // Without a simulation, each site's own channel from the registry, exactly as the daemon's dispatch job builds it.
+  const channelFor = o.channelFor ?? (channel ? () => channel : siteChannels(loadConfig(), systemClock));
   const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
   const worker = await startFleetWorker({
     db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs,

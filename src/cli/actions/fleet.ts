@@ -1,6 +1,4 @@
 /** The fleet CLI actions: fleet worker | status, sites import, db prune. */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { CliContext } from '../context.js';
 import { InputError } from '../../domain/errors.js';
 import { CONTROL_CHANNEL_NAMES } from '../../adapters/control/registry.js';
@@ -11,6 +9,7 @@ import { queueFor, runFleetWorkerProcess } from '../../app/fleet/run-worker.js';
 import { importSites, readSitesFile } from '../../app/fleet/sites-import.js';
 import { slotOf } from '../../app/fleet/site-runs.js';
 import { fleetStatus } from '../../app/fleet/status.js';
+import { forkFleetWorkers } from '../../app/fleet/fork-workers.js';
 
 interface WorkerFlags { workers?: string; concurrency?: string; lease?: string; simulate?: boolean; simNow?: string; dataDir?: string }
 
@@ -36,16 +35,11 @@ export async function fleetWorker(ctx: CliContext, flags: WorkerFlags): Promise<
     ctx.stdout.write(`fleet worker stopped after ${r.ran} site runs\n`);
     return;
   }
-  const here = fileURLToPath(import.meta.url);
-  const entry = fileURLToPath(new URL(`../../app/fleet/worker-main.${here.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
-  const children = Array.from({ length: workers }, () => fork(entry, [], {
-    execArgv: here.endsWith('.ts') ? ['--import', 'tsx'] : [],
-    env: { ...process.env, FLEET_CONCURRENCY: String(concurrency), FLEET_LEASE_MS: leaseMs ? String(leaseMs) : '', FLEET_SIM_NOW_MS: simAt !== undefined ? String(simAt) : '' },
-  }));
-  const stopAll = (): void => children.forEach((c) => c.kill('SIGTERM'));
+  const forked = forkFleetWorkers(workers, { FLEET_CONCURRENCY: String(concurrency), FLEET_LEASE_MS: leaseMs ? String(leaseMs) : '', FLEET_SIM_NOW_MS: simAt !== undefined ? String(simAt) : '' });
+  const stopAll = (): void => void forked.stop();
   process.once('SIGTERM', stopAll);
   process.once('SIGINT', stopAll);
-  await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
+  await forked.exited;
   ctx.stdout.write(`fleet: ${workers} worker processes stopped\n`);
 }
 

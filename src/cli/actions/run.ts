@@ -9,6 +9,7 @@ import { loadConfig } from '../../app/config.js';
 import { waitForSignal, type TickReport } from '../../app/scheduler/scheduler.js';
 import { Daemon } from '../../app/daemon/daemon.js';
 import { buildDaemonJobs } from '../../app/daemon/jobs.js';
+import { COMMAND_REFRESH_JOB, DISPATCH_JOB } from '../../app/daemon/dispatch-job.js';
 import { DaemonMetrics } from '../../app/daemon/metrics.js';
 import { mountTextureWebhook, TEXTURE_WEBHOOK_PATH } from '../../app/daemon/texture-webhook-route.js';
 
@@ -20,6 +21,17 @@ export interface RunOptions {
   host?: string;
   json?: boolean;
   instanceId?: string;
+  workers?: string;
+}
+
+/** `--workers N`: per-site cycles go to N fleet worker processes (PostgreSQL job queue) instead of this process. */
+function workersOf(options: RunOptions, databaseUrl: string | undefined): number | null {
+  if (options.workers === undefined) return null;
+  const n = Number(options.workers);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InputError(`--workers: "${options.workers}" must be a whole number from 1 to 64`);
+  if (options.once) throw new InputError('--workers does not go with --once (run one cycle in this process, or start the workers)');
+  if (!databaseUrl) throw new InputError('--workers needs PostgreSQL (set DATABASE_URL): on the embedded store this one process runs every site\'s cycle, so leave --workers out');
+  return n;
 }
 
 function portOf(text: string | undefined, fallback: number): number {
@@ -84,11 +96,15 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   const cfg = loadConfig();
   const clock = clockOf(options);
   const port = portOf(options.port, cfg.ERCOT_ARB_HTTP_PORT);
+  const workers = workersOf(options, cfg.DATABASE_URL);
   const logger = ctx.logger();
   const store = await openStore(cfg, { dataDir: options.dataDir, logger });
   try {
     const metrics = new DaemonMetrics({ db: store.db, clock, logger });
-    const { jobs, notRegistered, channelFor } = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
+    const built = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
+    const { notRegistered, channelFor } = built;
+    // With fleet workers, each site's cycle (plan, dispatch, status refresh) is their job, claimed per site and slot.
+    const jobs = workers === null ? built.jobs : built.jobs.filter((j) => j.name !== DISPATCH_JOB && j.name !== COMMAND_REFRESH_JOB);
     const daemon = new Daemon({
       db: store.db, schema: store.schema, clock, logger, jobs, notRegistered, metrics, instanceId: options.instanceId,
       catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000, shutdownGraceMs: cfg.ERCOT_ARB_SHUTDOWN_GRACE_SECONDS * 1000,
@@ -106,9 +122,12 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
     ctx.stdout.write(`review pages: http://${options.host ?? cfg.ERCOT_ARB_HTTP_HOST}:${bound}/fleet${review.actionsEnabled ? '' : ' (no trader password configured: actions impossible; see docs/web.md)'}\n`);
     ctx.stdout.write(`jobs: ${daemon.jobNames().join(', ')} (SIGTERM or Ctrl-C to stop)\n`);
     if (cfg.TEXTURE_WEBHOOK_SECRET) ctx.stdout.write(`Texture webhooks: POST ${TEXTURE_WEBHOOK_PATH}\n`);
+    const { forkFleetWorkers } = await import('../../app/fleet/fork-workers.js');
+    const fleet = workers === null ? null : forkFleetWorkers(workers, {});
+    if (fleet) ctx.stdout.write(`fleet: ${workers} worker process(es) run every site's cycle through the PostgreSQL job queue (pids ${fleet.children.map((c) => c.pid).join(', ')})\n`);
     daemon.start();
     const signal = await waitForSignal();
-    const { abandoned } = await daemon.shutdown(signal);
+    const [{ abandoned }] = await Promise.all([daemon.shutdown(signal), fleet?.stop()]);
     ctx.stdout.write(`stopped on ${signal}${abandoned.length ? `; abandoned: ${abandoned.join(', ')}` : ''}\n`);
   } finally {
     await store.close();

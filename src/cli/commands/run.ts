@@ -10,6 +10,7 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .option('--port <n>', 'HTTP port (default ERCOT_ARB_HTTP_PORT or 9464; 0 = any free port, printed)')
     .option('--host <addr>', 'HTTP bind address (default ERCOT_ARB_HTTP_HOST or 127.0.0.1)')
     .option('--instance-id <id>', 'who claims the job runs (default host:pid)')
+    .option('--workers <n>', 'PostgreSQL only: N fleet worker processes run every site\'s cycle (claimed per site and slot, shared with other machines\' workers)')
     .option(...DATA_DIR_OPTION).option('--json', 'with --once: print JSON')
     .action(async (options) => {
       const { runCommand } = await import('../actions/run.js');
