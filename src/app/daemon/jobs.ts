@@ -24,6 +24,7 @@ import type { TelemetryRunContext } from '../telemetry/poller.js';
 import type { DaemonMetrics } from './metrics.js';
 import { dispatchJobs, siteChannels } from './dispatch-job.js';
 import type { ControlChannel } from '../../domain/ports/control-channel.js';
+import { ercotLimiterFor } from '../fleet/shared-ercot-limiter.js';
 import type { Site } from '../../store/sites-repo.js';
 import type { EnphaseClient } from '../../adapters/enphase/client.js';
 
@@ -49,8 +50,10 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 async function priceJobsFor(d: DaemonJobDeps, out: DaemonJobs): Promise<void> {
   const { cfg } = d;
   try {
+    const credentials = await resolveErcotCredentials(d.db, cfg);
     const client = new ErcotClient({
-      baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials: await resolveErcotCredentials(d.db, cfg),
+      baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials,
+      limiter: ercotLimiterFor(d.db, cfg.DATABASE_URL, credentials.subscriptionKey),
       pageSize: cfg.ERCOT_PAGE_SIZE, timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS, clock: d.clock,
       onRetry: (info) => d.logger.warn(info, 'ERCOT request retried'),
     });

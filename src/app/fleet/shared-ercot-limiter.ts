@@ -4,6 +4,7 @@
  * transaction-scoped advisory lock on the bucket, so N processes together never send more than `limit` requests in
  * any window of `periodMs` (not only per fixed minute). Pass it as the ERCOT client's `limiter`.
  */
+import { createHash } from 'node:crypto';
 import { TokenBucket, realSleep, type RateLimiterOptions, type Sleep } from '../../adapters/ercot/rate-limiter.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { systemClock } from '../system-clock.js';
@@ -47,4 +48,14 @@ export class SharedErcotRateLimiter extends TokenBucket {
       await this.sharedSleep(waitMs);
     }
   }
+}
+
+/**
+ * The ERCOT client's limiter: on PostgreSQL (where several processes and machines share one subscription) the shared
+ * one, keyed by a hash of the subscription key (the key itself never reaches the database); on the embedded store,
+ * one process holds the store, so the client's in-process limiter is enough (undefined).
+ */
+export function ercotLimiterFor(db: Executor, databaseUrl: string | undefined, subscriptionKey: string, options: RateLimiterOptions = {}): TokenBucket | undefined {
+  if (!databaseUrl) return undefined;
+  return new SharedErcotRateLimiter(db, createHash('sha256').update(subscriptionKey).digest('hex').slice(0, 16), options);
 }

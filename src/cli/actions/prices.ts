@@ -4,6 +4,7 @@ import { CSV_FILE_LIMITS, readInputText } from '../../adapters/files/input-text.
 import { InputError } from '../../domain/errors.js';
 import { systemClock } from '../../app/system-clock.js';
 import { ercotDateOf, parseErcotDate, toErcotIso } from '../../domain/time/ercot-calendar.js';
+import { ercotLimiterFor } from '../../app/fleet/shared-ercot-limiter.js';
 import { openStore } from '../../store/open.js';
 import { getPriceCoverage } from '../../store/prices-repo.js';
 import type { Market } from '../../store/schema.js';
@@ -50,10 +51,13 @@ async function withDeps<T>(ctx: CliContext, options: CommonOptions, fn: (deps: I
   const logger = ctx.logger();
   const opened = await openStore(cfg, { dataDir: options.dataDir, logger });
   try {
+    const credentials = await resolveErcotCredentials(opened.db, cfg);
     const client = new ErcotClient({
       baseUrl: cfg.ERCOT_API_BASE_URL,
       tokenUrl: cfg.ERCOT_TOKEN_URL,
-      credentials: await resolveErcotCredentials(opened.db, cfg),
+      credentials,
+      // Shared through PostgreSQL with every daemon and command on the same subscription (30 requests per minute).
+      limiter: ercotLimiterFor(opened.db, cfg.DATABASE_URL, credentials.subscriptionKey),
       pageSize: cfg.ERCOT_PAGE_SIZE,
       timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS,
       onRetry: (info) => logger.warn(info, 'ERCOT request retried'),

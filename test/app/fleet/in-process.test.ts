@@ -8,7 +8,7 @@ import { InProcessJobQueue } from '../../../src/adapters/jobs/in-process.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
 import { fleetHandlers, SITE_CYCLE, TICK, tickJob } from '../../../src/app/fleet/cycle-jobs.js';
 import { takeToken } from '../../../src/app/fleet/rate-limit.js';
-import { SharedErcotRateLimiter } from '../../../src/app/fleet/shared-ercot-limiter.js';
+import { SharedErcotRateLimiter, ercotLimiterFor } from '../../../src/app/fleet/shared-ercot-limiter.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
 import { seedSimulatedFleet, simSiteId, simulatedChannel, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
 import { slotOf } from '../../../src/app/fleet/site-runs.js';
@@ -51,6 +51,26 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     expect(times.slice(30).every((t) => t >= start + 60_000)).toBe(true);
     for (const t of times) expect(times.filter((u) => u > t - 60_000 && u <= t).length).toBeLessThanOrEqual(30);
     await other?.close();
+  });
+
+  it('the ERCOT clients\' limiter: shared on PostgreSQL by subscription (keyed by a hash, never the key), none on the embedded store', async () => {
+    const { db } = get();
+    expect(ercotLimiterFor(db, undefined, 'k')).toBeUndefined();
+    const clock = new FixedClock(Date.UTC(2026, 6, 2, 12, 0, 30));
+    const sleep = async (ms: number): Promise<void> => clock.advance(ms);
+    const a = ercotLimiterFor(db, 'postgres://daemon', 'the-subscription-key', { clock, sleep })!;
+    const b = ercotLimiterFor(db, 'postgres://prices-ingest', 'the-subscription-key', { clock, sleep })!;
+    const start = clock.nowMs();
+    let atStart = 0;
+    for (let i = 0; i < 20; i++) {
+      for (const limiter of [a, b]) {
+        await limiter.acquire();
+        if (clock.nowMs() === start) atStart++;
+      }
+    }
+    expect(atStart).toBe(30); // two clients on one subscription: 30 in the first minute together, not 30 each
+    const buckets = await sql<{ bucket: string }>`select distinct bucket from rate_grants where granted_at_ms >= ${start}`.execute(db);
+    expect(buckets.rows.map((r) => r.bucket).join(' ')).not.toMatch(/the-subscription-key/);
   });
 
   it('in process: a tick fans out one site.cycle per site; a second delivery of every job runs nothing again', async () => {
