@@ -7,13 +7,13 @@
  * sites without batteries (422).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../../domain/time/clock.js';
 import { systemClock } from '../../../app/system-clock.js';
 import { DAY_MS, INTERVAL_MS } from '../../../domain/time/interval.js';
 import { renderBattery, renderEnergy, renderProduction, type Corruption } from './render.js';
 import { FakeOAuth, type FakeOAuthOptions, type TokenGrant } from './oauth-state.js';
 import { DEFAULT_SITE, SimulatedSite, type FakeSiteSpec } from './site.js';
+import { closeServer, listenLoopback } from '../loopback.js';
 
 export interface FakeEnphaseOptions {
   host?: string;
@@ -98,16 +98,13 @@ export class FakeEnphase {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { message: 'Internal Server Error', details: String(error), code: 500 }));
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
-    const addr = this.server.address() as AddressInfo;
-    this.url = `http://${addr.address}:${addr.port}`;
+    this.url = await listenLoopback(this.server, this.opts.port, this.opts.host);
     return this;
   }
 
   async close(): Promise<void> {
     if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
+    await closeServer(this.server);
   }
 
   // ---- fault controls -------------------------------------------------------------------------------------

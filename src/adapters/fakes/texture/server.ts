@@ -12,12 +12,12 @@
  * `flushWebhooks({ reverse })` (out-of-order delivery) and `redeliver` (a replayed delivery).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import { FixedClock, type Clock } from '../../../domain/time/clock.js';
 import { systemClock } from '../../../app/system-clock.js';
 import { FakeBattery, type FakeBatteryOptions } from '../control/fake-battery.js';
+import { closeServer, listenLoopback } from '../loopback.js';
 
 export interface FakeTextureOptions {
   host?: string;
@@ -82,17 +82,14 @@ export class FakeTexture {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { error: { message: String(error) } }));
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
-    const addr = this.server.address() as AddressInfo;
-    this.url = `http://${addr.address}:${addr.port}`;
+    this.url = await listenLoopback(this.server, this.opts.port, this.opts.host);
     return this;
   }
 
   async close(): Promise<void> {
     if (!this.server) return;
     for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
+    await closeServer(this.server);
   }
 
   // ---- simulated time and switches ----------------------------------------------------------------------------

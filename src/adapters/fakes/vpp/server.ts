@@ -12,11 +12,11 @@
  * `createdEvents` counts what was really booked (tests assert a command is never sent twice).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { FixedClock, type Clock } from '../../../domain/time/clock.js';
 import { systemClock } from '../../../app/system-clock.js';
 import { BadRequest, VppEventBook, type FakeVppEvent, type FakeVppSiteSpec } from './events.js';
+import { closeServer, listenLoopback } from '../loopback.js';
 
 export interface FakeVppOptions {
   host?: string;
@@ -73,17 +73,14 @@ export class FakeVpp {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => send(res, 500, { code: '500', displayMessage: 'Internal Server Error', additionalInfo: String(error) }));
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', resolve));
-    const addr = this.server.address() as AddressInfo;
-    this.url = `http://${addr.address}:${addr.port}`;
+    this.url = await listenLoopback(this.server, this.opts.port, this.opts.host);
     return this;
   }
 
   async close(): Promise<void> {
     if (!this.server) return;
     for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
+    await closeServer(this.server);
   }
 
   // ---- simulated time and switches ----------------------------------------------------------------------------
