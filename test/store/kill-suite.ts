@@ -5,7 +5,9 @@
  * primary-key indexes of prices and telemetry must agree with their tables.
  *
  * Rounds are modest by default; ERCOT_ARB_KILL_ROUNDS=10 runs ten times as many, ERCOT_ARB_KILL_SEED picks the seed.
- * Runs on the embedded store always and on PostgreSQL when DATABASE_URL is set (a database of its own).
+ * The suite is called by two test files, kill-pglite.test.ts (the embedded store, always) and kill-postgres.test.ts
+ * (a database of its own, when DATABASE_URL is set), so that vitest runs the two backends in parallel workers: in one
+ * file they ran one after the other and the file was the suite's long pole (141 s of a 272 s run).
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,8 +19,7 @@ import { startFakeEnphase, type FakeEnphase } from '../../src/adapters/fakes/enp
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
 import { rtDay } from '../adapters/ercot/harness.js';
-import { indexAgrees, pgliteKillBackend, postgresKillBackend, rounds, runCliChild, seededRandom, type KillBackend } from './kill-harness.js';
-import { DATABASE_URL } from './harness.js';
+import { indexAgrees, rounds, runCliChild, seededRandom, type KillBackend } from './kill-harness.js';
 
 const SEED = Number(process.env.ERCOT_ARB_KILL_SEED ?? '20261130');
 const ALL_MIGRATIONS = Object.keys(MIGRATIONS).sort();
@@ -39,26 +40,28 @@ let csvFile = '';
 let fake: FakeErcotServer;
 let enphase: FakeEnphase;
 
-beforeAll(async () => {
-  const lines = ['interval_start,price'];
-  for (let i = 0; i < IMPORT_ROWS; i++) {
-    const price = i % 97 === 0 ? 4_500 : i % 13 === 0 ? -12.5 : Math.round(30 + 25 * Math.sin(i / 17));
-    lines.push(`${new Date(Date.UTC(2024, 0, 1) + i * 900_000).toISOString()},${price}`);
-  }
-  csvFile = join(tmp(), 'year.csv');
-  writeFileSync(csvFile, `${lines.join('\n')}\n`);
-  fake = await new FakeErcotServer().start();
-  enphase = await startFakeEnphase();
-  for (let d = 1; d <= INGEST_DAYS; d++) {
-    const date = `2024-08-${String(d).padStart(2, '0')}`;
-    fake.data.upsert('NP6-905-CD', INGEST_POINTS.flatMap((p) => rtDay(date, p, (h) => (h === 18 ? 900 : h < 5 ? -3 : 20 + h))));
-  }
-});
-afterAll(async () => {
-  await fake?.stop();
-  await enphase?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+function registerFixtures(): void {
+  beforeAll(async () => {
+    const lines = ['interval_start,price'];
+    for (let i = 0; i < IMPORT_ROWS; i++) {
+      const price = i % 97 === 0 ? 4_500 : i % 13 === 0 ? -12.5 : Math.round(30 + 25 * Math.sin(i / 17));
+      lines.push(`${new Date(Date.UTC(2024, 0, 1) + i * 900_000).toISOString()},${price}`);
+    }
+    csvFile = join(tmp(), 'year.csv');
+    writeFileSync(csvFile, `${lines.join('\n')}\n`);
+    fake = await new FakeErcotServer().start();
+    enphase = await startFakeEnphase();
+    for (let d = 1; d <= INGEST_DAYS; d++) {
+      const date = `2024-08-${String(d).padStart(2, '0')}`;
+      fake.data.upsert('NP6-905-CD', INGEST_POINTS.flatMap((p) => rtDay(date, p, (h) => (h === 18 ? 900 : h < 5 ? -3 : 20 + h))));
+    }
+  });
+  afterAll(async () => {
+    await fake?.stop();
+    await enphase?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+}
 
 function ercotEnv(): Record<string, string> {
   return {
@@ -75,11 +78,15 @@ function enphaseEnv(): Record<string, string> {
   };
 }
 
-const backends: Array<[string, () => Promise<KillBackend>]> = [['pglite', () => pgliteKillBackend(tmp)]];
-const url = DATABASE_URL;
-if (url) backends.push(['postgres', () => postgresKillBackend(url)]);
+/** Registers the kill tests for one backend; `makeBackend` gets a maker of temporary folders (removed afterwards). */
+export function describeKills(name: 'pglite' | 'postgres', makeBackend: (tmp: () => string) => Promise<KillBackend>): void {
+  registerFixtures();
+  describe(`SIGKILL during writes on ${name}`, () => {
+    killTests(name, () => makeBackend(tmp));
+  });
+}
 
-describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
+function killTests(name: string, makeBackend: () => Promise<KillBackend>): void {
   let backend: KillBackend;
   const random = seededRandom(SEED + name.length);
   const killAt = (cleanMs: number) => Math.floor(random() * cleanMs);
@@ -186,7 +193,7 @@ describe.each(backends)('SIGKILL during writes on %s', (name, makeBackend) => {
     expect(after.stderr).not.toMatch(/internal error/);
     expect(after.code).not.toBe(1);
   }, KILL_TIMEOUT_MS);
-});
+}
 
 async function countRows(opened: Opened, table: 'telemetry'): Promise<number> {
   const r = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(opened.db);
