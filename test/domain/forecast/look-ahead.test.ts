@@ -108,12 +108,12 @@ describe('no forecaster reads anything published after its decision time', () =>
 });
 
 describe('ERCOT system forecasts in the view: only what was published by the decision time', () => {
-  // hourly load/wind/solar forecasts posted every 3 hours (at :30) around the fall-back day, each for the next 48 h;
+  // hourly load/wind/solar forecasts posted every hour (at :30) around the fall-back day, each for the next 48 h;
   // every posting revises the values, so a later posting is distinguishable from an earlier one
   const m = market();
   const first = parseIsoInstant('2024-11-01T00:30:00-05:00');
   const points: SystemForecastPoint[] = [];
-  for (let posted = first, n = 0; posted < parseIsoInstant('2024-11-05T00:00:00-06:00'); posted += 3 * HOUR, n++) {
+  for (let posted = first, n = 0; posted < parseIsoInstant('2024-11-05T00:00:00-06:00'); posted += HOUR, n++) {
     const hour0 = Math.floor(posted / HOUR) * HOUR;
     for (let k = 0; k < 48; k++) {
       const ms = hour0 + k * HOUR;
