@@ -98,7 +98,7 @@ describe.each(backends())('system forecast ingest into $name', (backend) => {
     expect((await snapshot()).length).toBe(54);
     h.fake.forecasts.generate({ firstPostedMs: at('2024-08-20T17:30:00Z'), lastPostedMs: at('2024-08-20T17:30:00Z'), horizonHours: 6 });
     const before = h.fake.apiRequests().length;
-    const second = (await job.run(ctx('2024-08-20T17:50:00Z'))).details as Record<string, { inserted: number }>;
+    const second = ((await job.run(ctx('2024-08-20T17:50:00Z'))) as { details: Record<string, { inserted: number }> }).details;
     expect(Object.values(second).map((d) => d.inserted)).toEqual([6, 6, 6]);
     const asked = h.fake.apiRequests().slice(before);
     expect(asked.every((r) => r.query.postedDatetimeFrom === '2024-08-20T11:30:01')).toBe(true); // after the newest stored posting
