@@ -91,6 +91,8 @@ describe('ercot-arb prices (embedded store, fake ERCOT)', () => {
     expect(r.stdout).toMatch(/stored wind: 10 values in 2 posting\(s\), posted 2024-08-20T09:30:00-05:00 \.\. 2024-08-20T10:30:00-05:00/);
     const again = await runCli(['prices', 'forecasts', '--from', '2024-08-20', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ rows: 30, inserted: 10, unchanged: 20 }); // load was not asked for before
+    const status = JSON.parse((await runCli(['prices', 'status', '--json'])).stdout) as { systemForecasts: Array<{ kind: string; postings: number; latestPosted: string }> };
+    expect(status.systemForecasts.map((f) => [f.kind, f.postings, f.latestPosted])).toEqual([['load', 2, '2024-08-20T10:30:00-05:00'], ['solar', 2, '2024-08-20T10:30:00-05:00'], ['wind', 2, '2024-08-20T10:30:00-05:00']]);
     const bad = await runCli(['prices', 'forecasts', '--kinds', 'hydro']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--kinds: expected a comma-separated subset of load, wind, solar/);

@@ -147,12 +147,17 @@ export async function pricesStatus(ctx: CliContext, options: CommonOptions & { d
         });
       }
     }
-    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ database: opened.location, points: rows })}\n`);
+    const iso = (ms: number | null) => (ms === null ? null : toErcotIso(ms));
+    const systemForecasts = (await getSystemForecastCoverage(opened.db)).map((c) => ({
+      kind: c.kind, values: c.rows, postings: c.postings, firstPosted: iso(c.firstPostedMs), latestPosted: iso(c.latestPostedMs), latestDelivery: iso(c.latestDeliveryMs),
+    }));
+    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ database: opened.location, points: rows, systemForecasts })}\n`);
     ctx.stdout.write(`database: ${opened.kind} ${opened.location}\n`);
     const header = ['market', 'product', 'point', 'intervals', 'first', 'newest', 'revised', `missing ${days}d`];
     const table = rows.map((r) => [r.market, r.product, r.settlementPoint, r.intervals, r.first ?? '-', r.newest ?? '-', r.revised, r[`missingLast${days}d`] ?? '-'].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
     for (const line of [header, ...table]) ctx.stdout.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+    for (const f of systemForecasts) ctx.stdout.write(`system forecast ${f.kind}: ${f.values} values in ${f.postings} posting(s), latest posted ${f.latestPosted}, up to delivery hour ${f.latestDelivery}\n`);
   } finally {
     await opened.close();
   }
