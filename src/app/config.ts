@@ -29,6 +29,8 @@ export const configSchema = z.object({
   ERCOT_SETTLEMENT_POINTS: z.string().default('HB_HOUSTON,HB_NORTH,HB_SOUTH,HB_WEST'),
   /** Ingest SCED 5-minute LMPs (NP6-788-CD) every 5 minutes: "true"/"false". */
   ERCOT_SCED_ENABLED: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** Ingest ERCOT's load/wind/solar system forecasts (NP3-565-CD, NP4-732-CD, NP4-745-CD) every hour: "true"/"false". */
+  ERCOT_SYSTEM_FORECASTS_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   /** First delivery date the query endpoints hold; older dates are fetched from the archive. */
   ERCOT_QUERY_API_FROM_DATE: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).default('2023-12-11'),
   /** Hours of real-time prices re-read on every 15-minute run (corrections, late postings). */

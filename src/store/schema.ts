@@ -302,6 +302,18 @@ export interface WindowOverridesTable {
   set_at: CreatedAt;
 }
 
+/** Migration 0009: ERCOT system forecasts as published (every posting kept). */
+export interface SystemForecastsTable {
+  kind: 'load' | 'wind' | 'solar';
+  region: string;
+  delivery_start: Timestamp;
+  posted_at: Timestamp;
+  value_mw: number;
+  model: string | null;
+  source: string;
+  fetched_at: Timestamp;
+}
+
 export interface Database {
   settlement_points: SettlementPointsTable;
   prices: PricesTable;
@@ -328,6 +340,7 @@ export interface Database {
   fleet_workers: FleetWorkersTable;
   rate_counters: RateCountersTable;
   rate_grants: RateGrantsTable;
+  system_forecasts: SystemForecastsTable;
 }
 
 export type PriceRow = Selectable<PricesTable>;

@@ -81,4 +81,20 @@ describe('ercot-arb prices (embedded store, fake ERCOT)', () => {
       process.env.ERCOT_API_SUBSCRIPTION_KEY = key;
     }
   });
+  it('prices forecasts stores the system forecasts posted on a day (again: nothing new) and refuses an unknown kind', async () => {
+    // two postings, 09:30 and 10:30 CDT, each for 5 hours
+    fake.forecasts.generate({ firstPostedMs: Date.parse('2024-08-20T14:30:00Z'), lastPostedMs: Date.parse('2024-08-20T15:30:00Z'), horizonHours: 5 });
+    const r = await runCli(['prices', 'forecasts', '--from', '2024-08-20', '--kinds', 'wind,solar']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/posted 2024-08-20T00:00:00\.\.2024-08-20T23:59:59: 20 values fetched in 2 request\(s\); 20 new/);
+    expect(r.stdout).toMatch(/stored wind: 10 values in 2 posting\(s\), posted 2024-08-20T09:30:00-05:00 \.\. 2024-08-20T10:30:00-05:00/);
+    const again = await runCli(['prices', 'forecasts', '--from', '2024-08-20', '--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ rows: 30, inserted: 10, unchanged: 20 }); // load was not asked for before
+    const status = JSON.parse((await runCli(['prices', 'status', '--json'])).stdout) as { systemForecasts: Array<{ kind: string; postings: number; latestPosted: string }> };
+    expect(status.systemForecasts.map((f) => [f.kind, f.postings, f.latestPosted])).toEqual([['load', 2, '2024-08-20T10:30:00-05:00'], ['solar', 2, '2024-08-20T10:30:00-05:00'], ['wind', 2, '2024-08-20T10:30:00-05:00']]);
+    const bad = await runCli(['prices', 'forecasts', '--kinds', 'hydro']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kinds: expected a comma-separated subset of load, wind, solar/);
+  });
 });

@@ -11,6 +11,8 @@ import { DEFAULT_EXCLUDED_POINT_TYPES, type ErcotPriceRow, type ErcotProduct } f
 import type { Sleep, TokenBucket } from './rate-limiter.js';
 import { ErcotTokenManager, type ErcotCredentials } from './token-manager.js';
 import { InvalidErcotData, parseJsonBody, parseWith, reportSchema, rowsFromPage } from './wire.js';
+import type { ErcotForecastProduct, ErcotSystemForecastRow, SystemForecastQuery } from './forecast-products.js';
+import { ercotLocalTimestamp, forecastRowsFromPage } from './forecast-wire.js';
 
 export const ERCOT_DEFAULT_BASE_URL = 'https://api.ercot.com/api/public-reports';
 export const ERCOT_DEFAULT_TOKEN_URL = 'https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token';
@@ -37,7 +39,7 @@ export class ErcotClient implements PriceSource<ErcotProduct> {
   readonly http: ErcotHttp;
   readonly tokens: ErcotTokenManager;
   readonly clock: Clock;
-  private readonly pageSize: number;
+  readonly pageSize: number;
 
   constructor(options: ErcotClientOptions) {
     this.clock = options.clock ?? systemClock;
@@ -105,6 +107,42 @@ export class ErcotClient implements PriceSource<ErcotProduct> {
     }
     return rows;
   }
+
+  /** A system forecast report (load, wind, solar) by posting time: see fetchSystemForecasts. */
+  fetchSystemForecasts(product: ErcotForecastProduct, query: SystemForecastQuery): Promise<ErcotSystemForecastRow[]> {
+    return fetchSystemForecasts(this, product, query);
+  }
+}
+
+/**
+ * All rows of a system forecast report posted in [postedFromMs, postedToMs] (optionally only some delivery dates),
+ * every page followed, through the same limiter, token and retry path as the price reports. Load: only the model in
+ * use. Two values for one region, posting and delivery hour fail the call (nothing is returned).
+ */
+export async function fetchSystemForecasts(client: ErcotClient, product: ErcotForecastProduct, query: SystemForecastQuery): Promise<ErcotSystemForecastRow[]> {
+  const from = ercotLocalTimestamp(query.postedFromMs);
+  const to = ercotLocalTimestamp(query.postedToMs);
+  const params: Record<string, string | number | undefined> = {
+    postedDatetimeFrom: from, postedDatetimeTo: to, deliveryDateFrom: query.deliveryDateFrom, deliveryDateTo: query.deliveryDateTo,
+    inUseFlag: product.kind === 'load' ? 'true' : undefined,
+  };
+  const rows: ErcotSystemForecastRow[] = [];
+  const seen = new Set<string>();
+  for (let page = 1; ; page++) {
+    const what = `${product.id} posted ${from}..${to} page ${page}`;
+    const text = await client.http.getText(product.path, { ...params, page, size: client.pageSize }, what);
+    const report = parseWith(reportSchema, parseJsonBody(text, what), what);
+    for (const row of forecastRowsFromPage(product, report, `posted ${from}..${to} page ${page}`)) {
+      const key = `${row.region}|${row.postedMs}|${row.intervalStartMs}`;
+      if (seen.has(key)) {
+        throw new InvalidErcotData(`${what}: two ${row.kind} values for ${row.region} posted ${ercotLocalTimestamp(row.postedMs)} for ${new Date(row.intervalStartMs).toISOString()} (delivery date ${row.deliveryDate})`);
+      }
+      seen.add(key);
+      rows.push(row);
+    }
+    if (report._meta.totalPages === 0 || report._meta.currentPage >= report._meta.totalPages || page >= report._meta.totalPages) break;
+  }
+  return rows;
 }
 
 export class MissingErcotCredentials extends InvalidConfig {

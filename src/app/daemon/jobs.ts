@@ -1,6 +1,7 @@
 /**
  * Every job the daemon runs, built from the configuration:
  *   ercot-rt-spp, ercot-dam-spp, ercot-sced-lmp   price ingest (src/app/ingest/jobs.ts); needs ERCOT credentials
+ *   ercot-system-forecasts                        load/wind/solar forecasts (src/app/ingest/system-forecast-ingest.ts)
  *   enphase-telemetry-poll, -backfill             telemetry (src/app/telemetry/jobs.ts); per connected account
  *   reconcile                                     planned vs. actual + calibration (src/app/reconcile/jobs.ts)
  *   plan-dispatch, command-status-refresh         the dispatcher's cycle and status polling (./dispatch-job.ts)
@@ -16,6 +17,7 @@ import { openAccount } from '../enphase/account.js';
 import { listAccounts } from '../enphase/tokens.js';
 import { resolveErcotCredentials } from '../ingest/credentials.js';
 import { priceJobs } from '../ingest/jobs.js';
+import { systemForecastJobs } from '../ingest/system-forecast-ingest.js';
 import type { Logger } from '../logger.js';
 import { reconcileJob } from '../reconcile/jobs.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
@@ -59,9 +61,11 @@ async function priceJobsFor(d: DaemonJobDeps, out: DaemonJobs): Promise<void> {
     });
     d.metrics?.addRequestSource({ api: 'ercot', stats: () => client.http.stats });
     const points = cfg.ERCOT_SETTLEMENT_POINTS.split(',').map((p) => p.trim()).filter(Boolean);
-    out.jobs.push(...priceJobs({ db: d.db, client, clock: d.clock, logger: d.logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE }, {
+    const deps = { db: d.db, client, clock: d.clock, logger: d.logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE };
+    out.jobs.push(...priceJobs(deps, {
       settlementPoints: points, trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED,
     }));
+    if (cfg.ERCOT_SYSTEM_FORECASTS_ENABLED) out.jobs.push(...systemForecastJobs(deps));
   } catch (error) {
     out.notRegistered.push({ job: 'ercot-*', reason: messageOf(error) });
   }

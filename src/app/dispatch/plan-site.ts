@@ -15,11 +15,13 @@ import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type Rolling
 import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { getPrices, getPriceSeries } from '../../store/prices-repo.js';
+import { getSystemForecastPoints } from '../../store/system-forecasts-repo.js';
+import type { SystemForecastPoint } from '../../domain/forecast/known-at.js';
 import { emptySeries, type PriceSeries } from '../../domain/prices/price-series.js';
 import type { Site } from '../../store/sites-repo.js';
 
 /** Price series per settlement point, shared by every site of one cycle (one read per point, not per site). */
-export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries }>>;
+export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries; systemForecasts?: SystemForecastPoint[] }>>;
 
 export interface PlanningOptions {
   /** Default 24. */
@@ -144,14 +146,16 @@ export async function buildPlanInput(
     pending = (async () => ({
       realTime: await getPriceSeries(db, { market: 'rt15', settlementPoint: site.settlementPoint, startMs: historyMs, endMs: startMs }),
       dayAhead: await dayAheadSeries(db, site.settlementPoint, historyMs, endMs),
+      // ERCOT's load/wind/solar forecasts for the horizon (and the day before), every posting up to now (docs/forecast.md)
+      systemForecasts: await getSystemForecastPoints(db, { fromMs: startMs - 24 * HOUR_MS, toMs: endMs, postedUpToMs: nowMs }),
     }))();
     cache?.set(key, pending);
   }
-  const { realTime, dayAhead } = await pending;
+  const { realTime, dayAhead, systemForecasts } = await pending;
   checkPrices(site.settlementPoint, realTime.pricesUsdPerMwh, dayAhead.pricesUsdPerMwh, (startMs - historyMs) / INTERVAL_MS, options.maxPriceAgeMs ?? 24 * HOUR_MS);
   const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
   const method: RollingForecasterName = hasDam ? (options.forecast ?? DEFAULT_FORECASTER) : 'persistence';
-  const history = { realTime, dayAhead: hasDam ? dayAhead : null };
+  const history = { realTime, dayAhead: hasDam ? dayAhead : null, systemForecasts };
   const forecaster = namedForecaster(method);
   if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
   const forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);

@@ -5,7 +5,7 @@ import { FakeErcotServer } from '../../adapters/fakes/ercot/server.js';
 
 export async function runFakeErcot(
   ctx: CliContext,
-  options: { port: string; data?: string; tokenLifetime: string; rateLimit: string; queryFrom?: string },
+  options: { port: string; data?: string; tokenLifetime: string; rateLimit: string; queryFrom?: string; forecastDays?: string },
   until: Promise<void> = new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -25,6 +25,15 @@ export async function runFakeErcot(
     } catch (error) {
       throw new InputError(`--data ${options.data}: ${(error as Error).message}`);
     }
+  }
+  const forecastDays = Number(options.forecastDays ?? 0);
+  if (!Number.isInteger(forecastDays) || forecastDays < 0 || forecastDays > 31) throw new InputError(`--forecast-days must be 0–31, got ${options.forecastDays}`);
+  if (forecastDays > 0) {
+    // hourly postings at :30 over the last days up to now, each covering the next 168 hours
+    const now = Date.now();
+    const last = Math.floor((now - 30 * 60_000) / 3_600_000) * 3_600_000 + 30 * 60_000;
+    const rows = fake.forecasts.generate({ firstPostedMs: last - forecastDays * 86_400_000, lastPostedMs: last });
+    ctx.stderr.write(`generated ${rows} system forecast rows (NP3-565-CD, NP4-732-CD, NP4-745-CD) posted hourly over the last ${forecastDays} day(s)\n`);
   }
   await fake.start(port);
   const c = fake.credentials;

@@ -15,6 +15,10 @@ import { resolveErcotCredentials, saveErcotCredentials } from '../../app/ingest/
 import { backfill, findGaps } from '../../app/ingest/gaps.js';
 import { importPriceFile, readImportFile } from '../../app/ingest/file-import.js';
 import { priceJobs } from '../../app/ingest/jobs.js';
+import { ingestSystemForecasts, systemForecastJobs } from '../../app/ingest/system-forecast-ingest.js';
+import { getSystemForecastCoverage } from '../../store/system-forecasts-repo.js';
+import type { SystemForecastKindName } from '../../adapters/ercot/forecast-products.js';
+import { ercotDay } from '../../domain/time/ercot-calendar.js';
 import { addDays, MARKET_OF, productFromName } from '../../app/ingest/markets.js';
 import { ingestPrices, type IngestDeps } from '../../app/ingest/price-ingest.js';
 import { HOUR_MS } from '../../domain/time/interval.js';
@@ -143,12 +147,17 @@ export async function pricesStatus(ctx: CliContext, options: CommonOptions & { d
         });
       }
     }
-    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ database: opened.location, points: rows })}\n`);
+    const iso = (ms: number | null) => (ms === null ? null : toErcotIso(ms));
+    const systemForecasts = (await getSystemForecastCoverage(opened.db)).map((c) => ({
+      kind: c.kind, values: c.rows, postings: c.postings, firstPosted: iso(c.firstPostedMs), latestPosted: iso(c.latestPostedMs), latestDelivery: iso(c.latestDeliveryMs),
+    }));
+    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ database: opened.location, points: rows, systemForecasts })}\n`);
     ctx.stdout.write(`database: ${opened.kind} ${opened.location}\n`);
     const header = ['market', 'product', 'point', 'intervals', 'first', 'newest', 'revised', `missing ${days}d`];
     const table = rows.map((r) => [r.market, r.product, r.settlementPoint, r.intervals, r.first ?? '-', r.newest ?? '-', r.revised, r[`missingLast${days}d`] ?? '-'].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
     for (const line of [header, ...table]) ctx.stdout.write(`${line.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+    for (const f of systemForecasts) ctx.stdout.write(`system forecast ${f.kind}: ${f.values} values in ${f.postings} posting(s), latest posted ${f.latestPosted}, up to delivery hour ${f.latestDelivery}\n`);
   } finally {
     await opened.close();
   }
@@ -188,6 +197,39 @@ export async function pricesRunJobs(ctx: CliContext, options: CommonOptions): Pr
     for (const job of priceJobs(deps, { settlementPoints: pointsOf(cfg, options.points), trailingHours: cfg.ERCOT_RT_TRAILING_HOURS, scedEnabled: cfg.ERCOT_SCED_ENABLED })) {
       scheduler.registerJob(job);
     }
+    if (cfg.ERCOT_SYSTEM_FORECASTS_ENABLED) for (const job of systemForecastJobs(deps)) scheduler.registerJob(job);
     await scheduler.runUntilSignal((names) => ctx.stderr.write(`price jobs running: ${names.join(', ')} (Ctrl-C to stop)\n`));
+  });
+}
+
+export interface ForecastOptions extends CommonOptions {
+  from?: string;
+  to?: string;
+  kinds?: string;
+  allRegions?: boolean;
+}
+
+/**
+ * `prices forecasts --from D [--to D] [--kinds load,wind,solar] [--all-regions]`: ERCOT's system forecasts posted on
+ * those days (Central), stored with their posting time; then what is stored per kind.
+ */
+export async function pricesForecasts(ctx: CliContext, options: ForecastOptions): Promise<void> {
+  const today = ercotDateOf(Date.now());
+  const from = date(options.from, 'from', today);
+  const to = date(options.to, 'to', from);
+  if (to < from) throw new InputError(`--to ${to} is before --from ${from}`);
+  const kinds = (options.kinds ?? 'load,wind,solar').split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = kinds.filter((k) => !['load', 'wind', 'solar'].includes(k));
+  if (bad.length || !kinds.length) throw new InputError(`--kinds: expected a comma-separated subset of load, wind, solar (got ${JSON.stringify(options.kinds)})`);
+  await withDeps(ctx, options, async (deps) => {
+    const postedToMs = Math.min(ercotDay(to).endMs - 1000, Date.now());
+    const result = await ingestSystemForecasts(deps, { postedFromMs: ercotDay(from).startMs, postedToMs, kinds: kinds as SystemForecastKindName[], allRegions: options.allRegions });
+    const coverage = await getSystemForecastCoverage(deps.db);
+    if (options.json) return void ctx.stdout.write(`${JSON.stringify({ ...result, coverage })}\n`);
+    ctx.stdout.write(`system forecasts posted ${result.postedFrom}..${result.postedTo}: ${result.rows} values fetched in ${result.requests} request(s); ${result.inserted} new, ${result.updated} corrected, ${result.unchanged} unchanged\n`);
+    for (const [kind, k] of Object.entries(result.byKind)) ctx.stdout.write(`  ${kind}: ${k.postings} posting(s), ${k.rows} values, ${k.inserted} new\n`);
+    for (const c of coverage) {
+      ctx.stdout.write(`  stored ${c.kind}: ${c.rows} values in ${c.postings} posting(s), posted ${c.firstPostedMs === null ? '-' : toErcotIso(c.firstPostedMs)} .. ${c.latestPostedMs === null ? '-' : toErcotIso(c.latestPostedMs)}\n`);
+    }
   });
 }

@@ -1,4 +1,4 @@
-/** `ercot-arb prices status | ingest | backfill | import | run-jobs`: ERCOT prices in the database. */
+/** `ercot-arb prices status | ingest | backfill | forecasts | import | run-jobs`: ERCOT prices (and system forecasts) in the database. */
 import type { Command } from 'commander';
 import { commandGroup, DATA_DIR_OPTION, type CliContext, type RegisterCommands } from '../context.js';
 
@@ -36,6 +36,17 @@ export const register: RegisterCommands = (program: Command, ctx: CliContext) =>
     .action(async (options) => {
       const { pricesBackfill } = await import('../actions/prices.js');
       await pricesBackfill(ctx, options);
+    });
+  prices.command('forecasts')
+    .description('fetch ERCOT system forecasts (seven-day load NP3-565-CD, wind NP4-732-CD, solar NP4-745-CD) posted on these days and store them with their posting time')
+    .option('--from <date>', 'first posting date, YYYY-MM-DD Central (default today)')
+    .option('--to <date>', 'last posting date, inclusive (default --from)')
+    .option('--kinds <list>', 'load,wind,solar (default all three)')
+    .option('--all-regions', 'also keep weather zones / load zones / solar regions (default: ERCOT-wide only)')
+    .option(...DATA_DIR_OPTION).option('--json', 'print JSON')
+    .action(async (options) => {
+      const { pricesForecasts } = await import('../actions/prices.js');
+      await pricesForecasts(ctx, options);
     });
   prices.command('import')
     .description('load a price file into the database, all or nothing (exit 2 listing the first errors)')

@@ -5,7 +5,8 @@
  * - a real-time (15-minute) price is known once its interval has ended (start + 15 min ≤ cut);
  * - a SCED (5-minute) price is known once its run interval has ended;
  * - day-ahead prices for delivery date D are known from 13:00 Central on D−1 (DAM results publication);
- * - an ERCOT system forecast (load, wind, solar) is known from its publication time.
+ * - an ERCOT system forecast (load, wind, solar; hourly) is known from its publication time: the view answers with the
+ *   latest value published at or before the cut for the delivery hour (`systemForecastMw`, `netLoadMw`).
  * The underlying data is held in a private field; `earlier(ms)` gives a view cut earlier, never later.
  */
 import { ercotDateOf, ercotDay, ercotHourStartMs } from '../time/ercot-calendar.js';
@@ -21,12 +22,33 @@ export interface StepSeries {
 
 export type SystemForecastKind = 'load' | 'wind' | 'solar';
 
-/** One published value of an ERCOT system forecast (MW) for one target interval. */
+/** One published value of an ERCOT system forecast (MW, ERCOT-wide) for one delivery hour. */
 export interface SystemForecastPoint {
   kind: SystemForecastKind;
   publishedMs: number;
+  /** UTC start of the delivery hour (ERCOT's system forecasts are hourly). */
   intervalStartMs: number;
   valueMw: number;
+}
+
+/** Per kind and delivery hour: publication times ascending and their values (built once per history). */
+type SystemForecastIndex = Map<string, { publishedMs: number[]; valueMw: number[] }>;
+const systemForecastIndexes = new WeakMap<readonly SystemForecastPoint[], SystemForecastIndex>();
+
+function systemForecastIndex(points: readonly SystemForecastPoint[]): SystemForecastIndex {
+  let index = systemForecastIndexes.get(points);
+  if (index) return index;
+  index = new Map();
+  const sorted = [...points].sort((a, b) => a.publishedMs - b.publishedMs);
+  for (const p of sorted) {
+    const key = `${p.kind}|${Math.floor(p.intervalStartMs / HOUR_MS) * HOUR_MS}`;
+    let e = index.get(key);
+    if (!e) index.set(key, (e = { publishedMs: [], valueMw: [] }));
+    e.publishedMs.push(p.publishedMs);
+    e.valueMw.push(p.valueMw);
+  }
+  systemForecastIndexes.set(points, index);
+  return index;
 }
 
 /** Everything a forecaster may draw on, uncut (the view cuts it). */
@@ -105,15 +127,32 @@ export class KnownAt {
     return s.values[i];
   }
 
-  /** The latest published value (by the cut) of a system forecast for the interval starting at `ms`, else NaN. */
+  get hasSystemForecasts(): boolean {
+    return !!this.#history.systemForecasts?.length;
+  }
+
+  /**
+   * The latest value of a system forecast published at or before the cut for the delivery hour containing `ms`
+   * (MW), else NaN. A value published after the cut is never returned, whatever it says.
+   */
   systemForecastMw(kind: SystemForecastKind, ms: number): number {
     const points = this.#history.systemForecasts;
-    if (!points) return NaN;
-    let v = NaN;
-    for (const p of points) {
-      if (p.publishedMs > this.cutMs) break;
-      if (p.kind === kind && p.intervalStartMs === ms) v = p.valueMw;
+    if (!points?.length) return NaN;
+    const e = systemForecastIndex(points).get(`${kind}|${Math.floor(ms / HOUR_MS) * HOUR_MS}`);
+    if (!e) return NaN;
+    // last publication ≤ cut (binary search: publishedMs ascending)
+    let lo = 0;
+    let hi = e.publishedMs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (e.publishedMs[mid] <= this.cutMs) lo = mid + 1;
+      else hi = mid;
     }
-    return v;
+    return lo === 0 ? NaN : e.valueMw[lo - 1];
+  }
+
+  /** Net load = load − wind − solar (MW) as forecast by the cut for the hour containing `ms`; NaN if any is unknown. */
+  netLoadMw(ms: number): number {
+    return this.systemForecastMw('load', ms) - this.systemForecastMw('wind', ms) - this.systemForecastMw('solar', ms);
   }
 }

@@ -10,6 +10,7 @@ import * as m0003dispatch from './0003_dispatch.js';
 import * as m0004reconcile from './0004_reconcile.js';
 import * as m0006review from './0006_review_actions.js';
 import * as m0007fleet from './0007_fleet.js';
+import * as m0009forecasts from './0009_system_forecasts.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0004_reconcile': m0004reconcile,
   '0006_review_actions': m0006review,
   '0007_fleet': m0007fleet,
+  '0009_system_forecasts': m0009forecasts,
 });

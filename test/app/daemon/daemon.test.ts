@@ -136,8 +136,8 @@ describe.each(backends())('daemon on $name', (backend) => {
       db: database().db, clock, logger: silentLogger(),
       cfg: loadConfig({ ERCOT_API_USERNAME: 'u', ERCOT_API_PASSWORD: 'p', ERCOT_API_SUBSCRIPTION_KEY: 'k', ERCOT_ARB_SECRET_KEY: 'test key', ERCOT_SCED_ENABLED: 'true' }),
     });
-    expect(full.jobs.map((j) => j.name)).toEqual(['ercot-rt-spp', 'ercot-dam-spp', 'ercot-sced-lmp', 'enphase-telemetry-poll', 'enphase-telemetry-backfill', 'reconcile', DISPATCH_JOB, COMMAND_REFRESH_JOB]);
+    expect(full.jobs.map((j) => j.name)).toEqual(['ercot-rt-spp', 'ercot-dam-spp', 'ercot-sced-lmp', 'ercot-system-forecasts', 'enphase-telemetry-poll', 'enphase-telemetry-backfill', 'reconcile', DISPATCH_JOB, COMMAND_REFRESH_JOB]);
     // Every real job registers with the daemon's scheduler (valid cron, unique names).
-    expect(daemon(database(), clock, full.jobs).jobNames()).toHaveLength(8);
+    expect(daemon(database(), clock, full.jobs).jobNames()).toHaveLength(9);
   });
 });

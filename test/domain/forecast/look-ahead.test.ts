@@ -4,7 +4,7 @@
  * not yet published) and require every forecaster's output to be unchanged; and they check the view itself.
  */
 import { describe, expect, it } from 'vitest';
-import { damPublishedMs, KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
+import { damPublishedMs, KnownAt, type MarketHistory, type SystemForecastPoint } from '../../../src/domain/forecast/known-at.js';
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
 import { UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
 import type { Forecaster } from '../../../src/domain/ports/forecaster.js';
@@ -104,5 +104,60 @@ describe('no forecaster reads anything published after its decision time', () =>
     const dirty = poisoned(m, cut, 1e6);
     expect(dirty.realTime.pricesUsdPerMwh.some((v) => v === 1e6)).toBe(true);
     expect(dirty.dayAhead!.pricesUsdPerMwh.some((v) => v === 1e6)).toBe(true);
+  });
+});
+
+describe('ERCOT system forecasts in the view: only what was published by the decision time', () => {
+  // hourly load/wind/solar forecasts posted every hour (at :30) around the fall-back day, each for the next 48 h;
+  // every posting revises the values, so a later posting is distinguishable from an earlier one
+  const m = market();
+  const first = parseIsoInstant('2024-11-01T00:30:00-05:00');
+  const points: SystemForecastPoint[] = [];
+  for (let posted = first, n = 0; posted < parseIsoInstant('2024-11-05T00:00:00-06:00'); posted += HOUR, n++) {
+    const hour0 = Math.floor(posted / HOUR) * HOUR;
+    for (let k = 0; k < 48; k++) {
+      const ms = hour0 + k * HOUR;
+      points.push({ kind: 'load', publishedMs: posted, intervalStartMs: ms, valueMw: 45_000 + 100 * ((ms / HOUR) % 24) + n });
+      points.push({ kind: 'wind', publishedMs: posted, intervalStartMs: ms, valueMw: 15_000 + 10 * k + 3 * n });
+      points.push({ kind: 'solar', publishedMs: posted, intervalStartMs: ms, valueMw: 5_000 + 7 * n });
+    }
+  }
+  const withForecasts = (h: MarketHistory, pts: SystemForecastPoint[]): MarketHistory => ({ ...h, systemForecasts: pts });
+  const poisonedForecasts = (cut: number, poison: number) => points.map((p) => (p.publishedMs > cut ? { ...p, valueMw: poison } : p));
+  const decisions = ['2024-11-02T12:44:00-05:00', '2024-11-03T01:29:00-06:00', '2024-11-03T23:59:00-06:00'].map(parseIsoInstant);
+  const trainCut = parseIsoInstant('2024-11-01T00:00:00-05:00');
+
+  for (const cut of decisions) {
+    it(`decision at ${new Date(cut).toISOString()}: forecasts, system forecast and net load reads unchanged when later postings are NaN or ±1e6`, () => {
+      const from = cut + 60_000;
+      const clean = withForecasts(m, points);
+      const cleanOut = forecasters(clean, trainCut).map((f) => Array.from(f.forecast(new KnownAt(clean, cut), from, 192).pricesUsdPerMwh));
+      const hours = Array.from({ length: 60 }, (_, k) => Math.floor(cut / HOUR) * HOUR + (k - 6) * HOUR + 15 * 60_000);
+      const reads = (h: MarketHistory) => {
+        const k = new KnownAt(h, cut);
+        return hours.map((ms) => [k.systemForecastMw('load', ms), k.systemForecastMw('wind', ms), k.systemForecastMw('solar', ms), k.netLoadMw(ms)]);
+      };
+      const cleanReads = reads(clean);
+      // the view gives the latest posting at or before the cut (worked out here from the list, not by the view)
+      const latest = (kind: string, ms: number) => points.filter((p) => p.kind === kind && p.publishedMs <= cut && p.intervalStartMs === Math.floor(ms / HOUR) * HOUR).at(-1)?.valueMw ?? NaN;
+      expect(cleanReads.map((r) => r[1])).toEqual(hours.map((ms) => latest('wind', ms)));
+      expect(cleanReads.filter((r) => !Number.isNaN(r[3])).length).toBeGreaterThan(30);
+      for (const poison of [NaN, 1e6, -1e6]) {
+        const dirty = withForecasts(poisoned(m, cut, poison), poisonedForecasts(cut, poison));
+        expect(forecasters(dirty, trainCut).map((f) => Array.from(f.forecast(new KnownAt(dirty, cut), from, 192).pricesUsdPerMwh))).toEqual(cleanOut);
+        expect(reads(dirty)).toEqual(cleanReads);
+      }
+    });
+  }
+
+  it('the poisoning is visible to a reader that ignores the cut, and a later view sees the later posting (the test can fail)', () => {
+    const cut = decisions[0];
+    const dirty = poisonedForecasts(cut, 1e6);
+    expect(dirty.some((p) => p.valueMw === 1e6 && p.intervalStartMs <= cut + 48 * HOUR)).toBe(true);
+    const target = cut + 6 * HOUR;
+    const early = new KnownAt(withForecasts(m, points), cut).systemForecastMw('wind', target);
+    const later = new KnownAt(withForecasts(m, points), cut + 3 * HOUR).systemForecastMw('wind', target);
+    expect(early).not.toBeNaN();
+    expect(later).not.toBe(early);
   });
 });

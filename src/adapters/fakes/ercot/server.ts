@@ -14,6 +14,8 @@ import { systemClock } from '../../../app/system-clock.js';
 import { ERCOT_PRODUCTS, type ErcotProductId } from '../../ercot/products.js';
 import { ERCOT_B2C_CLIENT_ID } from '../../ercot/token-manager.js';
 import { FAKE_FIELDS, FakeErcotData, legacyCsv, type WireRow } from './data.js';
+import { ERCOT_FORECAST_PRODUCTS, type ErcotForecastProductId } from '../../ercot/forecast-products.js';
+import { FakeForecastData, FORECAST_FIELDS } from './forecast-data.js';
 
 export const FAKE_TOKEN_PATH = '/b2c/oauth2/v2.0/token';
 export const FAKE_API_PREFIX = '/api/public-reports';
@@ -54,12 +56,14 @@ export interface FakeRequestLog {
 
 export class FakeErcotServer {
   readonly data: FakeErcotData;
+  /** The system forecast reports (load, wind, solar): `forecasts.generate(...)` or `forecasts.upsert(...)`. */
+  readonly forecasts = new FakeForecastData();
   readonly requests: FakeRequestLog[] = [];
   tokenRequests = 0;
   private server?: Server;
   private readonly tokens = new Map<string, number>();
   private readonly script: ScriptedResponse[] = [];
-  private readonly omitted = new Map<ErcotProductId, Set<string>>();
+  private readonly omitted = new Map<ErcotProductId | ErcotForecastProductId, Set<string>>();
   private readonly recent: number[] = [];
   private readonly clock: Clock;
   readonly options: Required<Omit<FakeErcotOptions, 'data' | 'clock' | 'queryFromDate' | 'rateLimitPerMinute'>> & Pick<FakeErcotOptions, 'queryFromDate' | 'rateLimitPerMinute'>;
@@ -121,7 +125,7 @@ export class FakeErcotServer {
     this.script.push(...responses);
   }
   /** Serve a product's pages without a field (a "missing field" response). */
-  omitField(product: ErcotProductId, field: string): void {
+  omitField(product: ErcotProductId | ErcotForecastProductId, field: string): void {
     let s = this.omitted.get(product);
     if (!s) this.omitted.set(product, (s = new Set()));
     s.add(field);
@@ -163,6 +167,8 @@ export class FakeErcotServer {
       return this.archiveList(product.id, url.searchParams, res);
     }
     const product = ERCOT_PRODUCTS.find((p) => p.path === path);
+    const forecast = ERCOT_FORECAST_PRODUCTS.find((p) => p.path === path);
+    if (forecast) return this.page(forecast.id, this.forecasts.query(forecast.id, url.searchParams), FORECAST_FIELDS[forecast.id], url.searchParams, res);
     if (!product) return this.json(res, 404, { code: 404, message: `unknown report ${path}` });
     return this.report(product.id, url.searchParams, res);
   }
@@ -210,8 +216,13 @@ export class FakeErcotServer {
   private report(product: ErcotProductId, q: URLSearchParams, res: ServerResponse): void {
     let rows = filterRows(product, this.data, q);
     if (this.options.queryFromDate) rows = rows.filter((r) => String(r.deliveryDate ?? r.SCEDTimestamp).slice(0, 10) >= this.options.queryFromDate!);
+    this.page(product, rows, FAKE_FIELDS[product], q, res);
+  }
+
+  /** One page of a report: `_meta`, `fields`, `data` as row arrays in `fields` order. */
+  private page(product: ErcotProductId | ErcotForecastProductId, rows: WireRow[], allFields: readonly string[], q: URLSearchParams, res: ServerResponse): void {
     const omitted = this.omitted.get(product);
-    const fields = FAKE_FIELDS[product].filter((f) => !omitted?.has(f));
+    const fields = allFields.filter((f) => !omitted?.has(f));
     const { page, size, totalPages } = paging(q, rows.length, this.options.defaultPageSize);
     const slice = rows.slice((page - 1) * size, page * size);
     this.json(res, 200, {
