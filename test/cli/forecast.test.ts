@@ -33,5 +33,8 @@ describe('ercot-arb forecast evaluate', () => {
     const b = await runCli(['forecast', 'evaluate', '--from', 'Dec 2024', '--to', '2024-12', '--data', hubavg]);
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('--from');
+    const c = await runCli(['forecast', 'evaluate', '--from', '2024-12', '--to', '2024-12', '--select-lookback', '0', '--data', hubavg]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('--select-lookback');
   });
 });

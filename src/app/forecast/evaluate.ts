@@ -10,7 +10,7 @@ import { KnownAt, type MarketHistory } from '../../domain/forecast/known-at.js';
 import { forecastErrorSums } from '../../domain/forecast/metrics.js';
 import { oracleForecaster } from '../../domain/forecast/oracle.js';
 import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster } from '../../domain/forecast/registry.js';
-import { monthlyPeriods, pool, quarters, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
+import { monthlyPeriods, pool, quarters, withWalkForwardSelection, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
 import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
 import { DAM_FADE_SHAPE_BASE, isTrainableName, TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
 import { damFadeForecaster } from '../../domain/forecast/simple-forecasters.js';
@@ -42,6 +42,11 @@ export interface EvaluateOptions {
   hurdleUsdPerKwh?: number;
   dataDir?: string;
   solver?: string;
+  /**
+   * Also report `walk-forward-selected(N)`: per test month, the evaluated forecaster that did best over the N months
+   * before it (the N months before `from` are evaluated too, as far as the data goes, but not reported).
+   */
+  selectLookbackMonths?: number;
   planner?: Planner;
   onPeriod?: (result: PeriodResult, ms: number) => void;
 }
@@ -53,6 +58,8 @@ export interface EvaluationReport {
   months: PooledSummary[];
   quarters: PooledSummary[];
   pooled: PooledSummary;
+  /** With selectLookbackMonths: the forecaster walk-forward selection chose for each test month. */
+  selections?: { month: string; forecaster: string }[];
   timing: { totalMs: number };
 }
 
@@ -119,6 +126,14 @@ function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: strin
   };
 }
 
+/** Up to `lookback` whole months before `first` that the data covers (walk-forward selection's warm-up). */
+function warmUpPeriods(history: MarketHistory, first: TestPeriod | undefined, lookback: number): TestPeriod[] {
+  if (!first) return [];
+  const [y, m] = first.label.split('-').map(Number);
+  const back = (k: number) => { const t = y * 12 + (m - 1) - k; return `${Math.floor(t / 12)}-${String((t % 12) + 1).padStart(2, '0')}`; };
+  return monthlyPeriods(back(lookback), back(1)).filter((p) => p.startMs >= history.realTime.startMs && p.endMs <= history.realTime.endMs);
+}
+
 export async function evaluateForecasters(options: EvaluateOptions): Promise<EvaluationReport> {
   const started = performance.now();
   const names = options.forecasters?.length ? options.forecasters : [...TRAINABLE_FORECASTERS, ...UNTRAINED_FORECASTERS];
@@ -127,15 +142,20 @@ export async function evaluateForecasters(options: EvaluateOptions): Promise<Eva
   for (const [field, v] of [['--from', options.from], ['--to', options.to]] as const) {
     if (!/^\d{4}-\d{2}(-\d{2})?$/.test(v)) throw new InputError(`expected YYYY-MM or YYYY-MM-DD, got "${v}"`, { field });
   }
+  const lookback = options.selectLookbackMonths;
+  if (lookback !== undefined && !(Number.isInteger(lookback) && lookback >= 1)) throw new InputError(`expected a whole number of months ≥ 1, got ${lookback}`, { field: '--select-lookback' });
   const data = await readEvaluationData(options.dataDir);
   const planner = options.planner ?? (await loadPlanner(options.solver ?? 'dp'));
-  const results: PeriodResult[] = [];
-  for (const period of monthlyPeriods(options.from, options.to)) {
+  const tested = monthlyPeriods(options.from, options.to);
+  const warmUp = lookback ? warmUpPeriods(data.history, tested[0], lookback) : [];
+  const all: PeriodResult[] = [];
+  for (const period of [...warmUp, ...tested]) {
     const t0 = performance.now();
     const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24, options.hurdleUsdPerKwh ?? 0);
-    results.push(r);
+    all.push(r);
     options.onPeriod?.(r, performance.now() - t0);
   }
+  const results = lookback ? withWalkForwardSelection(all, lookback, warmUp.length) : all;
   return {
     data: { dir: data.dir, realTime: data.files.realTime, dayAhead: data.files.dayAhead },
     battery: { ...EVALUATION_BATTERY, initialSocPercent: INITIAL_SOC_PERCENT },
@@ -143,6 +163,7 @@ export async function evaluateForecasters(options: EvaluateOptions): Promise<Eva
     months: results.map((r) => pool(r.label, [r])),
     quarters: quarters(results),
     pooled: pool('pooled', results),
+    ...(lookback ? { selections: results.map((r) => ({ month: r.label, forecaster: r.strategies.find((s) => s.selected)?.selected ?? '–' })) } : {}),
     timing: { totalMs: performance.now() - started },
   };
 }

@@ -27,6 +27,11 @@ export function formatEvaluation(r: EvaluationReport): string {
   lines.push(...captureTable('Per month', r.months));
   lines.push(...captureTable('Per quarter', r.quarters));
   lines.push(...captureTable('Pooled', [r.pooled]));
+  if (r.selections) {
+    lines.push('Walk-forward selection, the forecaster chosen per test month (best over the months before it):');
+    for (const x of r.selections) lines.push(`  ${x.month}: ${x.forecaster}`);
+    lines.push('');
+  }
   lines.push('Forecast errors (pooled; forecasts made every hour over the next 24 h):');
   lines.push('forecaster        MAE $/MWh  spread err $/MWh  spikes  hit rate  false alarms');
   for (const s of r.pooled.strategies) {

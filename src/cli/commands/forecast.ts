@@ -11,6 +11,7 @@ interface EvaluateFlags {
   json?: boolean;
   horizonHours?: number;
   hurdle?: number;
+  selectLookback?: number;
 }
 
 export const register: RegisterCommands = (program, ctx) => {
@@ -24,12 +25,13 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--solver <name>', 'optimizer solver', 'dp')
     .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)
     .option('--hurdle <usdPerKwh>', 'rolling: planning-only extra cost per kWh discharged', Number.parseFloat, 0)
+    .option('--select-lookback <months>', 'also report walk-forward-selected(N): per test month, the forecaster that did best over the N months before it', (v) => Number.parseInt(v, 10))
     .option('--json', 'print the report as JSON')
     .action(async (flags: EvaluateFlags) => {
       const { evaluateForecasters } = await import('../../app/forecast/evaluate.js');
       const { formatEvaluation, formatPeriodLine } = await import('../../app/forecast/format-evaluation.js');
       const report = await evaluateForecasters({
-        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, hurdleUsdPerKwh: flags.hurdle,
+        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, hurdleUsdPerKwh: flags.hurdle, selectLookbackMonths: flags.selectLookback,
         onPeriod: (r, ms) => ctx.stderr.write(formatPeriodLine(r, ms)),
       });
       ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvaluation(report));

@@ -37,6 +37,8 @@ export interface StrategyFigures {
   adjustedNetValueUsd: number;
   terminalValueUsd: number;
   errors?: ErrorSums;
+  /** walk-forward-selected: the forecaster chosen for this period. */
+  selected?: string;
 }
 
 export interface PeriodResult {
@@ -95,4 +97,40 @@ export function quarters(periods: PeriodResult[]): PooledSummary[] {
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
   return [...groups].map(([key, ps]) => pool(key, ps));
+}
+
+/** The name `forecast evaluate` reports walk-forward selection under. */
+export const selectedName = (lookbackMonths: number) => `walk-forward-selected(${lookbackMonths})`;
+
+/**
+ * Walk-forward selection among the evaluated forecasters: for each reported period, the forecaster whose pooled
+ * capture (Σ value / Σ perfect-foresight value) was best over the `lookbackMonths` periods just before it (fewer at
+ * the start of the data; ties go to the first listed) is "the selected forecaster" of that period, and its value
+ * there is reported as one more strategy, `walk-forward-selected(N)`, with the choice in `selected`. Only periods
+ * before a reported one decide for it, so nothing of a test month reaches its own choice. `periods` are in time
+ * order; the first `warmUp` of them only serve the selection and are not returned. A period with no earlier one
+ * cannot select and gets no extra strategy.
+ */
+export function withWalkForwardSelection(periods: PeriodResult[], lookbackMonths: number, warmUp: number): PeriodResult[] {
+  if (!(lookbackMonths >= 1)) throw new RangeError('lookback must be ≥ 1 month');
+  return periods.slice(warmUp).map((period, k) => {
+    const i = warmUp + k;
+    const before = periods.slice(Math.max(0, i - lookbackMonths), i);
+    if (before.length === 0) return period;
+    const pf = before.reduce((s, p) => s + p.perfectForesightUsd, 0);
+    let best: string | null = null;
+    let bestValue = -Infinity;
+    for (const s of period.strategies) {
+      if (!before.every((p) => p.strategies.some((x) => x.name === s.name))) continue;
+      const value = before.reduce((sum, p) => sum + p.strategies.find((x) => x.name === s.name)!.adjustedNetValueUsd, 0);
+      if (value > bestValue) {
+        bestValue = value;
+        best = s.name;
+      }
+    }
+    if (best === null || !(pf > 0)) return period;
+    const chosen = period.strategies.find((s) => s.name === best)!;
+    const extra: StrategyFigures = { name: selectedName(lookbackMonths), adjustedNetValueUsd: chosen.adjustedNetValueUsd, terminalValueUsd: chosen.terminalValueUsd, selected: best };
+    return { ...period, strategies: [...period.strategies, extra] };
+  });
 }
