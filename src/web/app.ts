@@ -58,7 +58,7 @@ const siteIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a site id has 
 export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
   const nowMs = deps.nowMs ?? Date.now;
   const ttl = deps.sessionTtlMs ?? 12 * 3_600_000;
-  const sessions = new SessionStore(ttl, nowMs);
+  const sessions = new SessionStore(deps.db, ttl, nowMs);
   const secure = deps.secureCookies ?? true;
   const db = deps.db;
 
@@ -118,13 +118,13 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
         deps.logger?.warn({ user }, 'review app: refused a login');
         return send(c, 401, 'Log in', loginPage(deps.secretHash ? 'Wrong password or token, or no name given.' : 'No trader password is configured (ERCOT_ARB_WEB_PASSWORD_HASH).', '/fleet'));
       }
-      const s = sessions.create(user);
+      const s = await sessions.create(user);
       const next = c.form.get('next') ?? '/fleet';
       redirect(c, next.startsWith('/') && !next.startsWith('//') ? next : '/fleet', { 'set-cookie': sessionCookie(s.id, Math.floor(ttl / 1000), secure) });
     }],
     ['POST', /^\/logout$/, async (c) => {
       const s = requireAction(c);
-      sessions.delete(s.id);
+      await sessions.delete(s.id);
       redirect(c, '/login', { 'set-cookie': sessionCookie('', 0, secure) });
     }],
     ['GET', /^\/(api\/)?fleet$/, async (c) => {
@@ -182,8 +182,9 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const c: Ctx = { req, res, url, session: sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]), api: url.pathname.startsWith('/api/'), form: new URLSearchParams() };
+    const c: Ctx = { req, res, url, session: null, api: url.pathname.startsWith('/api/'), form: new URLSearchParams() };
     try {
+      c.session = await sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const route = routes.find(([m, p]) => m === method && p.test(url.pathname));
       if (!route) throw new HttpError(routes.some(([, p]) => p.test(url.pathname)) ? 405 : 404, `no page ${req.method} ${url.pathname}`);

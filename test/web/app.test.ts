@@ -2,6 +2,7 @@
  * The review app over HTTP without a browser (runs everywhere, PGlite and PostgreSQL): sessions and cookie flags,
  * CSRF refusal, public-read configuration, parameter validation, and the JSON twins against their schemas.
  */
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +90,31 @@ describe.each(backends())('review app over HTTP on $name', (backend) => {
     expect((await getSite(db().db, 'S1'))?.status).toBe('active');
     expect((await post({ note: 'x', _csrf: csrf })).status).toBe(303);
     expect((await getSite(db().db, 'S1'))?.status).toBe('paused');
+  });
+
+  it('sessions live in the store: a restarted (or second) app knows them, only their hash is stored, logout and expiry end them', async () => {
+    const { cookie, csrf } = await login();
+    const id = decodeURIComponent(cookie.split('=')[1]);
+    const stored = await db().db.selectFrom('review_sessions').selectAll().execute();
+    expect(stored.some((r) => r.session_hash === createHash('sha256').update(id).digest('hex') && r.user_name === 'lee')).toBe(true);
+    expect(JSON.stringify(stored)).not.toContain(id);
+    const open = async (nowMs: () => number) => {
+      const server = createServer(createReviewApp({ db: db().db, secretHash: hashSecret(PASSWORD), nowMs }));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+    };
+    const second = await open(() => web.world.clock.nowMs());
+    const later = await open(() => web.world.clock.nowMs() + 12 * 3_600_000 + 1);
+    try {
+      expect((await fetch(`${second.base}/api/fleet`, { headers: { cookie } })).status).toBe(200);
+      expect((await fetch(`${later.base}/api/fleet`, { headers: { cookie } })).status).toBe(401);
+      const out = await fetch(`${second.base}/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf }).toString(), redirect: 'manual' });
+      expect(out.status).toBe(303);
+      expect((await fetch(`${web.baseUrl}/api/fleet`, { headers: { cookie } })).status).toBe(401);
+    } finally {
+      await second.close();
+      await later.close();
+    }
   });
 
   it('public read opens the pages without a session, but not the actions', async () => {

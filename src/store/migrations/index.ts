@@ -10,6 +10,7 @@ import * as m0003dispatch from './0003_dispatch.js';
 import * as m0004reconcile from './0004_reconcile.js';
 import * as m0006review from './0006_review_actions.js';
 import * as m0007fleet from './0007_fleet.js';
+import * as m0010sessions from './0010_review_sessions.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0004_reconcile': m0004reconcile,
   '0006_review_actions': m0006review,
   '0007_fleet': m0007fleet,
+  '0010_review_sessions': m0010sessions,
 });
