@@ -53,6 +53,12 @@ interface Ctx {
 }
 
 const MAX_BODY = 64 * 1024;
+const overrideFormSchema = z.object({
+  windowStartMs: z.coerce.number().int(),
+  windowEndMs: z.coerce.number().int(),
+  mode: z.enum(['idle', 'charge', 'discharge', 'clear']),
+  powerKw: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive('must be above 0 kW').max(1000).optional()),
+});
 const siteIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a site id has letters, digits and _ . : - only');
 
 export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
@@ -160,7 +166,7 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
       if (m[2] === 'approve') done = await approvePlan(db, st, formOf(c, z.object({ version: z.coerce.number().int().positive() })).version, s.user);
       else if (m[2] === 'hold') done = await holdSite(db, st, s.user, formOf(c, z.object({ note: z.string().trim().max(200).default('') })).note);
       else if (m[2] === 'resume') done = await resumeSite(db, st, s.user);
-      else done = await overrideWindow(db, st, formOf(c, z.object({ windowStartMs: z.coerce.number().int(), windowEndMs: z.coerce.number().int(), mode: z.enum(['idle', 'clear']) })), s.user);
+      else done = await overrideWindow(db, st, formOf(c, overrideFormSchema), s.user, nowMs());
       redirect(c, `/sites/${encodeURIComponent(st.siteId)}?done=${encodeURIComponent(done)}`);
     }],
     ['GET', /^\/(api\/)?replays$/, async (c) => {
