@@ -140,6 +140,8 @@ export const reconciliationSchema = z.object({
     actualSocPercent: z.number().nullable(),
     plannedUsd: z.number().nullable(),
     realisedUsd: z.number().nullable(),
+    /** The reconciler's verdict on the command in force (effective, overridden, not_yet_known, …); null without one. */
+    commandOutcome: z.string().nullable(),
   })),
   commands: z.array(commandViewSchema),
 });
