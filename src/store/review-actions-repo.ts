@@ -71,17 +71,20 @@ export interface WindowOverride {
   windowStartMs: number;
   windowEndMs: number;
   mode: OverrideMode;
+  /** kW of a charge/discharge override (null: idle, or the battery's limit). */
+  powerKw: number | null;
   setBy: string;
   setAtMs: number;
 }
 
-export async function setWindowOverride(db: Executor, o: Omit<WindowOverride, 'setAtMs'>): Promise<void> {
-  const values = { site_id: o.siteId, window_start: toDate(o.windowStartMs), window_end: toDate(o.windowEndMs), mode: o.mode, set_by: o.setBy };
+/** Sets a window's override, replacing any override of the site that overlaps it; returns how many it replaced. */
+export async function setWindowOverride(db: Executor, o: Omit<WindowOverride, 'setAtMs'> & { atMs?: number }): Promise<number> {
+  const replaced = await db.deleteFrom('window_overrides').where('site_id', '=', o.siteId).where('window_start', '<', toDate(o.windowEndMs)).where('window_end', '>', toDate(o.windowStartMs)).executeTakeFirst();
   await db
     .insertInto('window_overrides')
-    .values(values)
-    .onConflict((oc) => oc.columns(['site_id', 'window_start']).doUpdateSet({ window_end: values.window_end, mode: values.mode, set_by: values.set_by, set_at: new Date() }))
+    .values({ site_id: o.siteId, window_start: toDate(o.windowStartMs), window_end: toDate(o.windowEndMs), mode: o.mode, power_kw: o.mode === 'idle' ? null : o.powerKw, set_by: o.setBy, ...(o.atMs !== undefined ? { set_at: toDate(o.atMs) } : {}) })
     .execute();
+  return Number(replaced.numDeletedRows);
 }
 
 export async function clearWindowOverride(db: Executor, siteId: string, windowStartMs: number): Promise<boolean> {
@@ -99,5 +102,5 @@ export async function listWindowOverrides(db: Executor, siteId: string, startMs:
     .where('window_end', '>', toDate(startMs))
     .orderBy('window_start')
     .execute();
-  return rows.map((r) => ({ siteId: r.site_id, windowStartMs: r.window_start.getTime(), windowEndMs: r.window_end.getTime(), mode: r.mode, setBy: r.set_by, setAtMs: r.set_at.getTime() }));
+  return rows.map((r) => ({ siteId: r.site_id, windowStartMs: r.window_start.getTime(), windowEndMs: r.window_end.getTime(), mode: r.mode, powerKw: r.power_kw, setBy: r.set_by, setAtMs: r.set_at.getTime() }));
 }

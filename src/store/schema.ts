@@ -298,6 +298,8 @@ export interface WindowOverridesTable {
   window_start: Timestamp;
   window_end: Timestamp;
   mode: 'idle' | 'charge' | 'discharge';
+  /** Migration 0010: the power of a charge/discharge override, kW (null for idle). */
+  power_kw: ColumnType<number | null, number | null | undefined, number | null>;
   set_by: string;
   set_at: CreatedAt;
 }
@@ -312,6 +314,15 @@ export interface SystemForecastsTable {
   model: string | null;
   source: string;
   fetched_at: Timestamp;
+}
+
+/** Migration 0010: review web sessions (only a hash of the cookie's session id is stored). */
+export interface ReviewSessionsTable {
+  session_hash: string;
+  user_name: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
 }
 
 export interface Database {
@@ -335,6 +346,7 @@ export interface Database {
   approvals: ApprovalsTable;
   review_actions: ReviewActionsTable;
   window_overrides: WindowOverridesTable;
+  review_sessions: ReviewSessionsTable;
   fleet_site_runs: FleetSiteRunsTable;
   fleet_slots: FleetSlotsTable;
   fleet_workers: FleetWorkersTable;

@@ -53,12 +53,18 @@ interface Ctx {
 }
 
 const MAX_BODY = 64 * 1024;
+const overrideFormSchema = z.object({
+  windowStartMs: z.coerce.number().int(),
+  windowEndMs: z.coerce.number().int(),
+  mode: z.enum(['idle', 'charge', 'discharge', 'clear']),
+  powerKw: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().positive('must be above 0 kW').max(1000).optional()),
+});
 const siteIdParam = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'a site id has letters, digits and _ . : - only');
 
 export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
   const nowMs = deps.nowMs ?? Date.now;
   const ttl = deps.sessionTtlMs ?? 12 * 3_600_000;
-  const sessions = new SessionStore(ttl, nowMs);
+  const sessions = new SessionStore(deps.db, ttl, nowMs);
   const secure = deps.secureCookies ?? true;
   const db = deps.db;
 
@@ -118,13 +124,13 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
         deps.logger?.warn({ user }, 'review app: refused a login');
         return send(c, 401, 'Log in', loginPage(deps.secretHash ? 'Wrong password or token, or no name given.' : 'No trader password is configured (ERCOT_ARB_WEB_PASSWORD_HASH).', '/fleet'));
       }
-      const s = sessions.create(user);
+      const s = await sessions.create(user);
       const next = c.form.get('next') ?? '/fleet';
       redirect(c, next.startsWith('/') && !next.startsWith('//') ? next : '/fleet', { 'set-cookie': sessionCookie(s.id, Math.floor(ttl / 1000), secure) });
     }],
     ['POST', /^\/logout$/, async (c) => {
       const s = requireAction(c);
-      sessions.delete(s.id);
+      await sessions.delete(s.id);
       redirect(c, '/login', { 'set-cookie': sessionCookie('', 0, secure) });
     }],
     ['GET', /^\/(api\/)?fleet$/, async (c) => {
@@ -160,7 +166,7 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
       if (m[2] === 'approve') done = await approvePlan(db, st, formOf(c, z.object({ version: z.coerce.number().int().positive() })).version, s.user);
       else if (m[2] === 'hold') done = await holdSite(db, st, s.user, formOf(c, z.object({ note: z.string().trim().max(200).default('') })).note);
       else if (m[2] === 'resume') done = await resumeSite(db, st, s.user);
-      else done = await overrideWindow(db, st, formOf(c, z.object({ windowStartMs: z.coerce.number().int(), windowEndMs: z.coerce.number().int(), mode: z.enum(['idle', 'clear']) })), s.user);
+      else done = await overrideWindow(db, st, formOf(c, overrideFormSchema), s.user, nowMs());
       redirect(c, `/sites/${encodeURIComponent(st.siteId)}?done=${encodeURIComponent(done)}`);
     }],
     ['GET', /^\/(api\/)?replays$/, async (c) => {
@@ -182,8 +188,9 @@ export function createReviewApp(deps: ReviewAppDeps): ReviewHandler {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const c: Ctx = { req, res, url, session: sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]), api: url.pathname.startsWith('/api/'), form: new URLSearchParams() };
+    const c: Ctx = { req, res, url, session: null, api: url.pathname.startsWith('/api/'), form: new URLSearchParams() };
     try {
+      c.session = await sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const route = routes.find(([m, p]) => m === method && p.test(url.pathname));
       if (!route) throw new HttpError(routes.some(([, p]) => p.test(url.pathname)) ? 405 : 404, `no page ${req.method} ${url.pathname}`);

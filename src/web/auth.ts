@@ -1,9 +1,11 @@
 /**
  * Trader authentication for the review web application: one configured secret (password or token), kept only as a
- * scrypt hash and compared in constant time; sessions in memory (random 256-bit ids in a Secure, HttpOnly,
- * SameSite=Strict cookie) each with its own CSRF token that every form posts back.
+ * scrypt hash and compared in constant time; sessions in the store (random 256-bit ids in a Secure, HttpOnly,
+ * SameSite=Strict cookie, only their hash stored) each with its own CSRF token that every form posts back.
  */
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { Executor } from '../store/database.js';
+import { deleteSession, findSession, insertSession } from '../store/review-sessions-repo.js';
 
 const SCRYPT_N = 16384;
 const KEY_BYTES = 32;
@@ -40,30 +42,27 @@ export interface Session {
   expiresAtMs: number;
 }
 
+/**
+ * Sessions in the store (table review_sessions, migration 0010): a restart keeps traders logged in and every process
+ * on the same store shares them. The cookie holds the id; the store only its SHA-256 hash.
+ */
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
+  constructor(private readonly db: Executor, private readonly ttlMs: number, private readonly nowMs: () => number) {}
 
-  constructor(private readonly ttlMs: number, private readonly nowMs: () => number) {}
-
-  create(user: string): Session {
+  async create(user: string): Promise<Session> {
     const s: Session = { id: randomBytes(32).toString('base64url'), user, csrfToken: randomBytes(32).toString('base64url'), expiresAtMs: this.nowMs() + this.ttlMs };
-    this.sessions.set(s.id, s);
+    await insertSession(this.db, s.id, s, this.nowMs());
     return s;
   }
 
-  get(id: string | undefined): Session | null {
-    if (!id) return null;
-    const s = this.sessions.get(id);
-    if (!s) return null;
-    if (s.expiresAtMs <= this.nowMs()) {
-      this.sessions.delete(id);
-      return null;
-    }
-    return s;
+  async get(id: string | undefined): Promise<Session | null> {
+    if (!id || id.length > 100) return null;
+    const s = await findSession(this.db, id, this.nowMs());
+    return s ? { id, ...s } : null;
   }
 
-  delete(id: string): void {
-    this.sessions.delete(id);
+  async delete(id: string): Promise<void> {
+    await deleteSession(this.db, id);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The day-plan chart, rendered to SVG on the server by Apache ECharts (SSR, no browser, no CDN): real-time,
  * day-ahead and forecast prices ($/MWh), planned charge (below zero) and discharge (above zero) bars (kW), the SoC
- * path (kWh) with the reserve floor, and the command windows shaded and labelled with their state. Series differ by
+ * path (kWh) with the reserve floor, the command windows shaded and labelled with their state, and a person's window
+ * overrides outlined (dashed) and labelled. Series differ by
  * line style and decal pattern as well as colour. One transparent `rect.interval` per interval carries a `<title>`
  * (a tooltip without JavaScript) — 92, 96 or 100 of them on a 23/24/25-hour day.
  */
@@ -43,6 +44,14 @@ function chartOption(view: DayPlanView): EChartsCoreOption {
       { xAxis: last },
     ];
   }).filter((a) => a !== null);
+  const overrideAreas = view.overrides.map((o) => {
+    const from = view.intervals.findIndex((i) => i.startMs >= o.windowStartMs);
+    const last = view.intervals.findLastIndex((i) => i.startMs < o.windowEndMs);
+    return from < 0 || last < from ? null : [
+      { xAxis: from, name: `⚑ override ${o.mode} (${o.setBy})`, itemStyle: { color: 'rgba(138,75,0,0.08)', borderColor: '#8a4b00', borderType: 'dashed', borderWidth: 1.5 } },
+      { xAxis: last },
+    ];
+  }).filter((a) => a !== null);
   return {
     animation: false,
     aria: { enabled: true, decal: { show: true }, label: { description: `Day plan of ${view.siteId} on ${view.date}: ${view.intervalCount} intervals` } },
@@ -57,7 +66,8 @@ function chartOption(view: DayPlanView): EChartsCoreOption {
     series: [
       { name: 'Real-time $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.rtUsdPerMwh)), lineStyle: { width: 1.5, color: '#14324a' }, itemStyle: { color: '#14324a' },
         markArea: { silent: true, label: { show: true, position: 'top', distance: 4, fontSize: 11, color: '#1b1f24' }, data: areas } },
-      { name: 'Day-ahead $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.daUsdPerMwh)), lineStyle: { width: 1.5, type: 'dashed', color: '#8a4b00' }, itemStyle: { color: '#8a4b00' } },
+      { name: 'Day-ahead $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.daUsdPerMwh)), lineStyle: { width: 1.5, type: 'dashed', color: '#8a4b00' }, itemStyle: { color: '#8a4b00' },
+        markArea: { silent: true, label: { show: true, position: 'insideBottom', distance: 4, fontSize: 11, color: '#8a4b00' }, data: overrideAreas } },
       { name: 'Forecast used $/MWh', type: 'line', step: 'end', symbol: 'none', data: view.intervals.map((i) => round(i.forecastUsdPerMwh)), lineStyle: { width: 2, type: 'dotted', color: '#6f42c1' }, itemStyle: { color: '#6f42c1' } },
       { name: 'Charge kW', type: 'bar', yAxisIndex: 1, stack: 'power', data: view.intervals.map((i) => (i.chargeKw ? -round(i.chargeKw)! : null)), itemStyle: { color: '#2e7d32', decal: { symbol: 'rect', dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: Math.PI / 4 } } },
       { name: 'Discharge kW', type: 'bar', yAxisIndex: 1, stack: 'power', data: view.intervals.map((i) => (i.dischargeKw ? round(i.dischargeKw) : null)), itemStyle: { color: '#c62828', decal: { symbol: 'circle', symbolSize: 0.6 } } },

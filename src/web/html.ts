@@ -39,12 +39,12 @@ export const kwh = (v: number | null | undefined): string => (v == null ? '–' 
 export const pct = (v: number | null | undefined): string => (v == null ? '–' : `${v.toFixed(1)} %`);
 export const perMwh = (v: number | null | undefined): string => (v == null ? '–' : `$${v.toFixed(2)}/MWh`);
 
-/** Local ERCOT clock time HH:MM (with "CST"/"CDT" dropped; the page says times are Central). */
+/** Local ERCOT clock time HH:MM (the page says times are Central); the fall-back day's second 01:xx is marked "(2nd)". */
 export function clock(ms: number): string {
   const p = ercotLocalParts(ms);
   const h = Math.floor(p.minuteOfDay / 60);
   const m = p.minuteOfDay % 60;
-  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}${p.repeated ? ' (2nd)' : ''}`;
 }
 
 export function age(ms: number | null, nowMs: number): string {

@@ -113,7 +113,7 @@ export const dayPlanSchema = z.object({
   intervals: z.array(dayIntervalSchema),
   windows: z.array(windowSchema),
   commands: z.array(commandViewSchema),
-  overrides: z.array(z.object({ windowStartMs: ms, windowEndMs: ms, mode: z.string(), setBy: z.string(), setAtMs: ms })),
+  overrides: z.array(z.object({ windowStartMs: ms, windowEndMs: ms, mode: z.enum(['idle', 'charge', 'discharge']), powerKw: z.number().positive().nullable(), setBy: z.string(), setAtMs: ms })),
   changes: changesSchema.nullable(),
   actions: z.array(z.object({ action: z.string(), planVersion: z.number().int().nullable(), detail: z.string().nullable(), actedBy: z.string(), actedAtMs: ms })),
 });
@@ -140,6 +140,8 @@ export const reconciliationSchema = z.object({
     actualSocPercent: z.number().nullable(),
     plannedUsd: z.number().nullable(),
     realisedUsd: z.number().nullable(),
+    /** The reconciler's verdict on the command in force (effective, overridden, not_yet_known, …); null without one. */
+    commandOutcome: z.string().nullable(),
   })),
   commands: z.array(commandViewSchema),
 });

@@ -124,17 +124,15 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
   it('override a window to idle (skip): the next cycle does not send it; clearing the override lets it go out', async () => {
     const sent = web.world.channel.sendCount('S2');
     await page.goto(`${web.baseUrl}/sites/S2`);
-    await page.getByRole('heading', { name: 'Actions', exact: true }).evaluate((e) => (e as unknown as { scrollIntoView(): void }).scrollIntoView());
-    await page.screenshot({ path: `${SHOTS}site-actions.png` });
-    const form = page.locator('form[action$="/override"]').first();
+    const form = page.locator('td form[action$="/override"]').first();
     await form.locator('select[name=mode]').selectOption('idle');
     await form.locator('button').click();
-    expect(await page.textContent('[role=status]')).toContain('Window overridden to idle');
+    expect(await page.textContent('[role=status]')).toMatch(/overridden to idle/);
     const skipped = await web.world.cycle();
     expect(skipped.sites.find((s) => s.siteId === 'S2')?.sent).toBe(0);
     expect(web.world.channel.sendCount('S2')).toBe(sent);
     await page.goto(`${web.baseUrl}/sites/S2`);
-    const again = page.locator('form[action$="/override"]').first();
+    const again = page.locator('td form[action$="/override"]').first();
     await again.locator('select[name=mode]').selectOption('clear');
     await again.locator('button').click();
     const cleared = await web.world.cycle();
@@ -150,6 +148,36 @@ describe.skipIf(!hasChromium)('review pages in Chromium', () => {
     const wrongCsrf = await page.request.post(`${web.baseUrl}/sites/S2/hold`, { form: { note: 'x', _csrf: 'forged' }, maxRedirects: 0 });
     expect(wrongCsrf.status()).toBe(403);
     expect((await listReviewActions(db().db, 'S2')).map((a) => a.action)).toEqual(['clear_override', 'override', 'resume', 'hold']);
+  });
+
+  it('override a window\'s mode to charge: the next cycle sends exactly that on the channel, replacing the planned discharge; shown with who; limits refused', async () => {
+    const t19 = Date.UTC(2026, 7 - 1, 2, 0); // 19:00 CDT
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${web.baseUrl}/sites/S2`);
+    const form = page.locator(`form[action$="/override"]:has(input[name=windowStartMs][value="${t19}"])`).first();
+    await form.locator('select[name=mode]').selectOption('charge');
+    await form.locator('input[name=powerKw]').fill('3');
+    await form.locator('button').click();
+    expect(await page.textContent('[role=status]')).toContain('overridden to charge 3.0 kW');
+    const before = web.world.channel.accepted.length;
+    const r = await web.world.cycle();
+    expect(r.sites.find((s) => s.siteId === 'S2')?.sent).toBe(1);
+    const sent = web.world.channel.accepted.slice(before);
+    expect(sent.map((c) => [c.siteRef, c.mode, c.powerKw, c.startMs, c.endMs, c.targetReservePercent])).toEqual([['S2', 'charge', 3, t19, t19 + 3_600_000, 100]]);
+    const cmds = await listCommands(db().db, 'S2');
+    expect(cmds.filter((c) => c.mode === 'discharge' && c.windowStartMs === t19 && ['accepted', 'scheduled', 'active'].includes(c.state))).toEqual([]);
+    await page.goto(`${web.baseUrl}/sites/S2`);
+    const main = (await page.textContent('main'))!;
+    expect(main).toContain('⚑ override: charge by dana');
+    expect(main).toMatch(/Overrides in force[^;]*override by dana: charge 3\.0 kW 19:00–20:00/);
+    expect((await listReviewActions(db().db, 'S2'))[0]).toMatchObject({ action: 'override', actedBy: 'dana', detail: 'charge 3.0 kW', windowStartMs: t19 });
+    await page.getByRole('heading', { name: 'Window overrides', exact: true }).evaluate((e) => (e as unknown as { scrollIntoView(): void }).scrollIntoView());
+    await page.screenshot({ path: `${SHOTS}site-actions.png` });
+    const any = page.locator('form.override-any');
+    await any.locator('select[name=mode]').selectOption('discharge');
+    await any.locator('input[name=powerKw]').fill('9');
+    await any.locator('button').click();
+    expect(await page.textContent('[role=alert]')).toContain("outside the battery's discharge limit (0 < kW ≤ 5)");
   });
 
   it('reconciliation and replays pages render (screenshots)', async () => {

@@ -20,7 +20,7 @@ import { checkSettings, readDeviceState, type DeviceStateOptions } from './devic
 import { planSite, type PlannedSite } from './plan-and-store.js';
 import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
 import { refreshStatuses, resolveSending } from './status.js';
-import { applyWindowOverrides } from './window-overrides.js';
+import { loadWindowOverrides } from './window-overrides.js';
 
 export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
   /** In-cycle attempts for a transient send error (default 3). */
@@ -139,7 +139,6 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   result.timingsMs.plan = performance.now() - t;
   t = performance.now();
   const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
-  await applyWindowOverrides(db, siteId, decision, nowMs);
   result.timingsMs.decide = performance.now() - t;
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);
@@ -156,6 +155,7 @@ async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChan
   const refused = await listCommands(db, site.siteId, { states: ['failed', 'rejected', 'overridden'], startMs: nowMs });
   const lookback = o.refusedLookbackMs ?? 6 * HOUR_MS;
   const approval = planned.plan && mode === 'review' ? await approvalState(db, site.siteId, planned.plan.planVersion) : { currentPlanApproved: false, approvedWindows: [] };
+  const overrides = await loadWindowOverrides(db, site.siteId, nowMs);
   return decide({
     nowMs,
     siteId: site.siteId,
@@ -168,6 +168,7 @@ async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChan
     refused: refused.filter((c) => (c.finishedAtMs ?? nowMs) >= nowMs - lookback).map(toExisting),
     device,
     approval: { mode, currentPlanApproved: approval.currentPlanApproved, approvedWindows: approval.approvedWindows as never[] },
+    overrides,
     options: o,
   });
 }

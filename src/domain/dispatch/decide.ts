@@ -10,7 +10,9 @@
  *   a window whose lead time has passed starts later (trimmed) or is dropped when too short;
  * - nothing changes when the plan still asks for what exists; a command on the channel that the plan no longer
  *   wants is replaced only when the expected gain passes the churn threshold;
- * - review mode: a window is sent only when its plan version was approved (or an approved plan had the same window).
+ * - review mode: a window is sent only when its plan version was approved (or an approved plan had the same window);
+ * - a person's window override (window-overrides.ts) replaces the plan in its window: it is sent as asked (approved by
+ *   the person who set it) and a command on the channel that it contradicts is replaced whatever the churn threshold.
  */
 import type { BatterySpec } from '../battery/battery.js';
 import type { ChannelCapabilities, ChannelMode } from '../ports/control-channel.js';
@@ -19,6 +21,7 @@ import { changeGainUsd } from './change-value.js';
 import type { CommandLifecycleState, DispatchMode, SiteDispatchStatusKind } from './lifecycle.js';
 import { planWindows, type DispatchPlan, type PlannedWindow } from './plan-windows.js';
 import { sameWindow, type WindowShape } from './window-match.js';
+import { applyWindowOverrides, type WindowOverride } from './window-overrides.js';
 
 export interface ExistingCommand {
   commandId: string;
@@ -79,6 +82,8 @@ export interface DecideInput {
   refused?: readonly ExistingCommand[];
   device: DeviceState;
   approval: ApprovalState;
+  /** A person's per-window mode overrides (review pages). */
+  overrides?: readonly WindowOverride[];
   options?: DecideOptions;
 }
 
@@ -186,7 +191,10 @@ function dueWindows(input: DecideInput, plan: DispatchPlan, leadMs: number, send
   const caps = input.capabilities;
   const earliestStart = Math.ceil((input.nowMs + leadMs) / MINUTE_MS) * MINUTE_MS;
   const out: PlannedWindow[] = [];
-  for (const w of planWindows(plan, { battery: input.battery, siteReservePercent: input.siteReservePercent, capabilities: caps, powerStepKw: input.options?.powerStepKw })) {
+  const planned = planWindows(plan, { battery: input.battery, siteReservePercent: input.siteReservePercent, capabilities: caps, powerStepKw: input.options?.powerStepKw });
+  const overridden = applyWindowOverrides(planned, input.overrides ?? [], plan, { battery: input.battery, siteReservePercent: input.siteReservePercent, capabilities: caps });
+  notes.push(...overridden.notes);
+  for (const w of overridden.windows) {
     if (w.endMs <= input.nowMs || w.startMs - leadMs > input.nowMs + sendAheadMs) continue;
     if (w.startMs >= earliestStart) {
       out.push(w);
@@ -203,8 +211,8 @@ function dueWindows(input: DecideInput, plan: DispatchPlan, leadMs: number, send
   return out;
 }
 
-function isApproved(input: DecideInput, w: WindowShape): boolean {
-  if (input.approval.mode === 'auto' || input.approval.currentPlanApproved) return true;
+function isApproved(input: DecideInput, w: WindowShape & { overriddenBy?: string }): boolean {
+  if (input.approval.mode === 'auto' || input.approval.currentPlanApproved || w.overriddenBy) return true;
   return input.approval.approvedWindows.some((a) => sameWindow(a, w) || sameWindow(w, a));
 }
 
@@ -221,6 +229,11 @@ function weighReplacement(input: DecideInput, plan: DispatchPlan, c: ExistingCom
   if (c.mode === 'discharge' && c.targetReservePercent < floor - 1e-6) {
     // Safety first, whatever the churn threshold or the approval: never let a discharge go below the site's reserve.
     decision.stop.push({ commandId: c.commandId, to: after.length ? 'superseded' : 'cancelled', onChannel: true, reason: `its target ${c.targetReservePercent.toFixed(1)} % is below the site's reserve ${floor} %` });
+    return;
+  }
+  const override = (input.overrides ?? []).find((o) => o.startMs < c.endMs && c.startMs < o.endMs);
+  if (override) {
+    decision.stop.push({ commandId: c.commandId, to: after.length ? 'superseded' : 'cancelled', onChannel: true, reason: `a person (${override.setBy}) overrode this window to ${override.mode}` });
     return;
   }
   const gain = changeGainUsd(plan, input.battery, [c], after, input.nowMs);

@@ -11,6 +11,7 @@ import * as m0004reconcile from './0004_reconcile.js';
 import * as m0006review from './0006_review_actions.js';
 import * as m0007fleet from './0007_fleet.js';
 import * as m0009forecasts from './0009_system_forecasts.js';
+import * as m0010sessions from './0010_review_sessions.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -20,4 +21,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0006_review_actions': m0006review,
   '0007_fleet': m0007fleet,
   '0009_system_forecasts': m0009forecasts,
+  '0010_review_sessions': m0010sessions,
 });

@@ -8,6 +8,7 @@ import type { DispatchPlanInputs } from '../../app/dispatch/plan-site.js';
 import type { Executor } from '../../store/database.js';
 import { getPlanByVersion, type VersionedPlanSummary } from '../../store/dispatch-repo.js';
 import type { ChangesView, WindowView } from '../schemas.js';
+import { clock } from '../html.js';
 import { planWindowsOf } from './day-plan.js';
 
 const SAME_KW = 0.05;
@@ -40,6 +41,15 @@ export function diffWindows(before: WindowView[], after: WindowView[]): Pick<Cha
   return { added, dropped: unmatchedBefore.filter((b) => !used.has(b)), moved };
 }
 
+function actionText(x: { action: string; detail: string | null; window_start: Date | null; window_end: Date | null; plan_version: number | null }): string {
+  const span = x.window_start && x.window_end ? ` ${clock(x.window_start.getTime())}–${clock(x.window_end.getTime())}` : '';
+  if (x.action === 'override') return `override${span} → ${x.detail ?? '?'}`;
+  if (x.action === 'clear_override') return `override${span} cleared`;
+  if (x.action === 'hold') return `hold${x.detail ? ` (${x.detail})` : ''}`;
+  if (x.action === 'approve' || x.action === 'approve_fleet') return `${x.action === 'approve' ? 'approved' : 'fleet approved'} v${x.plan_version ?? '?'}`;
+  return x.action;
+}
+
 async function reasons(db: Executor, siteId: string, prev: VersionedPlanSummary, plan: VersionedPlanSummary): Promise<string[]> {
   const rows = await db.selectFrom('plans').select(['plan_version', 'inputs']).where('site_id', '=', siteId).where('plan_version', 'in', [prev.planVersion, plan.planVersion]).execute();
   const input = (v: number): DispatchPlanInputs | null => {
@@ -59,8 +69,8 @@ async function reasons(db: Executor, siteId: string, prev: VersionedPlanSummary,
     where x.plan_id = ${prev.planId} and y.plan_id = ${plan.planId} and abs(x.price_usd_per_mwh - y.price_usd_per_mwh) > 0.01`.execute(db);
   const pd = priceDiff.rows[0];
   if (pd && pd.n > 0) why.push(`new prices: ${pd.n} interval${pd.n > 1 ? 's' : ''} re-forecast (up to $${Number(pd.max_abs).toFixed(2)}/MWh apart)`);
-  const acts = await db.selectFrom('review_actions').select(['action', 'acted_by']).where('site_id', '=', siteId).where('acted_at', '>', new Date(prev.createdAtMs)).where('acted_at', '<=', new Date(plan.createdAtMs)).execute();
-  for (const x of acts) why.push(`${x.action} by ${x.acted_by}`);
+  const acts = await db.selectFrom('review_actions').select(['action', 'acted_by', 'detail', 'window_start', 'window_end', 'plan_version']).where('site_id', '=', siteId).where('acted_at', '>', new Date(prev.createdAtMs)).where('acted_at', '<=', new Date(plan.createdAtMs)).orderBy('action_id').execute();
+  for (const x of acts) why.push(`manual change by ${x.acted_by}: ${actionText(x)}`);
   if (!why.length) why.push(plan.horizonStartMs !== prev.horizonStartMs ? 'the horizon moved on (same prices and SoC)' : 'no input changed');
   return why;
 }

@@ -66,7 +66,8 @@ export async function loadDayPlan(db: Executor, site: Site, date: string, nowMs:
     const r = byStart.get(ms);
     const price = r?.price_usd_per_mwh ?? null;
     const expectedUsd = r && price !== null ? ((r.discharge_kw - r.charge_kw) * (INTERVAL_MS / 3_600_000) * price) / 1000 : null;
-    const w = windows.find((x) => x.startMs <= ms && ms < x.endMs) ?? commands.find((c) => c.windowStartMs <= ms && ms < c.windowEndMs);
+    const o = overrides.find((x) => x.windowStartMs <= ms && ms < x.windowEndMs);
+    const w = o ? { reason: overrideText(o) } : (windows.find((x) => x.startMs <= ms && ms < x.endMs) ?? commands.find((c) => c.windowStartMs <= ms && ms < c.windowEndMs));
     intervals.push({
       startMs: ms,
       time: clock(ms),
@@ -82,7 +83,7 @@ export async function loadDayPlan(db: Executor, site: Site, date: string, nowMs:
       reason: w?.reason ?? null,
     });
   }
-  const overrideAt = new Map(overrides.map((o) => [o.windowStartMs, o.mode]));
+  const overrideOf = (startMs: number, endMs: number): string | null => overrides.find((o) => o.windowStartMs < endMs && startMs < o.windowEndMs)?.mode ?? null;
   const verification = planRow?.verification as { ok?: boolean } | null | undefined;
   return {
     siteId: site.siteId,
@@ -101,11 +102,17 @@ export async function loadDayPlan(db: Executor, site: Site, date: string, nowMs:
     headline: headline(intervals, capacityKwh, reserveFloorKwh),
     intervals,
     windows,
-    commands: commands.map((c) => ({ commandId: c.commandId, mode: c.mode, state: c.state, startMs: c.windowStartMs, endMs: c.windowEndMs, powerKw: c.powerKw, targetReservePercent: c.targetReservePercent, planVersion: c.planVersion, reason: c.reason, error: c.error, override: overrideAt.get(c.windowStartMs) ?? null })),
-    overrides: overrides.map((o) => ({ windowStartMs: o.windowStartMs, windowEndMs: o.windowEndMs, mode: o.mode, setBy: o.setBy, setAtMs: o.setAtMs })),
+    commands: commands.map((c) => ({ commandId: c.commandId, mode: c.mode, state: c.state, startMs: c.windowStartMs, endMs: c.windowEndMs, powerKw: c.powerKw, targetReservePercent: c.targetReservePercent, planVersion: c.planVersion, reason: c.reason, error: c.error, override: overrideOf(c.windowStartMs, c.windowEndMs) })),
+    overrides: overrides.map((o) => ({ windowStartMs: o.windowStartMs, windowEndMs: o.windowEndMs, mode: o.mode, powerKw: o.powerKw, setBy: o.setBy, setAtMs: o.setAtMs })),
     changes: plan ? await planChanges(db, site.siteId, plan) : null,
     actions: actions.map((a) => ({ action: a.action, planVersion: a.planVersion, detail: a.detail, actedBy: a.actedBy, actedAtMs: a.actedAtMs })),
   };
+}
+
+/** "override by dana: charge 5.0 kW 19:00–20:00" (idle: "nothing sent"). */
+export function overrideText(o: { windowStartMs: number; windowEndMs: number; mode: string; powerKw: number | null; setBy: string }): string {
+  const what = o.mode === 'idle' ? 'idle (nothing sent)' : `${o.mode}${o.powerKw !== null ? ` ${o.powerKw.toFixed(1)} kW` : ' at the battery limit'}`;
+  return `override by ${o.setBy}: ${what} ${clock(o.windowStartMs)}–${clock(o.windowEndMs)}`;
 }
 
 export function planWindowsOf(plan: VersionedPlanSummary | null): WindowView[] {

@@ -22,7 +22,7 @@ export async function loadReconciliation(db: Executor, site: Site, date: string,
       siteId: site.siteId, date, source: 'reconciliations', note: 'From the reconciler (table reconciliations).',
       expectedUsd: rows.reduce((s, r) => s + (r.planned_usd ?? 0), 0),
       realisedUsd: rows.reduce((s, r) => s + (r.realised_usd ?? 0), 0),
-      intervals: rows.map((r) => ({ startMs: r.interval_start.getTime(), time: clock(r.interval_start.getTime()), plannedChargeKwh: r.planned_charge_kwh, actualChargeKwh: r.actual_charge_kwh, plannedDischargeKwh: r.planned_discharge_kwh, actualDischargeKwh: r.actual_discharge_kwh, plannedSocPercent: r.planned_soc_percent, actualSocPercent: r.actual_soc_percent, plannedUsd: r.planned_usd, realisedUsd: r.realised_usd })),
+      intervals: rows.map((r) => ({ startMs: r.interval_start.getTime(), time: clock(r.interval_start.getTime()), plannedChargeKwh: r.planned_charge_kwh, actualChargeKwh: r.actual_charge_kwh, plannedDischargeKwh: r.planned_discharge_kwh, actualDischargeKwh: r.actual_discharge_kwh, plannedSocPercent: r.planned_soc_percent, actualSocPercent: r.actual_soc_percent, plannedUsd: r.planned_usd, realisedUsd: r.realised_usd, commandOutcome: r.command_outcome })),
       commands: plan.commands,
     };
   }
@@ -35,7 +35,7 @@ export async function loadReconciliation(db: Executor, site: Site, date: string,
     expectedUsd, realisedUsd: null,
     intervals: plan.intervals.map((i) => {
       const t = actual.get(i.startMs + INTERVAL_MS);
-      return { startMs: i.startMs, time: i.time, plannedChargeKwh: i.chargeKw === null ? null : i.chargeKw * h, actualChargeKwh: t?.chargeWh == null ? null : t.chargeWh / 1000, plannedDischargeKwh: i.dischargeKw === null ? null : i.dischargeKw * h, actualDischargeKwh: t?.dischargeWh == null ? null : t.dischargeWh / 1000, plannedSocPercent: i.socPercent, actualSocPercent: t?.socPercent ?? null, plannedUsd: i.expectedUsd, realisedUsd: null };
+      return { startMs: i.startMs, time: i.time, plannedChargeKwh: i.chargeKw === null ? null : i.chargeKw * h, actualChargeKwh: t?.chargeWh == null ? null : t.chargeWh / 1000, plannedDischargeKwh: i.dischargeKw === null ? null : i.dischargeKw * h, actualDischargeKwh: t?.dischargeWh == null ? null : t.dischargeWh / 1000, plannedSocPercent: i.socPercent, actualSocPercent: t?.socPercent ?? null, plannedUsd: i.expectedUsd, realisedUsd: null, commandOutcome: null };
     }),
     commands: plan.commands,
   };

@@ -13,8 +13,8 @@ export function reconciliationPage(v: ReconciliationView): Html {
   <div class="card">Difference<b>${v.realisedUsd === null ? '–' : usd(v.realisedUsd - v.expectedUsd)}</b></div></div>
   <figure class="chart" aria-label="Planned and actual state of charge">${raw(renderSvg(reconciliationChart(v), { width: 1200, height: 300 }))}<figcaption class="muted">SoC planned (dashed) and actual (solid, from telemetry or the reconciler), in %.</figcaption></figure>
   <h2>Command outcomes</h2>${commandTable(v)}
-  <h2>Planned vs actual per interval</h2><div class="scroll"><table><thead><tr><th>Time</th><th class="n">Charge planned</th><th class="n">actual</th><th class="n">Discharge planned</th><th class="n">actual</th><th class="n">SoC planned</th><th class="n">actual</th><th class="n">$ planned</th><th class="n">realised</th></tr></thead><tbody>
-  ${v.intervals.map((i) => html`<tr><td>${i.time}</td><td class="n">${kwh(i.plannedChargeKwh)}</td><td class="n">${kwh(i.actualChargeKwh)}</td><td class="n">${kwh(i.plannedDischargeKwh)}</td><td class="n">${kwh(i.actualDischargeKwh)}</td><td class="n">${pct(i.plannedSocPercent)}</td><td class="n">${pct(i.actualSocPercent)}</td><td class="n">${usd(i.plannedUsd)}</td><td class="n">${usd(i.realisedUsd)}</td></tr>`)}
+  <h2>Planned vs actual per interval</h2><div class="scroll"><table><thead><tr><th>Time</th><th class="n">Charge planned</th><th class="n">actual</th><th class="n">Discharge planned</th><th class="n">actual</th><th class="n">SoC planned</th><th class="n">actual</th><th class="n">$ planned</th><th class="n">realised</th><th>Command outcome</th></tr></thead><tbody>
+  ${v.intervals.map((i) => html`<tr><td>${i.time}</td><td class="n">${kwh(i.plannedChargeKwh)}</td><td class="n">${kwh(i.actualChargeKwh)}</td><td class="n">${kwh(i.plannedDischargeKwh)}</td><td class="n">${kwh(i.actualDischargeKwh)}</td><td class="n">${pct(i.plannedSocPercent)}</td><td class="n">${pct(i.actualSocPercent)}</td><td class="n">${usd(i.plannedUsd)}</td><td class="n">${usd(i.realisedUsd)}</td><td>${i.commandOutcome ?? '–'}</td></tr>`)}
   </tbody></table></div>`;
 }
 

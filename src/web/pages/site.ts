@@ -1,6 +1,7 @@
 /** The site day-plan page: headline figures, the chart, what changed, actions (plain forms), windows, commands, intervals. */
 import { dayPlanChartSvg } from '../chart.js';
 import { clock, csrfField, html, kw, kwh, pct, perMwh, raw, usd, type Html } from '../html.js';
+import { overrideText } from '../loaders/day-plan.js';
 import type { DayPlanView, WindowView } from '../schemas.js';
 import { statusTag } from './fleet.js';
 
@@ -24,8 +25,9 @@ export function sitePage(v: DayPlanView, csrf: string | null): Html {
     <div class="card">Full at<b>${when(h.fullAtMs)}</b></div>
     <div class="card">Empty at (reserve)<b>${when(h.emptyAtMs)}</b></div>
   </div>
-  <figure class="chart" aria-label="Day plan chart">${raw(dayPlanChartSvg(v))}<figcaption class="muted">Lines: real-time (solid), day-ahead (dashed), forecast used (dotted) in $/MWh; bars: charge below zero (hatched), discharge above zero (dotted) in kW; SoC in kWh with the reserve floor (dashed); shaded bands: command windows labelled with mode and state.</figcaption></figure>
+  <figure class="chart" aria-label="Day plan chart">${raw(dayPlanChartSvg(v))}<figcaption class="muted">Lines: real-time (solid), day-ahead (dashed), forecast used (dotted) in $/MWh; bars: charge below zero (hatched), discharge above zero (dotted) in kW; SoC in kWh with the reserve floor (dashed); shaded bands: command windows labelled with mode and state; dashed outlines marked ⚑: window overrides.</figcaption></figure>
   ${actions(v, base, csrf)}
+  ${overridesSection(v, base, csrf)}
   ${changes(v)}
   <h2>Command windows of this plan</h2>${windowTable(v, base, csrf)}
   <h2>Commands this day</h2>${commandTable(v)}
@@ -51,17 +53,49 @@ function changes(v: DayPlanView): Html {
     ${c.moved.map((m) => html`<li>Moved: ${win(m.before)} → ${win(m.after)}</li>`)}
     ${!c.added.length && !c.dropped.length && !c.moved.length ? html`<li>No window changed</li>` : ''}
     <li>Value gained: ${c.valueGainedUsd === null ? '–' : usd(c.valueGainedUsd)}</li>
-    <li>Why: ${c.why.join('; ')}</li></ul>`;
+    <li>Why: ${c.why.join('; ')}</li>
+    ${v.overrides.length ? html`<li>Overrides in force (sent instead of the plan): ${v.overrides.map((o) => html`<span class="override">${overrideText(o)}</span>; `)}</li>` : ''}</ul>`;
 }
 
 function windowTable(v: DayPlanView, base: string, csrf: string | null): Html {
   if (!v.windows.length) return html`<p class="muted">No command windows (the battery stays in its base mode).</p>`;
-  const overrideOf = (w: WindowView): string | null => v.overrides.find((o) => o.windowStartMs === w.startMs)?.mode ?? null;
-  return html`<div class="scroll"><table><thead><tr><th>Window</th><th>Mode</th><th class="n">Power</th><th class="n">Target</th><th>Reason</th><th>Override (skip) this window</th></tr></thead><tbody>
-  ${v.windows.map((w) => html`<tr><td>${clock(w.startMs)}–${clock(w.endMs)}</td><td>${w.mode}${overrideOf(w) ? html` <span class="tag warn">override: ${overrideOf(w)}</span>` : ''}</td><td class="n">${kw(w.powerKw)}</td><td class="n">${pct(w.targetReservePercent)}</td><td>${w.reason}</td>
+  const overrideOf = (w: WindowView) => v.overrides.find((o) => o.windowStartMs < w.endMs && w.startMs < o.windowEndMs) ?? null;
+  return html`<div class="scroll"><table><thead><tr><th>Window</th><th>Mode</th><th class="n">Power</th><th class="n">Target</th><th>Reason</th><th>Override this window's mode</th></tr></thead><tbody>
+  ${v.windows.map((w) => {
+    const o = overrideOf(w);
+    return html`<tr><td>${clock(w.startMs)}–${clock(w.endMs)}</td><td>${w.mode}${o ? html` <span class="tag warn">⚑ override: ${o.mode} by ${o.setBy}</span>` : ''}</td><td class="n">${kw(w.powerKw)}</td><td class="n">${pct(w.targetReservePercent)}</td><td>${w.reason}</td>
   <td><form class="inline" method="post" action="${base}/override">${csrfField(csrf)}<input type="hidden" name="windowStartMs" value="${w.startMs}"><input type="hidden" name="windowEndMs" value="${w.endMs}">
-  <select name="mode" aria-label="Mode for ${clock(w.startMs)}"><option value="idle">skip (idle)</option><option value="clear">clear override</option></select><button type="submit">Set</button></form></td></tr>`)}
+  ${modeSelect(`Mode for ${clock(w.startMs)}`, true)}${powerInput(v, `Power for ${clock(w.startMs)}`)}<button type="submit">Set</button></form></td></tr>`;
+  })}
   </tbody></table></div>`;
+}
+
+function modeSelect(label: string, withClear: boolean): Html {
+  return html`<select name="mode" aria-label="${label}"><option value="idle">idle (skip: send nothing)</option><option value="charge">charge</option><option value="discharge">discharge</option>${withClear ? html`<option value="clear">clear override</option>` : ''}</select>`;
+}
+
+function powerInput(v: DayPlanView, label: string): Html {
+  return html`<input name="powerKw" type="number" min="0.1" step="0.1" inputmode="decimal" placeholder="kW (max)" aria-label="${label} in kW (empty: the battery's limit)" style="width:6.5em">`;
+}
+
+/** The overrides in force this day (who, when, clear) and a form to override any window of the day. */
+function overridesSection(v: DayPlanView, base: string, csrf: string | null): Html {
+  // labels from the rows' own times (no clock() per option: this form is on the page's hot path)
+  const open = v.intervals.map((i, k) => ({ ms: i.startMs, label: i.time, endLabel: v.intervals[k + 1]?.time ?? '24:00' })).filter((i) => i.ms + 15 * 60_000 > v.nowMs);
+  const starts = open.map((i) => i.ms);
+  const option = (ms: number, label: string, selected = false): Html => html`<option value="${ms}"${selected ? raw(' selected') : ''}>${label}</option>`;
+  return html`<h2>Window overrides</h2>
+  ${v.overrides.length
+    ? html`<ul class="overrides">${v.overrides.map((o) => html`<li><span class="tag warn">⚑ ${o.mode}</span> ${overrideText(o)} · set ${new Date(o.setAtMs).toISOString().slice(0, 16).replace('T', ' ')} UTC
+      <form class="inline" method="post" action="${base}/override">${csrfField(csrf)}<input type="hidden" name="windowStartMs" value="${o.windowStartMs}"><input type="hidden" name="windowEndMs" value="${o.windowEndMs}"><input type="hidden" name="mode" value="clear"><button type="submit">Clear</button></form></li>`)}</ul>`
+    : html`<p class="muted">No override this day: the dispatcher follows the plan.</p>`}
+  ${starts.length
+    ? html`<form class="filters override-any" method="post" action="${base}/override">${csrfField(csrf)}<b>Override any window:</b>
+    <label>from <select name="windowStartMs">${open.map((i, k) => option(i.ms, i.label, k === 0))}</select></label>
+    <label>to <select name="windowEndMs">${open.map((i, k) => option(i.ms + 15 * 60_000, i.endLabel, k === 3))}</select></label>
+    <label>mode ${modeSelect('Mode', false)}</label><label>power ${powerInput(v, 'Power')}</label><button type="submit">Override</button>
+    <span class="muted">Charge needs grid charge on the channel, discharge needs export; power up to the battery's limit. The next cycle sends exactly this (idle: nothing, and cancels a command for it).</span></form>`
+    : ''}`;
 }
 
 export function commandTable(v: Pick<DayPlanView, 'commands'>): Html {

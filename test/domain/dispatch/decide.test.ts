@@ -259,3 +259,33 @@ describe('decide: channels without duration, DST days', () => {
     expect(d.create[0].reason).toContain('01:00-04:00');
   });
 });
+
+describe('decide: a person\'s window overrides', () => {
+  const o = (p: Partial<{ startMs: number; endMs: number; mode: 'charge' | 'discharge' | 'idle'; powerKw: number | null }>) => ({ startMs: t0 + 76 * I, endMs: t0 + 80 * I, mode: 'charge' as const, powerKw: 3, setBy: 'dana', ...p });
+
+  it('an override replaces the plan in its window: mode and power as asked, the plan clipped around it, approved in review mode', () => {
+    // override 04:00-05:00 inside the 02:00-07:00 charge to discharge 4 kW; the 19:00 discharge to charge 3 kW
+    const d = decide(input({ options: allDay, approval: { mode: 'review', currentPlanApproved: false, approvedWindows: [] }, overrides: [o({ startMs: t0 + 16 * I, endMs: t0 + 20 * I, mode: 'discharge', powerKw: 4 }), o({})] }));
+    const shape = d.create.map((c) => [c.mode, (c.startMs - t0) / I, (c.endMs - t0) / I, c.powerKw, c.state]);
+    // the plan's 5 h charge is 4 h (02:00-06:00) + 1 h; the override cuts 04:00-05:00 out of the first
+    expect(shape).toEqual([['charge', 8, 16, 2, 'awaiting_approval'], ['discharge', 16, 20, 4, 'planned'], ['charge', 20, 24, 2, 'awaiting_approval'], ['charge', 24, 28, 2, 'awaiting_approval'], ['charge', 76, 80, 3, 'planned']]);
+    expect(d.create[1].targetReservePercent).toBe(20);
+    expect(d.create[4].targetReservePercent).toBe(100);
+    expect(d.create[4].reason).toContain('override by dana');
+  });
+
+  it('a command on the channel that the override contradicts is replaced whatever the churn threshold; idle sends nothing', () => {
+    const onChannel = existing({ mode: 'discharge', powerKw: 5, targetReservePercent: 20, startMs: t0 + 76 * I, endMs: t0 + 80 * I, planVersion: 7 });
+    const now = t0 + 76 * I - 10 * MINUTE_MS;
+    const d = decide(input({ nowMs: now, device: { socAsOfMs: now }, existing: [onChannel], overrides: [o({ mode: 'idle', powerKw: null })], options: { churnThresholdUsd: 1e6 } }));
+    expect(d.stop).toEqual([expect.objectContaining({ commandId: 'c1', onChannel: true, to: 'cancelled' })]);
+    expect(d.create).toEqual([]);
+  });
+
+  it('what the channel cannot do is not sent: charge without grid charge, discharge without export', () => {
+    const d = decide(input({ options: allDay, capabilities: { ...caps, gridCharge: false, exportAllowed: false }, overrides: [o({}), o({ startMs: t0 + 40 * I, endMs: t0 + 44 * I, mode: 'discharge' })] }));
+    expect(d.create.filter((c) => (c.startMs - t0) / I === 76 || (c.startMs - t0) / I === 40)).toEqual([]);
+    expect(d.notes.join('\n')).toMatch(/override charge .* not sent: the channel cannot charge from the grid/);
+    expect(d.notes.join('\n')).toMatch(/override discharge .* not sent: the channel or tariff does not allow export/);
+  });
+});
