@@ -13,6 +13,14 @@ export interface GraphileQueueOptions {
   schema: string;
   /** Idle poll fallback (LISTEN/NOTIFY does the waking); default 2 s. */
   pollIntervalMs?: number;
+  /**
+   * Jobs fetched (and locked) per `get_jobs` round trip and served to the worker's slots from memory (graphile-worker's
+   * localQueue); default 2 x concurrency, 1 turns it off. Locked-but-unstarted jobs of a killed worker are covered by
+   * the fleet's re-fan-out (a key whose job is locked gets a new job).
+   */
+  localQueueSize?: number;
+  /** Completions batched within this many ms into one statement (default 50; -1 off). */
+  completeBatchMs?: number;
 }
 
 type Runner = { stop(): Promise<void>; promise: Promise<void> };
@@ -48,6 +56,7 @@ export class GraphileJobQueue implements JobQueue {
   async start(handlers: Readonly<Record<string, JobHandler>>, options: { concurrency: number }): Promise<void> {
     await this.workerUtils();
     const { run, Logger } = await import('graphile-worker');
+    const localQueueSize = this.options.localQueueSize ?? 2 * Math.max(1, options.concurrency);
     const taskList = Object.fromEntries(Object.entries(handlers).map(([kind, handler]) => [
       kind,
       async (payload: unknown, helpers: { job: { key: string | null; attempts: number } }) =>
@@ -56,7 +65,8 @@ export class GraphileJobQueue implements JobQueue {
     this.runner = (await run({
       connectionString: this.options.connectionString, schema: this.options.schema, concurrency: Math.max(1, options.concurrency),
       noHandleSignals: true, pollInterval: this.options.pollIntervalMs ?? 2000, taskList: taskList as never, logger: new Logger(() => () => undefined),
-    })) as unknown as Runner;
+      preset: { worker: { localQueue: { size: localQueueSize }, completeJobBatchDelay: this.options.completeBatchMs ?? 50 } },
+    } as never)) as unknown as Runner;
   }
 
   async pending(): Promise<Record<string, number>> {

@@ -7,7 +7,7 @@
  */
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
-import { runDispatchCycle, type DispatchCycleDeps } from '../dispatch/cycle.js';
+import { newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
 import { acquireTokens, type RateLimit } from './rate-limit.js';
 import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun } from './site-runs.js';
 
@@ -26,6 +26,31 @@ export interface FleetJobDeps extends DispatchCycleDeps {
   rateLimitsFor?(siteId: string): readonly RateLimit[];
   /** Called after each site run (counters for the worker's heartbeat). */
   onSiteDone?(siteId: string, ran: boolean): void;
+  /** What the worker's site jobs of one slot share (prices per settlement point, fleet mode); see slotSharedCache. */
+  shared?: SlotSharedCache;
+}
+
+/**
+ * Per-worker reads shared by every site job of a slot: the price series of each settlement point (31 days of RT and
+ * DAM, thousands of rows) and the fleet's dispatch mode are read once per slot and worker, not once per site. An
+ * entry lives `ttlMs` (default 60 s) so prices published during the slot are picked up; a failed site drops it.
+ */
+export interface SlotSharedCache {
+  get(slotMs: number, nowMs: number): Promise<CycleShared>;
+  drop(): void;
+}
+
+export function slotSharedCache(db: FleetJobDeps['db'], ttlMs = 60_000): SlotSharedCache {
+  let entry: { slotMs: number; atMs: number; shared: Promise<CycleShared> } | null = null;
+  return {
+    get(slotMs, nowMs) {
+      if (!entry || entry.slotMs !== slotMs || nowMs - entry.atMs > ttlMs) entry = { slotMs, atMs: nowMs, shared: newCycleShared(db) };
+      return entry.shared;
+    },
+    drop() {
+      entry = null;
+    },
+  };
 }
 
 export function tickJob(slotMs: number): JobSpec {
@@ -53,9 +78,12 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     const limits = deps.rateLimitsFor?.(siteId) ?? [];
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
-    await runDispatchCycle(deps, { nowMs, siteIds: [siteId] });
+    const shared = await deps.shared?.get(slotMs, deps.now());
+    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared });
+    if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
+    deps.shared?.drop();
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });
     throw e;
   }

@@ -1,7 +1,7 @@
 /**
  * Environment-driven entry for a fleet worker child process (tests and benches fork this file):
  * DATABASE_URL, FLEET_SCHEMA, FLEET_CONCURRENCY, FLEET_LEASE_MS, FLEET_TICK_MS, FLEET_SIM_NOW_MS, FLEET_SEND_LOG,
- * FLEET_RATE_PER_MIN, FLEET_RATE_WINDOW_MS, FLEET_UNTIL_DONE=1. Prints one JSON line `{"ran": n}` when it stops.
+ * FLEET_RATE_PER_MIN, FLEET_RATE_WINDOW_MS, FLEET_UNTIL_DONE=1. Prints one JSON line `{"ran": n, "cpuUs": user+sys µs}` when it stops.
  */
 import { runFleetWorkerProcess } from './run-worker.js';
 
@@ -12,5 +12,6 @@ const result = await runFleetWorkerProcess({
   leaseMs: num(env.FLEET_LEASE_MS), tickEveryMs: num(env.FLEET_TICK_MS), simulateAtMs: num(env.FLEET_SIM_NOW_MS),
   sendLog: env.FLEET_SEND_LOG, ratePerMinute: num(env.FLEET_RATE_PER_MIN), rateWindowMs: num(env.FLEET_RATE_WINDOW_MS), untilSlotDone: env.FLEET_UNTIL_DONE === '1',
 });
-console.log(JSON.stringify(result));
+const cpu = process.cpuUsage();
+console.log(JSON.stringify({ ...result, cpuUs: cpu.user + cpu.system }));
 process.exit(0);
