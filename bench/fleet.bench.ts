@@ -92,7 +92,7 @@ async function benchSites(n: number): Promise<string> {
     const extraArgs = (process.env.FLEET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const t0 = performance.now();
     const children = [0, 1].map(() => spawn(process.execPath, [...execArgv, ...extraArgs, file], {
-      env: { ...process.env, DATABASE_URL: dbUrl, FLEET_SCHEMA: 'public', FLEET_CONCURRENCY: process.env.FLEET_BENCH_CONCURRENCY ?? '4', FLEET_TICK_MS: '2000', FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_UNTIL_DONE: '1', FLEET_LEASE_MS: '600000' },
+      env: { ...process.env, DATABASE_URL: dbUrl, FLEET_SCHEMA: 'public', FLEET_CONCURRENCY: process.env.FLEET_BENCH_CONCURRENCY ?? '4', FLEET_TICK_MS: '2000', FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_UNTIL_DONE: '1', FLEET_LEASE_MS: '600000', FLEET_STATUS_EVERY_MS: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     }));
     const outputs = children.map((c) => {

@@ -7,12 +7,16 @@
  */
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
-import { newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
-import { acquireTokens, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun } from './site-runs.js';
+import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
+import { refreshStatuses } from '../dispatch/status.js';
+import { getSite } from '../../store/sites-repo.js';
+import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
+import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
+/** Polls a site's open commands on its channel between cycles (its own cadence: every `statusEveryMs` while commands are live). */
+export const SITE_STATUS = 'site.status';
 
 export interface FleetJobDeps extends DispatchCycleDeps {
   queue: JobQueue;
@@ -28,6 +32,8 @@ export interface FleetJobDeps extends DispatchCycleDeps {
   onSiteDone?(siteId: string, ran: boolean): void;
   /** What the worker's site jobs of one slot share (prices per settlement point, fleet mode); see slotSharedCache. */
   shared?: SlotSharedCache;
+  /** How often the sites with live commands get a `site.status` job between cycles (default 5 min; 0 = never). */
+  statusEveryMs?: number;
 }
 
 /**
@@ -65,7 +71,34 @@ export async function fanOut(deps: FleetJobDeps, slotMs: number): Promise<number
   }));
   await deps.queue.enqueue(jobs);
   await markFannedOut(deps.db, slotMs, nowMs);
+  await fanOutStatusRefresh(deps, slotMs, nowMs);
   return jobs.length;
+}
+
+/**
+ * Once per `statusEveryMs` across all processes (a one-token window in rate_counters), one `site.status` job per site
+ * with live commands whose cycle for the slot is not running right now (the cycle refreshes its own statuses).
+ */
+export async function fanOutStatusRefresh(deps: FleetJobDeps, slotMs: number, nowMs: number): Promise<number> {
+  const everyMs = deps.statusEveryMs ?? 5 * 60_000;
+  if (everyMs <= 0) return 0;
+  const turn = await takeToken(deps.db, { bucket: 'fleet:status-refresh', windowMs: everyMs, limit: 1 }, nowMs);
+  if (!turn.ok) return 0;
+  const sites = await sitesWithLiveCommands(deps.db, slotMs);
+  const windowMs = Math.floor(nowMs / everyMs) * everyMs;
+  await deps.queue.enqueue(sites.map((siteId): JobSpec => ({ kind: SITE_STATUS, payload: { siteId }, key: `${SITE_STATUS}:${siteId}:${windowMs}`, maxAttempts: 2 })));
+  return sites.length;
+}
+
+/** Polls the site's open commands and moves them along (no planning, no sends, no `sending` resolution: that needs the cycle's claim). */
+export async function runSiteStatus(deps: FleetJobDeps, siteId: string): Promise<number> {
+  const site = await getSite(deps.db, siteId);
+  if (!site) return 0;
+  const channel = await deps.channelFor(site);
+  const nowMs = deps.cycleNowMs?.(slotOf(deps.now())) ?? deps.now();
+  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 });
+  if (out.problems.length) deps.logger?.warn({ siteId, problems: out.problems.slice(0, 3) }, 'site status refresh had problems');
+  return out.moved;
 }
 
 export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: number): Promise<boolean> {
@@ -95,6 +128,7 @@ export function fleetHandlers(deps: FleetJobDeps): Record<string, JobHandler> {
   return {
     [TICK]: async (p) => void (await fanOut(deps, Number(p.slotMs))),
     [SITE_CYCLE]: async (p) => void (await runSiteSlot(deps, String(p.siteId), Number(p.slotMs))),
+    [SITE_STATUS]: async (p) => void (await runSiteStatus(deps, String(p.siteId))),
   };
 }
 

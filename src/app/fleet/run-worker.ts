@@ -35,6 +35,8 @@ export interface FleetWorkerProcessOptions {
   /** The rate window (default 1 min; tests shorten it). */
   rateWindowMs?: number;
   untilSlotDone?: boolean;
+  /** site.status cadence (default 5 min; 0 = none). */
+  statusEveryMs?: number;
   /** With `simulateAtMs`: run the sites on the enphase-vpp channel against this VPP (the fake on loopback) instead of the simulator. */
   vpp?: { baseUrl: string; programId: string; apiKey: string; clientId: string; clientSecret: string };
   channelFor?: (site: Site) => ControlChannel | Promise<ControlChannel>;
@@ -55,7 +57,7 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   const channelFor = o.channelFor ?? (channel ? () => channel : siteChannels(loadConfig(), systemClock));
   const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
   const worker = await startFleetWorker({
-    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs,
+    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
     now: Date.now, slotMs, cycleNowMs: pinned != null ? () => pinned : undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     rateLimitsFor: o.ratePerMinute ? () => [{ bucket: `${channel?.name ?? 'channel'}:minute`, windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
   });
