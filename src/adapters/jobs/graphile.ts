@@ -24,7 +24,7 @@ export interface GraphileQueueOptions {
 }
 
 type Runner = { stop(): Promise<void>; promise: Promise<void> };
-type Utils = { addJobs(specs: unknown[]): Promise<unknown>; migrate(): Promise<void>; release(): Promise<void>; withPgClient<T>(fn: (c: { query(q: string): Promise<{ rows: { kind: string; n: number }[] }> }) => Promise<T>): Promise<T> };
+type Utils = { addJobs(specs: unknown[]): Promise<unknown>; migrate(): Promise<void>; release(): Promise<void>; cleanup(o: { tasks: string[] }): Promise<void>; withPgClient<T>(fn: (c: { query(q: string): Promise<{ rows: { kind: string; n: number }[] }> }) => Promise<T>): Promise<T> };
 
 export class GraphileJobQueue implements JobQueue {
   private utils: Utils | null = null;
@@ -76,6 +76,22 @@ export class GraphileJobQueue implements JobQueue {
       const r = await c.query(`select t.identifier as kind, count(*)::int as n from "${s}"._private_jobs j join "${s}"._private_tasks t on t.id = j.task_id where j.attempts < j.max_attempts group by 1`);
       return Object.fromEntries(r.rows.map((x) => [x.kind, Number(x.n)]));
     });
+  }
+
+  /**
+   * Retention of the engine's own rows (graphile-worker deletes a job when it succeeds): deletes permanently failed
+   * jobs that nobody holds, then task names and queues no job refers to. Returns the failed jobs deleted (or that
+   * would be, with `dryRun`).
+   */
+  async prune(o: { dryRun?: boolean } = {}): Promise<number> {
+    const utils = await this.workerUtils();
+    const s = this.options.schema;
+    const failed = await utils.withPgClient(async (c) => {
+      const r = await c.query(`select 'failed' as kind, count(*)::int as n from "${s}"._private_jobs where attempts >= max_attempts and locked_at is null`);
+      return Number(r.rows[0]?.n ?? 0);
+    });
+    if (!o.dryRun) await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS', 'GC_TASK_IDENTIFIERS', 'GC_JOB_QUEUES'] });
+    return failed;
   }
 
   async stop(): Promise<void> {
