@@ -7,6 +7,7 @@
  * Needs DATABASE_URL (or BENCH_DATABASE_URL); skipped otherwise. Asserts nothing.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,6 +43,32 @@ function workerEntry(): { file: string; execArgv: string[] } {
   return { file: here.replace(/bench[/\\]fleet\.bench\.(ts|js)$/, `src/app/fleet/worker-main.${ts ? 'ts' : 'js'}`), execArgv: ts ? ['--import', 'tsx'] : [] };
 }
 
+const TICKS_PER_S = 100;
+
+/** user+sys CPU seconds of a live process from /proc (0 when gone or unreadable). */
+function procCpuS(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / TICKS_PER_S;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples the CPU time of the PostgreSQL backends serving `dbName` (max seen per pid) until stopped. */
+function sampleBackendCpu(url: string, dbName: string): { stop(): Promise<number> } {
+  const seen = new Map<number, number>();
+  let stopped = false;
+  const loop = admin(url, async (c) => {
+    while (!stopped) {
+      const r = await c.query('select pid from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [dbName]);
+      for (const { pid } of r.rows as { pid: number }[]) seen.set(pid, Math.max(seen.get(pid) ?? 0, procCpuS(pid)));
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  });
+  return { async stop() { stopped = true; await loop; return [...seen.values()].reduce((a, b) => a + b, 0); } };
+}
+
 async function benchSites(n: number): Promise<string> {
   const base = baseUrl()!;
   const dbName = `fleet_bench_${Date.now().toString(36)}`;
@@ -56,16 +83,30 @@ async function benchSites(n: number): Promise<string> {
     await seedSimulatedFleet(opened.db, n, SIM_NOW_MS);
     const seedMs = performance.now() - ts;
     await opened.close();
+    // FLEET_BENCH_LOG_STATEMENTS=1: every statement of the bench database goes to the server log (profiling; small N).
+    if (process.env.FLEET_BENCH_LOG_STATEMENTS === '1') await admin(base, (c) => c.query(`alter database ${dbName} set log_statement = 'all'`));
     await new Promise((r) => setTimeout(r, 1500));
     const before = await stats(dbUrl);
     const { file, execArgv } = workerEntry();
+    const backendCpu = sampleBackendCpu(base, dbName);
+    const extraArgs = (process.env.FLEET_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const t0 = performance.now();
-    const children = [0, 1].map(() => spawn(process.execPath, [...execArgv, file], {
-      env: { ...process.env, DATABASE_URL: dbUrl, FLEET_SCHEMA: 'public', FLEET_CONCURRENCY: '4', FLEET_TICK_MS: '2000', FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_UNTIL_DONE: '1', FLEET_LEASE_MS: '600000' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const children = [0, 1].map(() => spawn(process.execPath, [...execArgv, ...extraArgs, file], {
+      env: { ...process.env, DATABASE_URL: dbUrl, FLEET_SCHEMA: 'public', FLEET_CONCURRENCY: process.env.FLEET_BENCH_CONCURRENCY ?? '4', FLEET_TICK_MS: '2000', FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_UNTIL_DONE: '1', FLEET_LEASE_MS: '600000', FLEET_STATUS_EVERY_MS: '0' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     }));
-    await Promise.all(children.map((c) => new Promise((r) => c.once('exit', r))));
+    const outputs = children.map((c) => {
+      let text = '';
+      c.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      return new Promise<string>((r) => c.once('exit', () => r(text)));
+    });
+    const workerCpuS = (await Promise.all(outputs)).reduce((sum, text) => {
+      const line = text.trim().split('\n').pop() ?? '{}';
+      const cpu = (JSON.parse(line) as { cpuUs?: number }).cpuUs ?? 0;
+      return sum + cpu / 1e6;
+    }, 0);
     const wallMs = performance.now() - t0;
+    const pgCpuS = await backendCpu.stop();
     await new Promise((r) => setTimeout(r, 1500));
     const after = await stats(dbUrl);
     const span = await admin(dbUrl, (c) => c.query('select (max(finished_at_ms) - min(started_at_ms))::float8 as ms, count(*)::int as n from fleet_site_runs'));
@@ -73,7 +114,7 @@ async function benchSites(n: number): Promise<string> {
     const sends = await admin(dbUrl, (c) => c.query("select count(*)::int as n from commands where external_id is not null"));
     return `fleet cycle, ${n} sites, 2 worker processes x 4: ${(wallMs / 1000).toFixed(1)} s wall (start-up included), ${(cycleMs / 1000).toFixed(1)} s first claim -> last done, ` +
       `${(cycleMs / n).toFixed(1)} ms/site; ${span.rows[0].n} site runs, ${sends.rows[0].n} commands sent; ` +
-      `${((after.rows - before.rows) / n).toFixed(1)} rows written/site, ${((after.commits - before.commits) / n).toFixed(1)} statements/site; seeding ${(seedMs / 1000).toFixed(0)} s; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
+      `${((after.rows - before.rows) / n).toFixed(1)} rows written/site, ${((after.commits - before.commits) / n).toFixed(1)} statements/site; CPU/site: workers ${((workerCpuS * 1000) / n).toFixed(2)} ms + postgres ${((pgCpuS * 1000) / n).toFixed(2)} ms = ${(((workerCpuS + pgCpuS) * 1000) / n).toFixed(2)} ms; seeding ${(seedMs / 1000).toFixed(0)} s; load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   } finally {
     await admin(base, (c) => c.query(`drop database if exists ${dbName} with (force)`));
   }

@@ -13,10 +13,18 @@ export interface GraphileQueueOptions {
   schema: string;
   /** Idle poll fallback (LISTEN/NOTIFY does the waking); default 2 s. */
   pollIntervalMs?: number;
+  /**
+   * Jobs fetched (and locked) per `get_jobs` round trip and served to the worker's slots from memory (graphile-worker's
+   * localQueue); default 2 x concurrency, 1 turns it off. Locked-but-unstarted jobs of a killed worker are covered by
+   * the fleet's re-fan-out (a key whose job is locked gets a new job).
+   */
+  localQueueSize?: number;
+  /** Completions batched within this many ms into one statement (default 50; -1 off). */
+  completeBatchMs?: number;
 }
 
 type Runner = { stop(): Promise<void>; promise: Promise<void> };
-type Utils = { addJobs(specs: unknown[]): Promise<unknown>; migrate(): Promise<void>; release(): Promise<void>; withPgClient<T>(fn: (c: { query(q: string): Promise<{ rows: { kind: string; n: number }[] }> }) => Promise<T>): Promise<T> };
+type Utils = { addJobs(specs: unknown[]): Promise<unknown>; migrate(): Promise<void>; release(): Promise<void>; cleanup(o: { tasks: string[] }): Promise<void>; withPgClient<T>(fn: (c: { query(q: string): Promise<{ rows: { kind: string; n: number }[] }> }) => Promise<T>): Promise<T> };
 
 export class GraphileJobQueue implements JobQueue {
   private utils: Utils | null = null;
@@ -48,6 +56,7 @@ export class GraphileJobQueue implements JobQueue {
   async start(handlers: Readonly<Record<string, JobHandler>>, options: { concurrency: number }): Promise<void> {
     await this.workerUtils();
     const { run, Logger } = await import('graphile-worker');
+    const localQueueSize = this.options.localQueueSize ?? 2 * Math.max(1, options.concurrency);
     const taskList = Object.fromEntries(Object.entries(handlers).map(([kind, handler]) => [
       kind,
       async (payload: unknown, helpers: { job: { key: string | null; attempts: number } }) =>
@@ -56,7 +65,8 @@ export class GraphileJobQueue implements JobQueue {
     this.runner = (await run({
       connectionString: this.options.connectionString, schema: this.options.schema, concurrency: Math.max(1, options.concurrency),
       noHandleSignals: true, pollInterval: this.options.pollIntervalMs ?? 2000, taskList: taskList as never, logger: new Logger(() => () => undefined),
-    })) as unknown as Runner;
+      preset: { worker: { localQueue: { size: localQueueSize }, completeJobBatchDelay: this.options.completeBatchMs ?? 50 } },
+    } as never)) as unknown as Runner;
   }
 
   async pending(): Promise<Record<string, number>> {
@@ -66,6 +76,22 @@ export class GraphileJobQueue implements JobQueue {
       const r = await c.query(`select t.identifier as kind, count(*)::int as n from "${s}"._private_jobs j join "${s}"._private_tasks t on t.id = j.task_id where j.attempts < j.max_attempts group by 1`);
       return Object.fromEntries(r.rows.map((x) => [x.kind, Number(x.n)]));
     });
+  }
+
+  /**
+   * Retention of the engine's own rows (graphile-worker deletes a job when it succeeds): deletes permanently failed
+   * jobs that nobody holds, then task names and queues no job refers to. Returns the failed jobs deleted (or that
+   * would be, with `dryRun`).
+   */
+  async prune(o: { dryRun?: boolean } = {}): Promise<number> {
+    const utils = await this.workerUtils();
+    const s = this.options.schema;
+    const failed = await utils.withPgClient(async (c) => {
+      const r = await c.query(`select 'failed' as kind, count(*)::int as n from "${s}"._private_jobs where attempts >= max_attempts and locked_at is null`);
+      return Number(r.rows[0]?.n ?? 0);
+    });
+    if (!o.dryRun) await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS', 'GC_TASK_IDENTIFIERS', 'GC_JOB_QUEUES'] });
+    return failed;
   }
 
   async stop(): Promise<void> {

@@ -73,10 +73,10 @@ export function channelSiteRef(site: Site): string {
  * One dispatch cycle over the given sites (default: every site not disabled). `concurrency` sites run at a time
  * (default 1; on PostgreSQL a value up to the pool size overlaps store round trips; sites are independent).
  */
-export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number }): Promise<DispatchCycleResult> {
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number; shared?: CycleShared }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = new Array(sites.length);
-  const shared: CycleShared = { prices: new Map(), fleetMode: await getFleetDispatchMode(deps.db) };
+  const shared: CycleShared = run.shared ?? (await newCycleShared(deps.db));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < sites.length) {
@@ -88,10 +88,14 @@ export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: nu
   return { nowMs: run.nowMs, sites: results };
 }
 
-/** Read once per cycle, shared by its sites. */
-interface CycleShared {
+/** Read once per cycle, shared by its sites (the fleet worker keeps one per slot across its site jobs). */
+export interface CycleShared {
   prices: CyclePriceCache;
   fleetMode: DispatchMode;
+}
+
+export async function newCycleShared(db: Executor): Promise<CycleShared> {
+  return { prices: new Map(), fleetMode: await getFleetDispatchMode(db) };
 }
 
 async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared): Promise<SiteCycleResult> {

@@ -7,12 +7,16 @@
  */
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
-import { runDispatchCycle, type DispatchCycleDeps } from '../dispatch/cycle.js';
-import { acquireTokens, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun } from './site-runs.js';
+import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
+import { refreshStatuses } from '../dispatch/status.js';
+import { getSite } from '../../store/sites-repo.js';
+import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
+import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
+/** Polls a site's open commands on its channel between cycles (its own cadence: every `statusEveryMs` while commands are live). */
+export const SITE_STATUS = 'site.status';
 
 export interface FleetJobDeps extends DispatchCycleDeps {
   queue: JobQueue;
@@ -26,6 +30,33 @@ export interface FleetJobDeps extends DispatchCycleDeps {
   rateLimitsFor?(siteId: string): readonly RateLimit[];
   /** Called after each site run (counters for the worker's heartbeat). */
   onSiteDone?(siteId: string, ran: boolean): void;
+  /** What the worker's site jobs of one slot share (prices per settlement point, fleet mode); see slotSharedCache. */
+  shared?: SlotSharedCache;
+  /** How often the sites with live commands get a `site.status` job between cycles (default 5 min; 0 = never). */
+  statusEveryMs?: number;
+}
+
+/**
+ * Per-worker reads shared by every site job of a slot: the price series of each settlement point (31 days of RT and
+ * DAM, thousands of rows) and the fleet's dispatch mode are read once per slot and worker, not once per site. An
+ * entry lives `ttlMs` (default 60 s) so prices published during the slot are picked up; a failed site drops it.
+ */
+export interface SlotSharedCache {
+  get(slotMs: number, nowMs: number): Promise<CycleShared>;
+  drop(): void;
+}
+
+export function slotSharedCache(db: FleetJobDeps['db'], ttlMs = 60_000): SlotSharedCache {
+  let entry: { slotMs: number; atMs: number; shared: Promise<CycleShared> } | null = null;
+  return {
+    get(slotMs, nowMs) {
+      if (!entry || entry.slotMs !== slotMs || nowMs - entry.atMs > ttlMs) entry = { slotMs, atMs: nowMs, shared: newCycleShared(db) };
+      return entry.shared;
+    },
+    drop() {
+      entry = null;
+    },
+  };
 }
 
 export function tickJob(slotMs: number): JobSpec {
@@ -40,7 +71,34 @@ export async function fanOut(deps: FleetJobDeps, slotMs: number): Promise<number
   }));
   await deps.queue.enqueue(jobs);
   await markFannedOut(deps.db, slotMs, nowMs);
+  await fanOutStatusRefresh(deps, slotMs, nowMs);
   return jobs.length;
+}
+
+/**
+ * Once per `statusEveryMs` across all processes (a one-token window in rate_counters), one `site.status` job per site
+ * with live commands whose cycle for the slot is not running right now (the cycle refreshes its own statuses).
+ */
+export async function fanOutStatusRefresh(deps: FleetJobDeps, slotMs: number, nowMs: number): Promise<number> {
+  const everyMs = deps.statusEveryMs ?? 5 * 60_000;
+  if (everyMs <= 0) return 0;
+  const turn = await takeToken(deps.db, { bucket: 'fleet:status-refresh', windowMs: everyMs, limit: 1 }, nowMs);
+  if (!turn.ok) return 0;
+  const sites = await sitesWithLiveCommands(deps.db, slotMs);
+  const windowMs = Math.floor(nowMs / everyMs) * everyMs;
+  await deps.queue.enqueue(sites.map((siteId): JobSpec => ({ kind: SITE_STATUS, payload: { siteId }, key: `${SITE_STATUS}:${siteId}:${windowMs}`, maxAttempts: 2 })));
+  return sites.length;
+}
+
+/** Polls the site's open commands and moves them along (no planning, no sends, no `sending` resolution: that needs the cycle's claim). */
+export async function runSiteStatus(deps: FleetJobDeps, siteId: string): Promise<number> {
+  const site = await getSite(deps.db, siteId);
+  if (!site) return 0;
+  const channel = await deps.channelFor(site);
+  const nowMs = deps.cycleNowMs?.(slotOf(deps.now())) ?? deps.now();
+  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 });
+  if (out.problems.length) deps.logger?.warn({ siteId, problems: out.problems.slice(0, 3) }, 'site status refresh had problems');
+  return out.moved;
 }
 
 export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: number): Promise<boolean> {
@@ -53,9 +111,12 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     const limits = deps.rateLimitsFor?.(siteId) ?? [];
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
-    await runDispatchCycle(deps, { nowMs, siteIds: [siteId] });
+    const shared = await deps.shared?.get(slotMs, deps.now());
+    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared });
+    if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
+    deps.shared?.drop();
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });
     throw e;
   }
@@ -67,6 +128,7 @@ export function fleetHandlers(deps: FleetJobDeps): Record<string, JobHandler> {
   return {
     [TICK]: async (p) => void (await fanOut(deps, Number(p.slotMs))),
     [SITE_CYCLE]: async (p) => void (await runSiteSlot(deps, String(p.siteId), Number(p.slotMs))),
+    [SITE_STATUS]: async (p) => void (await runSiteStatus(deps, String(p.siteId))),
   };
 }
 

@@ -2,8 +2,9 @@
  * Retention (`db prune --older-than 30d`): deletes rows older than the cutoff from the tables that grow every cycle:
  * fleet_site_runs, rate_counters, job_runs (finished), telemetry and telemetry_quarantine, and plans (with their
  * intervals, by cascade) except each site's newest plan and plans referenced by a command whose window ends after the
- * cutoff. Commands and reconciliations are the audit trail and are kept. On PostgreSQL, graphile-worker's own
- * garbage (permanently failed jobs, unused queues and task names) is collected too. Returns rows deleted per table.
+ * cutoff. Commands and reconciliations are the audit trail and are kept. Returns rows deleted per table. On
+ * PostgreSQL, `db prune` also collects graphile-worker's own garbage (GraphileJobQueue.prune: permanently failed
+ * jobs, unused queues and task names; it deletes succeeded jobs itself).
  */
 import { InputError } from '../../domain/errors.js';
 import { sql, type Executor } from '../../store/database.js';

@@ -5,6 +5,8 @@
  * comes from the control-channel registry (siteChannels, as in the daemon). `untilSlotDone` exits once every active site's run for the slot is finished (benches, tests).
  */
 import { createPlanner } from '../../adapters/solvers/planner-factory.js';
+import { createControlChannel } from '../../adapters/control/registry.js';
+import { FixedClock } from '../../domain/time/clock.js';
 import { GraphileJobQueue } from '../../adapters/jobs/graphile.js';
 import { InProcessJobQueue } from '../../adapters/jobs/in-process.js';
 import type { JobQueue } from '../../domain/ports/job-queue.js';
@@ -33,6 +35,10 @@ export interface FleetWorkerProcessOptions {
   /** The rate window (default 1 min; tests shorten it). */
   rateWindowMs?: number;
   untilSlotDone?: boolean;
+  /** site.status cadence (default 5 min; 0 = none). */
+  statusEveryMs?: number;
+  /** With `simulateAtMs`: run the sites on the enphase-vpp channel against this VPP (the fake on loopback) instead of the simulator. */
+  vpp?: { baseUrl: string; programId: string; apiKey: string; clientId: string; clientSecret: string };
   channelFor?: (site: Site) => ControlChannel | Promise<ControlChannel>;
 }
 
@@ -44,14 +50,16 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3 });
   const queue = queueFor(opened, o.databaseUrl);
   const pinned = o.simulateAtMs;
-  const channel = pinned != null ? simulatedChannel(pinned, o.sendLog) : null;
+  const channel = pinned == null ? null
+    : o.vpp ? createControlChannel('enphase-vpp', { ...o.vpp, timeoutMs: 5_000 }, { clock: new FixedClock(pinned) })
+    : simulatedChannel(pinned, o.sendLog);
   // Without a simulation, each site's own channel from the registry, exactly as the daemon's dispatch job builds it.
   const channelFor = o.channelFor ?? (channel ? () => channel : siteChannels(loadConfig(), systemClock));
   const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
   const worker = await startFleetWorker({
-    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs,
+    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
     now: Date.now, slotMs, cycleNowMs: pinned != null ? () => pinned : undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-    rateLimitsFor: o.ratePerMinute ? () => [{ bucket: 'simulator:minute', windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
+    rateLimitsFor: o.ratePerMinute ? () => [{ bucket: `${channel?.name ?? 'channel'}:minute`, windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
   });
   let stopping = false;
   const stop = async (): Promise<void> => {

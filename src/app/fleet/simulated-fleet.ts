@@ -8,6 +8,7 @@ import { SimulatorChannel } from '../../adapters/control/simulator.js';
 import type { BatterySpec } from '../../domain/battery/battery.js';
 import type { ChannelCommandRequest, ControlChannel } from '../../domain/ports/control-channel.js';
 import { FixedClock } from '../../domain/time/clock.js';
+import type { FakeVppSiteSpec } from '../../adapters/fakes/vpp/events.js';
 import { ercotLocalParts } from '../../domain/time/ercot-calendar.js';
 import { HOUR_MS, INTERVAL_MS } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
@@ -28,7 +29,15 @@ function price(ms: number, p: number): number {
 export const simSiteId = (i: number): string => `S${String(i).padStart(5, '0')}`;
 export const simSocPercent = (i: number): number => 30 + (i % 60);
 
-export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS): Promise<void> {
+/** The fake VPP's site id of simulated site i (its `enphase_system_id` when the fleet runs on the enphase-vpp channel). */
+export const simVppSiteId = (i: number): number => 1001 + i;
+
+/** The fake VPP's sites for a simulated fleet of n sites (same battery and SoC as the seeded telemetry). */
+export function simVppSites(n: number): FakeVppSiteSpec[] {
+  return Array.from({ length: n }, (_, i) => ({ siteId: simVppSiteId(i), battery: SIM_BATTERY, initialSocPercent: simSocPercent(i), conditions: () => ({ loadKw: 0, solarKw: 0 }) }));
+}
+
+export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS, o: { channel?: 'simulator' | 'enphase-vpp' } = {}): Promise<void> {
   const records: PriceRecord[] = [];
   const from = Math.floor((nowMs - 8 * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
   POINTS.forEach((point, p) => {
@@ -38,7 +47,8 @@ export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NO
   for (let i = 0; i < records.length; i += 2000) await upsertPrices(db, records.slice(i, i + 2000));
   for (let i = 0; i < n; i++) {
     const siteId = simSiteId(i);
-    await upsertSite(db, { siteId, name: siteId, settlementPoint: POINTS[i % POINTS.length]!, battery: SIM_BATTERY, reservePercent: 20, controlChannel: 'simulator' });
+    const vpp = o.channel === 'enphase-vpp';
+    await upsertSite(db, { siteId, name: siteId, settlementPoint: POINTS[i % POINTS.length]!, battery: SIM_BATTERY, reservePercent: 20, controlChannel: vpp ? 'enphase-vpp' : 'simulator', enphaseSystemId: vpp ? String(simVppSiteId(i)) : undefined });
   }
   const rows = Array.from({ length: n }, (_, i) => ({ siteId: simSiteId(i), intervalEndMs: nowMs - (nowMs % INTERVAL_MS), socPercent: simSocPercent(i), chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }));
   for (let i = 0; i < rows.length; i += 2000) await upsertTelemetry(db, rows.slice(i, i + 2000));

@@ -62,3 +62,13 @@ export async function markFannedOut(db: Executor, slotMs: number, nowMs: number)
   await sql`insert into fleet_slots (slot_ms, fanned_out_at_ms) values (${slotMs}, ${nowMs})
     on conflict (slot_ms) do update set fanned_out_at_ms = excluded.fanned_out_at_ms where fleet_slots.fanned_out_at_ms < excluded.fanned_out_at_ms - 60000`.execute(db);
 }
+
+/** Sites with commands live on their channel (accepted, scheduled, active) whose cycle for the slot is not running. */
+export async function sitesWithLiveCommands(db: Executor, slotMs: number): Promise<string[]> {
+  const r = await sql<{ site_id: string }>`
+    select distinct c.site_id from commands c
+    where c.state in ('accepted', 'scheduled', 'active')
+      and not exists (select 1 from fleet_site_runs r where r.site_id = c.site_id and r.slot_ms = ${slotMs} and r.status = 'running')
+    order by c.site_id`.execute(db);
+  return r.rows.map((x) => x.site_id);
+}

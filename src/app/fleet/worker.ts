@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { sql } from '../../store/database.js';
-import { fleetHandlers, tickJob, type FleetJobDeps } from './cycle-jobs.js';
+import { fleetHandlers, slotSharedCache, tickJob, type FleetJobDeps } from './cycle-jobs.js';
 import { slotOf } from './site-runs.js';
 
 export interface FleetWorkerOptions extends Omit<FleetJobDeps, 'workerId' | 'onSiteDone'> {
@@ -32,7 +32,7 @@ export function newWorkerId(): string {
 export async function startFleetWorker(o: FleetWorkerOptions): Promise<FleetWorker> {
   const workerId = newWorkerId();
   let ran = 0;
-  const deps: FleetJobDeps = { ...o, workerId, onSiteDone: (_s, did) => void (did && ran++) };
+  const deps: FleetJobDeps = { shared: slotSharedCache(o.db), ...o, workerId, onSiteDone: (_s, did) => void (did && ran++) };
   const nowMs = o.now();
   await sql`insert into fleet_workers (worker_id, host, pid, concurrency, started_at_ms, heartbeat_at_ms)
     values (${workerId}, ${hostname()}, ${process.pid}, ${o.concurrency}, ${nowMs}, ${nowMs})`.execute(o.db);

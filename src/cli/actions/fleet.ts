@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { InputError } from '../../domain/errors.js';
 import { CONTROL_CHANNEL_NAMES } from '../../adapters/control/registry.js';
 import { openStore } from '../../store/open.js';
+import { GraphileJobQueue } from '../../adapters/jobs/graphile.js';
 import { config } from '../../app/config.js';
 import { DEFAULT_RETENTION, parseAge, pruneOlderThan } from '../../app/fleet/retention.js';
 import { queueFor, runFleetWorkerProcess } from '../../app/fleet/run-worker.js';
@@ -85,6 +86,14 @@ export async function dbPrune(ctx: CliContext, flags: { olderThan?: string; dryR
   const store = await openStore(config(), { dataDir: flags.dataDir });
   try {
     const out = await pruneOlderThan(store.db, Date.now() - ageMs, { dryRun: flags.dryRun });
+    const queue = queueFor(store, config().DATABASE_URL);
+    if (queue instanceof GraphileJobQueue) {
+      try {
+        out.jobs_failed = await queue.prune({ dryRun: flags.dryRun });
+      } finally {
+        await queue.stop();
+      }
+    }
     if (flags.json) return void ctx.stdout.write(`${JSON.stringify(out)}\n`);
     ctx.stdout.write(`${flags.dryRun ? 'would delete' : 'deleted'}: ${Object.entries(out).map(([t, n]) => `${t} ${n}`).join(', ')}\n`);
   } finally {

@@ -1,17 +1,19 @@
 /**
- * Three worker processes on one PostgreSQL schema over a simulated fleet (simulator channel, sends logged to a file by
- * every process): every site's cycle runs once for the slot although each site's job is delivered twice; one worker SIGKILLed while it holds a site's run and that
- * site completes on another worker after the lease; no command is sent twice; the shared rate limit is never exceeded.
- * PostgreSQL only (skipped without DATABASE_URL).
+ * Three worker processes on one PostgreSQL schema over a simulated fleet on the enphase-vpp channel against the fake
+ * VPP on loopback (one server in the test process, shared by every worker, counting the events really created):
+ * every site's cycle runs once for the slot although each site's job is delivered twice; one worker SIGKILLed while
+ * it holds a site's run and that site completes on another worker after the lease (which resolves a command the dead
+ * one may have sent by listing the site's events on the fake); no event is created twice; the shared rate limit is
+ * never exceeded. PostgreSQL only (skipped without DATABASE_URL). Cost: ~3 worker processes' start-up (tsx) plus 24
+ * site cycles, about 6-8 s CPU in total.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphileJobQueue } from '../../../src/adapters/jobs/graphile.js';
 import { SITE_CYCLE } from '../../../src/app/fleet/cycle-jobs.js';
-import { seedSimulatedFleet, simSiteId, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
+import { startFakeVpp, type FakeVpp } from '../../../src/adapters/fakes/vpp/server.js';
+import { seedSimulatedFleet, simSiteId, simVppSites, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
+import { FixedClock } from '../../../src/domain/time/clock.js';
 import { slotOf } from '../../../src/app/fleet/site-runs.js';
 import { openDatabase, sql } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
@@ -21,11 +23,12 @@ const SITES = 24;
 const RATE_LIMIT = 6;
 const schema = uniqueSchema('fleet');
 
-function startWorker(sendLog: string): ChildProcess {
+function startWorker(vpp: FakeVpp): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/app/fleet/worker-main.ts'], {
     env: {
       ...process.env, DATABASE_URL, FLEET_SCHEMA: schema, FLEET_CONCURRENCY: '2', FLEET_LEASE_MS: '3000', FLEET_TICK_MS: '500',
-      FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_SEND_LOG: sendLog, FLEET_RATE_PER_MIN: String(RATE_LIMIT), FLEET_RATE_WINDOW_MS: '1000', FLEET_UNTIL_DONE: '1',
+      FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_RATE_PER_MIN: String(RATE_LIMIT), FLEET_RATE_WINDOW_MS: '1000', FLEET_UNTIL_DONE: '1',
+      FLEET_VPP_URL: vpp.url, FLEET_VPP_PROGRAM: vpp.programId, FLEET_VPP_API_KEY: vpp.apiKey, FLEET_VPP_CLIENT_ID: vpp.clientId, FLEET_VPP_CLIENT_SECRET: vpp.clientSecret,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -40,20 +43,20 @@ describe.skipIf(!DATABASE_URL)('fleet: three worker processes on PostgreSQL', ()
     await dropSchema(DATABASE_URL, `${schema}_jobs`);
   });
 
-  it('runs each site once per slot, survives a SIGKILL, never sends twice, keeps the shared rate limit', async () => {
+  it('runs each site once per slot on the fake VPP, survives a SIGKILL, never creates an event twice, keeps the shared rate limit', async () => {
     const opened = await openDatabase({ databaseUrl: DATABASE_URL!, schema, poolSize: 2 });
     const db = opened.db;
     const workers: ChildProcess[] = [];
+    const vpp = await startFakeVpp({ clock: new FixedClock(SIM_NOW_MS), sites: simVppSites(SITES) });
     try {
       await migrateToLatest(db, { schema });
-      await seedSimulatedFleet(db, SITES, SIM_NOW_MS);
-      const sendLog = path.join(mkdtempSync(path.join(tmpdir(), 'fleet-')), 'sends.jsonl');
+      await seedSimulatedFleet(db, SITES, SIM_NOW_MS, { channel: 'enphase-vpp' });
       // At-least-once delivery: every site's job is also delivered a second time under another key.
       const queue = new GraphileJobQueue({ connectionString: DATABASE_URL!, schema: `${schema}_jobs` });
       const slotMs = slotOf(SIM_NOW_MS);
       await queue.enqueue(Array.from({ length: SITES }, (_, i) => ({ kind: SITE_CYCLE, payload: { siteId: simSiteId(i), slotMs }, key: `redelivery:${i}` })));
       await queue.stop();
-      for (let i = 0; i < 3; i++) workers.push(startWorker(sendLog));
+      for (let i = 0; i < 3; i++) workers.push(startWorker(vpp));
       const victim = workers[0]!;
       // Kill the first worker while it holds a site's run.
       let victimSite: string | null = null;
@@ -83,16 +86,19 @@ describe.skipIf(!DATABASE_URL)('fleet: three worker processes on PostgreSQL', ()
       const plans = await sql<{ site_id: string; n: number }>`select site_id, count(*)::int as n from plans group by site_id`.execute(db);
       for (const p of plans.rows) expect(p.n).toBeLessThanOrEqual(victimSites.has(p.site_id) ? 2 : 1);
       expect(plans.rows.length).toBe(SITES);
-      // No command sent twice (every process logged its sends).
-      const sends = existsSync(sendLog) ? readFileSync(sendLog, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { siteRef: string; startMs: number; mode: string }) : [];
-      expect(sends.length).toBeGreaterThan(0);
-      expect(new Set(sends.map((s) => `${s.siteRef}|${s.startMs}|${s.mode}`)).size).toBe(sends.length);
+      // No event created twice on the fake VPP (it counts what it really booked), and every booked event is a command row.
+      const created = vpp.createdEvents();
+      expect(created.length).toBeGreaterThan(0);
+      expect(new Set(created.map((e) => `${e.siteId}|${e.startMs}|${e.mode}`)).size).toBe(created.length);
+      const sent = await sql<{ external_id: string }>`select external_id from commands where external_id is not null`.execute(db);
+      expect(sent.rows.map((r) => r.external_id).sort()).toEqual(created.map((e) => e.eventId).sort());
       // The shared rate limit held across the processes.
-      const counters = await sql<{ count: number }>`select count from rate_counters where bucket = 'simulator:minute'`.execute(db);
+      const counters = await sql<{ count: number }>`select count from rate_counters where bucket = 'enphase-vpp:minute'`.execute(db);
       expect(Math.max(...counters.rows.map((c) => c.count))).toBeLessThanOrEqual(RATE_LIMIT);
       expect(counters.rows.reduce((a, c) => a + c.count, 0)).toBeGreaterThanOrEqual(SITES);
     } finally {
       for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+      await vpp.close();
       await opened.close();
     }
   }, 240_000);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessJobQueue } from '../../../src/adapters/jobs/in-process.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
-import { fleetHandlers, SITE_CYCLE, TICK, tickJob } from '../../../src/app/fleet/cycle-jobs.js';
+import { fleetHandlers, SITE_CYCLE, SITE_STATUS, TICK, tickJob } from '../../../src/app/fleet/cycle-jobs.js';
 import { takeToken } from '../../../src/app/fleet/rate-limit.js';
 import { SharedErcotRateLimiter, ercotLimiterFor } from '../../../src/app/fleet/shared-ercot-limiter.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
@@ -92,6 +92,55 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     const again = await sql<{ n: number }>`select count(*)::int as n from fleet_site_runs where attempts > 1`.execute(db);
     expect(again.rows[0]!.n).toBe(0);
     expect((channel as unknown as { sendCount(): number }).sendCount()).toBe(sent);
+    await queue.stop();
+  });
+
+  it('site.status: between cycles the live commands are polled by their own job kind, once per window, without re-planning', async () => {
+    const { db } = get();
+    await seedSimulatedFleet(db, 3, SIM_NOW_MS);
+    const queue = new InProcessJobQueue();
+    const channel = simulatedChannel(SIM_NOW_MS);
+    let polled = 0;
+    const status = channel.status.bind(channel);
+    channel.status = async (siteRef, id) => {
+      polled++;
+      return status(siteRef, id);
+    };
+    let nowMs = SIM_NOW_MS;
+    const ran: string[] = [];
+    const deps = { db, queue, planner: await createPlanner('dp'), channelFor: () => channel, workerId: 'w1', now: () => nowMs, cycleNowMs: () => nowMs, statusEveryMs: 5 * 60_000 };
+    const handlers = fleetHandlers(deps);
+    await queue.start({ ...handlers, [SITE_STATUS]: async (p, j) => { ran.push(String(p.siteId)); await handlers[SITE_STATUS]!(p, j); } }, { concurrency: 2 });
+    const slotMs = slotOf(SIM_NOW_MS);
+    await queue.enqueue([tickJob(slotMs)]);
+    await queue.idle();
+    const states = async () => (await sql<{ state: string }>`select state from commands order by site_id`.execute(db)).rows.map((r) => r.state);
+    const before = await states();
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.some((s) => s === 'scheduled' || s === 'accepted')).toBe(true);
+    const plans = (await sql<{ n: number }>`select count(*)::int as n from plans`.execute(db)).rows[0]!.n;
+    const live = [...new Set((await sql<{ site_id: string }>`select site_id from commands where state in ('accepted', 'scheduled', 'active')`.execute(db)).rows.map((r) => r.site_id))].sort();
+    // 18:56 (same slot, 6 min later): the first tick of the 5-minute window 18:55 enqueues one site.status per site
+    // with live commands; 18:58, a tick in the same window enqueues none. The commands' window starts at 19:00.
+    nowMs = SIM_NOW_MS + 6 * 60_000;
+    ran.length = 0;
+    polled = 0;
+    await queue.enqueue([{ kind: TICK, payload: { slotMs } }]);
+    await queue.idle();
+    expect(ran.sort()).toEqual(live);
+    nowMs = SIM_NOW_MS + 8 * 60_000;
+    await queue.enqueue([{ kind: TICK, payload: { slotMs } }]);
+    await queue.idle();
+    expect(ran).toHaveLength(live.length);
+    // A new window (19:06): polled again, without a new plan.
+    nowMs = SIM_NOW_MS + 16 * 60_000;
+    await queue.enqueue([{ kind: TICK, payload: { slotMs } }]);
+    await queue.idle();
+    expect(ran).toHaveLength(2 * live.length);
+    // Each run asked the channel for the status of each of the site's live commands.
+    const liveCommands = (await sql<{ n: number }>`select count(*)::int as n from commands where state in ('accepted', 'scheduled', 'active')`.execute(db)).rows[0]!.n;
+    expect(polled).toBe(2 * liveCommands);
+    expect((await sql<{ n: number }>`select count(*)::int as n from plans`.execute(db)).rows[0]!.n).toBe(plans);
     await queue.stop();
   });
 });
