@@ -77,7 +77,7 @@ function isStore(dir: string): boolean {
 async function createStoreAtomically(root: string, dir: string): Promise<void> {
   const temp = join(root, `${NEW_STORE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    unpackArchive(await freshDataDirArchive(), temp);
+    unpackArchive(await freshDataDirArchive({ keep: false }), temp);
     if (existsSync(dir)) rmdirSync(dir); // empty (checked above)
     renameSync(temp, dir);
   } catch (error) {

@@ -76,16 +76,19 @@ export function templateArchivePath(): string {
 let pending: Promise<Uint8Array> | undefined;
 
 /**
- * The tar of a fresh data directory (uncompressed, kept in memory for the life of the process: test files open many
- * in-memory databases): from the cached archive, else made now (initdb) and cached.
+ * The tar of a fresh data directory (uncompressed): from the cached archive, else made now (initdb) and cached.
+ * `keep` (in-memory databases: test files open many) keeps it in memory for the life of the process; without it
+ * (creating a store folder, once per process) it is dropped after use: the tar is ~40 MB, and a daemon that created
+ * its store would otherwise carry it as resident memory for as long as it runs.
  */
-export function freshDataDirArchive(): Promise<Uint8Array> {
-  pending ??= readOrMakeArchive()
-    .then(async (gz) => (await import('fflate')).gunzipSync(gz))
-    .catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+export function freshDataDirArchive(options: { keep?: boolean } = { keep: true }): Promise<Uint8Array> {
+  if (pending) return pending;
+  const made = readOrMakeArchive().then(async (gz) => (await import('fflate')).gunzipSync(gz));
+  if (!options.keep) return made;
+  pending = made.catch((error: unknown) => {
+    pending = undefined;
+    throw error;
+  });
   return pending;
 }
 

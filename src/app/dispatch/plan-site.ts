@@ -21,7 +21,7 @@ import { emptySeries, type PriceSeries } from '../../domain/prices/price-series.
 import type { Site } from '../../store/sites-repo.js';
 
 /** Price series per settlement point, shared by every site of one cycle (one read per point, not per site). */
-export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries; systemForecasts?: SystemForecastPoint[] }>>;
+export type CyclePriceCache = Map<string, Promise<{ realTime: PriceSeries; dayAhead: PriceSeries; systemForecasts?: SystemForecastPoint[]; forecasts?: Map<string, { pricesUsdPerMwh: Float64Array; fallbackIntervals: number }> }>>;
 
 export interface PlanningOptions {
   /** Default 24. */
@@ -151,15 +151,23 @@ export async function buildPlanInput(
     }))();
     cache?.set(key, pending);
   }
-  const { realTime, dayAhead, systemForecasts } = await pending;
+  const cached = await pending;
+  const { realTime, dayAhead, systemForecasts } = cached;
   checkPrices(site.settlementPoint, realTime.pricesUsdPerMwh, dayAhead.pricesUsdPerMwh, (startMs - historyMs) / INTERVAL_MS, options.maxPriceAgeMs ?? 24 * HOUR_MS);
   const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
   const method: RollingForecasterName = hasDam ? (options.forecast ?? DEFAULT_FORECASTER) : 'persistence';
   const history = { realTime, dayAhead: hasDam ? dayAhead : null, systemForecasts };
-  const forecaster = namedForecaster(method);
-  if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
-  const forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);
-  const prices = forecast.pricesUsdPerMwh;
+  // The forecast depends on the point's prices, the method and the instant only: made once per cycle and point
+  // (training a forecaster on 30 days for every site was most of the plan stage's CPU and garbage).
+  const forecastKey = `${method}/${nowMs}/${startMs}/${n}`;
+  let forecast = cached.forecasts?.get(forecastKey);
+  if (!forecast) {
+    const forecaster = namedForecaster(method);
+    if (isTrainable(forecaster)) forecaster.train(new KnownAt(history, nowMs));
+    forecast = forecaster.forecast(new KnownAt(history, nowMs), startMs, n);
+    if (cache) (cached.forecasts ??= new Map()).set(forecastKey, forecast);
+  }
+  const prices = Float64Array.from(forecast.pricesUsdPerMwh);
   // The reconciler's measured round-trip efficiency, once it rests on enough throughput (docs/reconcile.md).
   const battery = calibratedBattery(siteBattery(site), await getSiteCalibration(db, site.siteId));
   const initialSocKwh = Math.min(battery.capacityKwh, Math.max(0, (soc.socPercent / 100) * battery.capacityKwh));
