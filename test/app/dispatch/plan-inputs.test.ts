@@ -1,0 +1,117 @@
+/**
+ * What the live planner is fed, through `planSite` (the cycle's planning step) on a real store: the measured SoC
+ * stepped through a running charge command, the home load forecast capping discharge where export is not allowed,
+ * and the measured command latency moving the plan's first interval and the commands' start. Each stored plan
+ * re-solves bit for bit. Expected values are computed by hand. Cost: one migrated PGlite, three small plans (< 2 s).
+ */
+import { describe, expect, it } from 'vitest';
+import { SIMULATOR_DEFAULT_CAPABILITIES } from '../../../src/adapters/control/simulator.js';
+import { planSite } from '../../../src/app/dispatch/plan-and-store.js';
+import type { DispatchPlanInputs } from '../../../src/app/dispatch/plan-site.js';
+import { replayStoredPlan } from '../../../src/app/dispatch/plan-and-store.js';
+import { decide } from '../../../src/domain/dispatch/decide.js';
+import { INTERVAL_MS, MINUTE_MS } from '../../../src/domain/time/interval.js';
+import { insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
+import type { Executor } from '../../../src/store/database.js';
+import { getPlanInputsOutputs } from '../../../src/store/dispatch-repo.js';
+import { upsertSiteCalibration } from '../../../src/store/reconcile-repo.js';
+import { requireSite, upsertSite } from '../../../src/store/sites-repo.js';
+import { upsertTelemetry, type TelemetryRecord } from '../../../src/store/telemetry-repo.js';
+import { backends, useDatabase } from '../../store/harness.js';
+import { battery, planner, POINT, seedPrices, T_1850 } from './fixture.js';
+
+const M = MINUTE_MS;
+const caps = SIMULATOR_DEFAULT_CAPABILITIES;
+
+async function site(db: Executor, siteId: string): Promise<void> {
+  await upsertSite(db, { siteId, name: siteId, settlementPoint: POINT, battery, reservePercent: 20, controlChannel: 'simulator' });
+}
+
+async function storedInputs(db: Executor, planId: string): Promise<{ inputs: DispatchPlanInputs; outputs: { dischargeKw: number[]; gridExportKw: number[]; socKwh: number[] } }> {
+  const s = await getPlanInputsOutputs(db, planId);
+  return { inputs: s!.inputs as DispatchPlanInputs, outputs: s!.outputs as never };
+}
+
+describe.each(backends())('planning inputs on $name', (backend) => {
+  const db = useDatabase(backend);
+  let seeded = false;
+  const world = async () => {
+    if (!seeded) await seedPrices(db().db, T_1850 - 5 * M - 8 * 24 * 3_600_000, T_1850 - 5 * M);
+    seeded = true;
+    return { db: db().db, p: await planner() };
+  };
+
+  it('anchors at the measured SoC stepped through the running charge command (and not through an unsent row)', async () => {
+    const { db: d, p } = await world();
+    await site(d, 'A1');
+    // 40 % (8 kWh) measured at 18:30; a charge 4 kW to 90 % runs 18:15-19:15; the plan starts at 19:00.
+    const { command } = await insertCommand(d, { siteId: 'A1', idempotencyKey: 'A1/charge', channel: 'simulator', mode: 'charge', powerKw: 4, targetReservePercent: 90, windowStartMs: T_1850 - 35 * M, windowEndMs: T_1850 + 25 * M });
+    await transitionCommand(d, command.commandId, 'sending');
+    await transitionCommand(d, command.commandId, 'active');
+    // A planned (never sent) discharge over the same time must not count.
+    await insertCommand(d, { siteId: 'A1', idempotencyKey: 'A1/unsent', channel: 'simulator', mode: 'discharge', powerKw: 5, targetReservePercent: 20, windowStartMs: T_1850 - 20 * M, windowEndMs: T_1850 + 10 * M });
+    const planned = await planSite(d, p, await requireSite(d, 'A1'), caps, 40, T_1850 - 20 * M, T_1850, {});
+    expect(planned.problem).toBeNull();
+    const { inputs, outputs } = await storedInputs(d, planned.plan!.planId);
+    // 18:30 → 19:00 at 4 kW: 8 + 4 × 0.5 h × 0.9 = 9.8 kWh (49 %)
+    expect(inputs.planInput.startMs).toBe(T_1850 + 10 * M);
+    expect(inputs.planInput.initialSocKwh).toBeCloseTo(9.8, 12);
+    expect(outputs.socKwh[0]).toBe(inputs.planInput.initialSocKwh);
+    expect(inputs.anchor).toMatchObject({ measuredSocPercent: 40, measuredAtMs: T_1850 - 20 * M, steppedToMs: T_1850 + 10 * M });
+    expect(inputs.anchor!.steppedSocPercent).toBeCloseTo(49, 10);
+    expect(inputs.anchor!.spans.map((s) => s.commandId)).toEqual([command.commandId]);
+    const replay = await replayStoredPlan(d, planned.plan!.planId, () => planner());
+    expect(replay.differences).toEqual([]);
+  });
+
+  it('without export, discharge at the peak is capped by the forecast home load (1 kW at 19:00 local, 3 kW otherwise)', async () => {
+    const { db: d, p } = await world();
+    await site(d, 'B1');
+    // 14 days of telemetry before 18:45: 250 Wh per interval (1 kW) at 19:xx CDT (00:xx UTC), else 750 Wh (3 kW).
+    const rows: TelemetryRecord[] = [];
+    for (let end = T_1850 - 5 * M - 14 * 96 * INTERVAL_MS + INTERVAL_MS; end <= T_1850 - 5 * M; end += INTERVAL_MS) {
+      const utcHour = new Date(end - INTERVAL_MS).getUTCHours();
+      rows.push({ siteId: 'B1', intervalEndMs: end, socPercent: 60, chargeWh: 0, dischargeWh: 0, consumptionWh: utcHour === 0 ? 250 : 750, productionWh: 0, devicesReporting: 1 });
+    }
+    await upsertTelemetry(d, rows);
+    const planned = await planSite(d, p, await requireSite(d, 'B1'), { ...caps, exportAllowed: false }, 60, T_1850 - 5 * M, T_1850, {});
+    expect(planned.problem).toBeNull();
+    const { inputs, outputs } = await storedInputs(d, planned.plan!.planId);
+    expect(inputs.planInput.loadKw.slice(0, 6)).toEqual([1, 1, 1, 1, 3, 3]);
+    expect(inputs.planInput.solarKw.every((v) => v === 0)).toBe(true);
+    expect(inputs.homeLoad).toMatchObject({ method: 'local-hour-median', loadFallbackIntervals: 0 });
+    // The $180 hour (19:00-20:00): 1 kW each interval (12 kWh available above the 4 kWh floor), nothing exported.
+    expect(outputs.dischargeKw.slice(0, 4).map((v) => Math.round(v * 1000) / 1000)).toEqual([1, 1, 1, 1]);
+    expect(outputs.dischargeKw.every((v, i) => v <= inputs.planInput.loadKw[i] + 1e-9)).toBe(true);
+    expect(outputs.gridExportKw.every((v) => v === 0)).toBe(true);
+    const replay = await replayStoredPlan(d, planned.plan!.planId, () => planner());
+    expect(replay.differences).toEqual([]);
+  });
+
+  it('a measured latency of 5.5 min: the plan starts at the first interval a command can fully act on, and commands start 6 min early', async () => {
+    const { db: d, p } = await world();
+    await site(d, 'C1');
+    await upsertSiteCalibration(d, { siteId: 'C1', roundTripEfficiency: null, rteThroughputKwh: 0, commandLatencyMs: 330_000, latencySamples: 4, windowStartMs: null, windowEndMs: null, details: null }, T_1850);
+    const nowMs = T_1850 + 4 * M; // 18:54: 18:54 + 1 min lead + 6 min = 19:01 → the first interval is 19:15, not 19:00
+    const planned = await planSite(d, p, await requireSite(d, 'C1'), caps, 60, T_1850 - 5 * M, nowMs, {});
+    expect(planned.problem).toBeNull();
+    const { inputs } = await storedInputs(d, planned.plan!.planId);
+    expect(inputs.planInput.startMs).toBe(T_1850 + 25 * M);
+    expect(inputs.commandLatency).toEqual({ measuredMs: 330_000, samples: 4, shiftMs: 6 * M, leadMs: M, firstIntervalMs: T_1850 + 25 * M });
+    const decision = decide({
+      nowMs,
+      siteId: 'C1',
+      battery,
+      siteReservePercent: 20,
+      capabilities: caps,
+      plan: planned.plan,
+      existing: [],
+      device: { socAsOfMs: T_1850 - 5 * M },
+      approval: { mode: 'auto', currentPlanApproved: false, approvedWindows: [] },
+    });
+    // The rest of the peak, 19:15-20:00, is sent as 19:09-19:54 (send at 19:08) so the battery follows over 19:15-20:00.
+    const discharge = decision.create.find((c) => c.mode === 'discharge');
+    expect(discharge).toMatchObject({ startMs: T_1850 + 19 * M, endMs: T_1850 + 64 * M, sendAtMs: T_1850 + 18 * M });
+    expect(discharge!.reason).toContain('6 min early');
+  });
+});
