@@ -88,7 +88,7 @@ export interface CommandLatencyUse {
   /** Whole minutes: commands start this much before the interval they are planned for; committed commands act this much late. */
   shiftMs: number;
   leadMs: number;
-  /** The first interval a command sent now can fully act on: intervalCeil(decision + lead + shift). */
+  /** The plan's first interval: intervalCeil(decision + shift), the first a command started now can fully act on. */
   firstIntervalMs: number;
 }
 
@@ -177,10 +177,11 @@ export async function buildPlanInput(
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
   const knowledge = known ?? (await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs));
   const n = Math.round((options.horizonHours ?? 24) * 4);
-  // The first interval a command sent now can act on in full: after the lead and the measured command latency.
+  // The first interval a command started now can act on in full: the battery follows it the measured latency late.
+  // (The lead is left to decide as before: a window whose lead has passed starts at the first whole minute it can.)
   const leadMs = Math.max(options.leadMs ?? MINUTE_MS, capabilities.minLeadMs);
   const shiftMs = commandShiftMs(knowledge.calibration?.commandLatencyMs);
-  const startMs = intervalCeil(nowMs + leadMs + shiftMs);
+  const startMs = intervalCeil(nowMs + shiftMs);
   const historyMs = startMs - 31 * 24 * HOUR_MS; // trainable forecasters learn from the last 30 days
   const endMs = startMs + n * INTERVAL_MS;
   const key = `${site.settlementPoint}/${startMs}/${n}`;

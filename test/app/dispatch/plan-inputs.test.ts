@@ -92,7 +92,7 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     const { db: d, p } = await world();
     await site(d, 'C1');
     await upsertSiteCalibration(d, { siteId: 'C1', roundTripEfficiency: null, rteThroughputKwh: 0, commandLatencyMs: 330_000, latencySamples: 4, windowStartMs: null, windowEndMs: null, details: null }, T_1850);
-    const nowMs = T_1850 + 4 * M; // 18:54: 18:54 + 1 min lead + 6 min = 19:01 → the first interval is 19:15, not 19:00
+    const nowMs = T_1850 + 5 * M; // 18:55: + 6 min = 19:01 → the first interval is 19:15, not 19:00
     const planned = await planSite(d, p, await requireSite(d, 'C1'), caps, 60, T_1850 - 5 * M, nowMs, {});
     expect(planned.problem).toBeNull();
     const { inputs } = await storedInputs(d, planned.plan!.planId);
@@ -109,7 +109,7 @@ describe.each(backends())('planning inputs on $name', (backend) => {
       device: { socAsOfMs: T_1850 - 5 * M },
       approval: { mode: 'auto', currentPlanApproved: false, approvedWindows: [] },
     });
-    // The rest of the peak, 19:15-20:00, is sent as 19:09-19:54 (send at 19:08) so the battery follows over 19:15-20:00.
+    // The rest of the peak, 19:15-20:00, is sent as 19:09-19:54 (send at 19:08, due before the next cycle at 19:10) so the battery follows over 19:15-20:00.
     const discharge = decision.create.find((c) => c.mode === 'discharge');
     expect(discharge).toMatchObject({ startMs: T_1850 + 19 * M, endMs: T_1850 + 64 * M, sendAtMs: T_1850 + 18 * M });
     expect(discharge!.reason).toContain('6 min early');
