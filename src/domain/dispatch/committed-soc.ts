@@ -63,6 +63,7 @@ export interface SteppedSoc {
  * coefficients for its own length.
  */
 export function stepSocThroughCommands(battery: BatterySpec, socKwh: number, fromMs: number, toMs: number, commands: readonly CommittedCommand[], latencyMs = 0): SteppedSoc {
+  if (!(toMs > fromMs)) return { socKwh: Math.min(battery.capacityKwh, Math.max(0, socKwh)), spans: [] };
   const lag = Math.max(0, latencyMs);
   const cuts = new Set<number>([fromMs, toMs]);
   for (const c of commands) {
