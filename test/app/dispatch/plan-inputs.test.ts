@@ -14,7 +14,10 @@ import { INTERVAL_MS, MINUTE_MS } from '../../../src/domain/time/interval.js';
 import { insertCommand, transitionCommand } from '../../../src/store/commands-repo.js';
 import type { Executor } from '../../../src/store/database.js';
 import { getPlanInputsOutputs } from '../../../src/store/dispatch-repo.js';
-import { upsertSiteCalibration } from '../../../src/store/reconcile-repo.js';
+import { getSiteCalibration, upsertSiteCalibration } from '../../../src/store/reconcile-repo.js';
+import { reconcileAndCalibrate } from '../../../src/app/reconcile/jobs.js';
+import { insertPlan } from '../../../src/store/plans-repo.js';
+import { upsertPrices } from '../../../src/store/prices-repo.js';
 import { requireSite, upsertSite } from '../../../src/store/sites-repo.js';
 import { upsertTelemetry, type TelemetryRecord } from '../../../src/store/telemetry-repo.js';
 import { backends, useDatabase } from '../../store/harness.js';
@@ -113,5 +116,29 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     const discharge = decision.create.find((c) => c.mode === 'discharge');
     expect(discharge).toMatchObject({ startMs: T_1850 + 19 * M, endMs: T_1850 + 64 * M, sendAtMs: T_1850 + 18 * M });
     expect(discharge!.reason).toContain('6 min early');
+  });
+  it('the reconciler measures latency from the command start: a command started 3 min early counts its lead-in', async () => {
+    const { db: d } = await world();
+    await site(d, 'L1');
+    const T0 = Date.UTC(2026, 5, 20, 17); // 12:00 CDT
+    const Q = INTERVAL_MS;
+    // The plan discharges 4 kW (1 kWh) in intervals 0, 2 and 4.
+    const row = (i: number, kw: number) => ({ intervalStartMs: T0 + i * Q, chargeKw: 0, dischargeKw: kw, gridImportKw: 0, gridExportKw: kw, socKwhEnd: 12, priceUsdPerMwh: null });
+    await insertPlan(d, { siteId: 'L1', horizonStartMs: T0, horizonEndMs: T0 + 5 * Q, solver: 'dp', status: 'optimal', objectiveUsd: null, inputs: {}, intervals: [row(0, 4), row(1, 0), row(2, 4), row(3, 0), row(4, 4)] });
+    const cmd = async (key: string, startMs: number) => {
+      const { command: c } = await insertCommand(d, { siteId: 'L1', idempotencyKey: key, channel: 'simulator', mode: 'discharge', powerKw: 4, targetReservePercent: 10, windowStartMs: startMs, windowEndMs: startMs + Q });
+      await transitionCommand(d, c.commandId, 'sending', { atMs: startMs - 2 * M });
+      await transitionCommand(d, c.commandId, 'active', { atMs: startMs });
+    };
+    await cmd('L1/early', T0 - 3 * M); // started 3 min early; 0.8 of 1 kWh in interval 0 → 3 + 0.2 × 15 = 6 min
+    await cmd('L1/on-time', T0 + 2 * Q); // on time; 0.5 kWh → 7.5 min
+    await cmd('L1/early-full', T0 + 4 * Q - 3 * M); // 3 min early and followed fully: only "≤ 3 min", no sample
+    const wh = [800, 0, 500, 0, 1000];
+    await upsertTelemetry(d, wh.map((dischargeWh, i) => ({ siteId: 'L1', intervalEndMs: T0 + (i + 1) * Q, socPercent: 60, chargeWh: 0, dischargeWh, consumptionWh: 0, productionWh: 0, devicesReporting: 1 })));
+    await upsertTelemetry(d, [{ siteId: 'L1', intervalEndMs: T0, socPercent: 60, chargeWh: 0, dischargeWh: 0, consumptionWh: 0, productionWh: 0, devicesReporting: 1 }]);
+    await upsertPrices(d, wh.map((_, i) => ({ market: 'rt15' as const, settlementPoint: POINT, intervalStartMs: T0 + i * Q, intervalMinutes: 15, priceUsdPerMwh: 30, source: 'test', fetchedAtMs: T0 })));
+    await reconcileAndCalibrate(d, T0 + 6 * Q, { lookbackHours: 2, calibrationDays: 14, siteIds: ['L1'] });
+    // median(6, 7.5) = 6.75 min
+    expect(await getSiteCalibration(d, 'L1')).toMatchObject({ commandLatencyMs: 405_000, latencySamples: 2 });
   });
 });
