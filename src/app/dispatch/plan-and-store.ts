@@ -30,8 +30,8 @@ export async function planSite(
   nowMs: number,
   options: PlanningOptions,
   cache?: CyclePriceCache,
-  /** Already-loaded planning knowledge (commands, home history, calibration); read from the store when absent. */
-  known?: SiteKnowledge,
+  /** Already-loaded planning knowledge (commands, home history, calibration); what is absent is read from the store. */
+  known?: Partial<SiteKnowledge>,
 ): Promise<PlannedSite> {
   if (socPercent === null || socAsOfMs === null) return { plan: null, problem: 'no usable state of charge' };
   let built;

@@ -173,9 +173,9 @@ export async function buildPlanInput(
   solver: string,
   options: PlanningOptions = {},
   cache?: CyclePriceCache,
-  known?: SiteKnowledge,
+  known: Partial<SiteKnowledge> = {},
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
-  const knowledge = known ?? (await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs));
+  const knowledge = await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs, known);
   const n = Math.round((options.horizonHours ?? 24) * 4);
   // The first interval a command started now can act on in full: the battery follows it the measured latency late.
   // (The lead is left to decide as before: a window whose lead has passed starts at the first whole minute it can.)
