@@ -164,7 +164,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   result.timingsMs.plan = performance.now() - t;
   t = performance.now();
   const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
-  await applyWindowOverrides(db, siteId, decision, nowMs);
+  await applyWindowOverrides(db, siteId, decision, nowMs, planned.plan?.commandShiftMs ?? 0);
   result.timingsMs.decide = performance.now() - t;
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);

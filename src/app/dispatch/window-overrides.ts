@@ -10,10 +10,11 @@ import { listCommands, ON_CHANNEL_STATES, OPEN_COMMAND_STATES } from '../../stor
 import type { Executor } from '../../store/database.js';
 import { listWindowOverrides } from '../../store/review-actions-repo.js';
 
-export async function applyWindowOverrides(db: Executor, siteId: string, decision: Decision, nowMs: number): Promise<void> {
+/** `commandShiftMs`: commands start this much before their planned window (the measured latency); overrides name planned windows. */
+export async function applyWindowOverrides(db: Executor, siteId: string, decision: Decision, nowMs: number, commandShiftMs = 0): Promise<void> {
   const skips = (await listWindowOverrides(db, siteId, nowMs - 6 * HOUR_MS, nowMs + 3 * 24 * HOUR_MS)).filter((o) => o.mode === 'idle');
   if (!skips.length) return;
-  const skipped = (startMs: number, endMs: number): boolean => skips.some((o) => startMs < o.windowEndMs && o.windowStartMs < endMs);
+  const skipped = (startMs: number, endMs: number): boolean => skips.some((o) => startMs + commandShiftMs < o.windowEndMs && o.windowStartMs < endMs + commandShiftMs);
   const before = decision.create.length;
   decision.create = decision.create.filter((c) => !skipped(c.startMs, c.endMs));
   let cancelled = 0;
