@@ -8,7 +8,7 @@ import type { Executor } from './database.js';
 import { inTransaction, json, jsonOrNull } from './database.js';
 import { msOrNull, toDate } from './mappers.js';
 import type { Selectable } from 'kysely';
-import type { ReconciliationsTable } from './schema.js';
+import type { ReconciliationsTable, SiteCalibrationTable } from './schema.js';
 
 export interface ReconciliationResult {
   siteId: string;
@@ -203,7 +203,18 @@ export async function upsertSiteCalibration(db: Executor, c: Omit<StoredSiteCali
 
 export async function getSiteCalibration(db: Executor, siteId: string): Promise<StoredSiteCalibration | null> {
   const r = await db.selectFrom('site_calibration').selectAll().where('site_id', '=', siteId).executeTakeFirst();
-  if (!r) return null;
+  return r ? calibrationFromRow(r) : null;
+}
+
+/** Calibrations of many sites in one read (sites without one are absent). */
+export async function getSiteCalibrations(db: Executor, siteIds: readonly string[]): Promise<Map<string, StoredSiteCalibration>> {
+  const out = new Map<string, StoredSiteCalibration>();
+  if (!siteIds.length) return out;
+  for (const r of await db.selectFrom('site_calibration').selectAll().where('site_id', 'in', [...siteIds]).execute()) out.set(r.site_id, calibrationFromRow(r));
+  return out;
+}
+
+function calibrationFromRow(r: Selectable<SiteCalibrationTable>): StoredSiteCalibration {
   return {
     siteId: r.site_id,
     roundTripEfficiency: r.round_trip_efficiency,

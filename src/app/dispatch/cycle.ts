@@ -19,6 +19,7 @@ import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
 import { checkSettings, readDeviceState, type DeviceStateOptions } from './device-state.js';
 import { planSite, type PlannedSite } from './plan-and-store.js';
 import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
+import { prefetchKnowledge, type SiteKnowledge } from './plan-knowledge.js';
 import { refreshStatuses, resolveSending } from './status.js';
 import { loadWindowOverrides } from './window-overrides.js';
 
@@ -76,7 +77,7 @@ export function channelSiteRef(site: Site): string {
 export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number; shared?: CycleShared }): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = new Array(sites.length);
-  const shared: CycleShared = run.shared ?? (await newCycleShared(deps.db));
+  const shared: CycleShared = run.shared ?? { ...(await newCycleShared(deps.db)), knowledge: knowledgeByChunk(deps.db, sites, run.nowMs) };
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < sites.length) {
@@ -92,6 +93,30 @@ export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: nu
 export interface CycleShared {
   prices: CyclePriceCache;
   fleetMode: DispatchMode;
+  /** Home load history and calibration, read per chunk of sites; each site's entry is dropped once used. */
+  knowledge?: (siteId: string) => Promise<Omit<SiteKnowledge, 'commands'> | undefined>;
+}
+
+const KNOWLEDGE_CHUNK = 100;
+
+function knowledgeByChunk(db: Executor, sites: readonly string[], nowMs: number): CycleShared['knowledge'] {
+  const chunks = new Map<number, Promise<Map<string, Omit<SiteKnowledge, 'commands'>>>>();
+  const index = new Map(sites.map((id, i) => [id, i]));
+  return async (siteId) => {
+    const i = index.get(siteId);
+    if (i === undefined) return undefined;
+    const c = Math.floor(i / KNOWLEDGE_CHUNK);
+    let chunk = chunks.get(c);
+    if (!chunk) {
+      chunk = prefetchKnowledge(db, sites.slice(c * KNOWLEDGE_CHUNK, (c + 1) * KNOWLEDGE_CHUNK), nowMs);
+      chunks.set(c, chunk);
+    }
+    const m = await chunk.catch(() => undefined);
+    const k = m?.get(siteId);
+    m?.delete(siteId);
+    if (m && m.size === 0) chunks.delete(c);
+    return k;
+  };
 }
 
 export async function newCycleShared(db: Executor): Promise<CycleShared> {
@@ -137,7 +162,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
   result.timingsMs.refresh = performance.now() - (t as number);
   t = performance.now();
-  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, shared.prices);
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, shared.prices, await shared.knowledge?.(siteId));
   result.planId = planned.plan?.planId ?? null;
   result.planVersion = planned.plan?.planVersion ?? null;
   result.timingsMs.plan = performance.now() - t;

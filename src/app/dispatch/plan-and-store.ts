@@ -13,6 +13,7 @@ import { NotFound } from '../../store/errors.js';
 import type { Site } from '../../store/sites-repo.js';
 import { buildPlanInput, deserializePlanInput, planOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
 import { INTERVAL_MS } from '../../domain/time/interval.js';
+import type { SiteKnowledge } from './plan-knowledge.js';
 
 export interface PlannedSite {
   plan: DispatchPlan | null;
@@ -29,11 +30,13 @@ export async function planSite(
   nowMs: number,
   options: PlanningOptions,
   cache?: CyclePriceCache,
+  /** Already-loaded planning knowledge (commands, home history, calibration); what is absent is read from the store. */
+  known?: Partial<SiteKnowledge>,
 ): Promise<PlannedSite> {
   if (socPercent === null || socAsOfMs === null) return { plan: null, problem: 'no usable state of charge' };
   let built;
   try {
-    built = await buildPlanInput(db, site, caps, { socPercent, asOfMs: socAsOfMs }, nowMs, planner.solver, options, cache);
+    built = await buildPlanInput(db, site, caps, { socPercent, asOfMs: socAsOfMs }, nowMs, planner.solver, options, cache, known);
   } catch (e) {
     return { plan: null, problem: e instanceof Error ? e.message : String(e) };
   }
@@ -53,6 +56,7 @@ export async function planSite(
     socKwh: plan.socKwh,
     priceUsdPerMwh: built.input.priceUsdPerMwh,
     terminalUsdPerKwh: built.input.terminal.kind === 'value' ? built.input.terminal.usdPerKwh : 0,
+    commandShiftMs: built.stored.commandLatency?.shiftMs ?? 0,
   };
   const windows = planWindows(draft, { battery: siteBattery(site), siteReservePercent: site.reservePercent, capabilities: caps });
   const stored = await insertVersionedPlan(db, {

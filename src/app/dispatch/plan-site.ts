@@ -1,18 +1,22 @@
 /**
  * Plans one site for dispatch from the store: the freshest prices (real-time and day-ahead of the site's settlement
- * point, forecast with the replay's rolling forecaster as known at `nowMs`), the telemetry SoC anchor, the site's
- * limits and the channel's capabilities (export allowed). The exact inputs are stored with the plan so
- * `plans replay` re-solves it bit for bit.
+ * point, forecast with the replay's rolling forecaster as known at `nowMs`), the measured SoC stepped to the plan's
+ * start through the commands committed on the channel, the home load and solar forecast from the site's telemetry,
+ * the reconciler's calibration (round-trip efficiency, command latency), the site's limits and the channel's
+ * capabilities (export allowed). The exact inputs are stored with the plan so `plans replay` re-solves it bit for bit.
  */
 import type { BatterySpec } from '../../domain/battery/battery.js';
 import { calibratedBattery } from '../../domain/reconcile/calibration.js';
-import { getSiteCalibration } from '../../store/reconcile-repo.js';
 import { InputError } from '../../domain/errors.js';
 import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
 import { terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
 import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
-import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil } from '../../domain/time/interval.js';
+import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil, MINUTE_MS } from '../../domain/time/interval.js';
+import { kwhToPercent, percentToKwh } from '../../domain/battery/battery.js';
+import { stepSocThroughCommands, type SteppedSpan } from '../../domain/dispatch/committed-soc.js';
+import { forecastHomeLoad, type HomeLoadForecastInfo } from '../../domain/forecast/home-load.js';
+import { committedCommands, loadSiteKnowledge, type SiteKnowledge } from './plan-knowledge.js';
 import type { Executor } from '../../store/database.js';
 import { getPrices, getPriceSeries } from '../../store/prices-repo.js';
 import { getSystemForecastPoints } from '../../store/system-forecasts-repo.js';
@@ -30,6 +34,8 @@ export interface PlanningOptions {
   forecast?: RollingForecasterName;
   /** The newest real-time price must be at most this old, unless day-ahead prices cover the horizon's start (default 24 h). */
   maxPriceAgeMs?: number;
+  /** Least time between sending a command and its start (default 1 min; never below the channel's minLeadMs). */
+  leadMs?: number;
 }
 
 export interface SerializedPlanInput {
@@ -51,12 +57,46 @@ export interface SerializedPlanInput {
 export interface DispatchPlanInputs {
   format: 'dispatch-plan-v1';
   planInput: SerializedPlanInput;
+  /** The measured SoC (telemetry) the plan rests on. */
   socAnchor: { socPercent: number; asOfMs: number };
+  /** That measurement stepped to the plan's start through the committed commands (planInput.initialSocKwh). Absent in plans made before it. */
+  anchor?: PlanAnchor;
+  /** How the home load and solar series in planInput were forecast. Absent in plans made before it (they were 0). */
+  homeLoad?: HomeLoadForecastInfo;
+  /** The reconciler's measured command latency and what it changed. Absent in plans made before it. */
+  commandLatency?: CommandLatencyUse;
   decisionMs: number;
   forecast: { method: RollingForecasterName; fallbackIntervals: number };
   capabilities: ChannelCapabilities;
   limits: { siteReservePercent: number; batteryMinReservePercent: number };
   solver: string;
+}
+
+export interface PlanAnchor {
+  measuredSocPercent: number;
+  measuredAtMs: number;
+  /** The plan's start: the SoC was stepped from measuredAtMs to here. */
+  steppedToMs: number;
+  steppedSocKwh: number;
+  steppedSocPercent: number;
+  /** Each span a committed command acted on the battery between the measurement and the plan's start. */
+  spans: SteppedSpan[];
+}
+
+export interface CommandLatencyUse {
+  /** The reconciler's measured latency (median over command starts), null until measured. */
+  measuredMs: number | null;
+  samples: number;
+  /** Whole minutes: commands start this much before the interval they are planned for; committed commands act this much late. */
+  shiftMs: number;
+  leadMs: number;
+  /** The plan's first interval: intervalCeil(decision + shift), the first a command started now can fully act on. */
+  firstIntervalMs: number;
+}
+
+/** The measured latency rounded up to whole minutes (a VPP event starts on a minute). */
+export function commandShiftMs(latencyMs: number | null | undefined): number {
+  return latencyMs && latencyMs > 0 ? Math.ceil(latencyMs / MINUTE_MS) * MINUTE_MS : 0;
 }
 
 export interface PlanOutputs {
@@ -135,9 +175,15 @@ export async function buildPlanInput(
   solver: string,
   options: PlanningOptions = {},
   cache?: CyclePriceCache,
+  known: Partial<SiteKnowledge> = {},
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
+  const knowledge = await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs, known);
   const n = Math.round((options.horizonHours ?? 24) * 4);
-  const startMs = intervalCeil(nowMs);
+  // The first interval a command started now can act on in full: the battery follows it the measured latency late.
+  // (The lead is left to decide as before: a window whose lead has passed starts at the first whole minute it can.)
+  const leadMs = Math.max(options.leadMs ?? MINUTE_MS, capabilities.minLeadMs);
+  const shiftMs = commandShiftMs(knowledge.calibration?.commandLatencyMs);
+  const startMs = intervalCeil(nowMs + shiftMs);
   const historyMs = startMs - 31 * 24 * HOUR_MS; // trainable forecasters learn from the last 30 days
   const endMs = startMs + n * INTERVAL_MS;
   const key = `${site.settlementPoint}/${startMs}/${n}`;
@@ -169,8 +215,12 @@ export async function buildPlanInput(
   }
   const prices = Float64Array.from(forecast.pricesUsdPerMwh);
   // The reconciler's measured round-trip efficiency, once it rests on enough throughput (docs/reconcile.md).
-  const battery = calibratedBattery(siteBattery(site), await getSiteCalibration(db, site.siteId));
-  const initialSocKwh = Math.min(battery.capacityKwh, Math.max(0, (soc.socPercent / 100) * battery.capacityKwh));
+  const battery = calibratedBattery(siteBattery(site), knowledge.calibration);
+  // The measured SoC stepped to the plan's start through what is committed on the channel (telemetry lags).
+  const measuredKwh = Math.min(battery.capacityKwh, Math.max(0, percentToKwh(battery, soc.socPercent)));
+  const stepped = stepSocThroughCommands(battery, measuredKwh, soc.asOfMs, startMs, committedCommands(knowledge.commands), shiftMs);
+  const initialSocKwh = stepped.socKwh;
+  const home = forecastHomeLoad(knowledge.homeHistory, startMs, n);
   const tariff = site.tariff ?? { importAdderUsdPerKwh: 0, exportFactor: 1 };
   const input: PlanInput = {
     startMs,
@@ -178,8 +228,8 @@ export async function buildPlanInput(
     battery,
     initialSocKwh,
     priceUsdPerMwh: prices,
-    loadKw: new Float64Array(n),
-    solarKw: new Float64Array(n),
+    loadKw: home.loadKw,
+    solarKw: home.solarKw,
     exportAllowed: new Uint8Array(n).fill(capabilities.exportAllowed ? 1 : 0),
     tariff,
     terminal: { kind: 'value', usdPerKwh: terminalValueUsdPerKwh(prices, battery.roundTripEfficiency, battery.degradationCostUsdPerKwh) },
@@ -188,6 +238,22 @@ export async function buildPlanInput(
     format: 'dispatch-plan-v1',
     planInput: serializePlanInput(input),
     socAnchor: soc,
+    anchor: {
+      measuredSocPercent: soc.socPercent,
+      measuredAtMs: soc.asOfMs,
+      steppedToMs: startMs,
+      steppedSocKwh: initialSocKwh,
+      steppedSocPercent: kwhToPercent(battery, initialSocKwh),
+      spans: stepped.spans,
+    },
+    homeLoad: home.info,
+    commandLatency: {
+      measuredMs: knowledge.calibration?.commandLatencyMs ?? null,
+      samples: knowledge.calibration?.latencySamples ?? 0,
+      shiftMs,
+      leadMs,
+      firstIntervalMs: startMs,
+    },
     decisionMs: nowMs,
     forecast: { method, fallbackIntervals: forecast.fallbackIntervals },
     capabilities,

@@ -13,6 +13,7 @@ import type { Executor } from '../../store/database.js';
 import { getSiteCalibration, listReconciliationResults, upsertSiteCalibration, type StoredSiteCalibration } from '../../store/reconcile-repo.js';
 import { requireSite } from '../../store/sites-repo.js';
 import { getTelemetry } from '../../store/telemetry-repo.js';
+import { listCommands } from '../../store/commands-repo.js';
 import { siteBattery } from './reconcile-site.js';
 
 export interface CalibrationOptions {
@@ -33,7 +34,7 @@ function efficiencySamples(battery: BatterySpec, rows: Awaited<ReturnType<typeof
 }
 
 /** The first reconciled interval of each command (outcomes that say something about latency only). */
-function commandStartSamples(rows: Awaited<ReturnType<typeof listReconciliationResults>>): CommandStartSample[] {
+function commandStartSamples(rows: Awaited<ReturnType<typeof listReconciliationResults>>, commandStartMs: ReadonlyMap<string, number>): CommandStartSample[] {
   const firsts = new Map<string, (typeof rows)[number]>();
   for (const r of rows) if (r.commandId && !firsts.has(r.commandId)) firsts.set(r.commandId, r);
   const out: CommandStartSample[] = [];
@@ -42,7 +43,8 @@ function commandStartSamples(rows: Awaited<ReturnType<typeof listReconciliationR
     const charge = (r.plannedChargeKwh ?? 0) >= (r.plannedDischargeKwh ?? 0);
     const plannedKwh = (charge ? r.plannedChargeKwh : r.plannedDischargeKwh) ?? 0;
     const actualKwh = (charge ? r.actualChargeKwh : r.actualDischargeKwh) ?? 0;
-    out.push({ plannedKwh, actualKwh, intervalMs: INTERVAL_MS });
+    const startMs = commandStartMs.get(r.commandId!);
+    out.push({ plannedKwh, actualKwh, intervalMs: INTERVAL_MS, leadInMs: startMs === undefined ? 0 : Math.max(0, r.intervalStartMs - startMs) });
   }
   return out;
 }
@@ -51,9 +53,9 @@ export async function updateSiteCalibration(db: Executor, siteId: string, nowMs:
   const site = await requireSite(db, siteId);
   const battery = siteBattery(site);
   const windowStartMs = nowMs - (options.windowDays ?? 14) * 24 * HOUR_MS;
-  const [telemetry, reconciled] = await Promise.all([getTelemetry(db, siteId, windowStartMs, nowMs), listReconciliationResults(db, siteId, windowStartMs, nowMs)]);
+  const [telemetry, reconciled, commands] = await Promise.all([getTelemetry(db, siteId, windowStartMs, nowMs), listReconciliationResults(db, siteId, windowStartMs, nowMs), listCommands(db, siteId, { startMs: windowStartMs })]);
   const rte = estimateRoundTripEfficiency(efficiencySamples(battery, telemetry), battery);
-  const latency = estimateCommandLatencyMs(commandStartSamples(reconciled));
+  const latency = estimateCommandLatencyMs(commandStartSamples(reconciled, new Map(commands.map((c) => [c.commandId, c.windowStartMs]))));
   const calibration = {
     siteId,
     roundTripEfficiency: rte?.roundTripEfficiency ?? null,

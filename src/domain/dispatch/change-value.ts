@@ -5,7 +5,8 @@
  * does); the value is grid revenue − degradation + the energy left in the battery at the plan's terminal value.
  * The expected gain of the change is new − old. An estimate: it prices both sides with the same (new) forecast.
  */
-import { chargeKwToReach, dischargeKwToReach, nextSocKwh, percentToKwh, socCoefficients, type BatterySpec } from '../battery/battery.js';
+import { socCoefficients, type BatterySpec } from '../battery/battery.js';
+import { stepCommand } from './committed-soc.js';
 import { INTERVAL_HOURS, INTERVAL_MS } from '../time/interval.js';
 import type { DispatchPlan } from './plan-windows.js';
 
@@ -30,17 +31,10 @@ export function scheduleValueUsd(plan: DispatchPlan, battery: BatterySpec, comma
     if (ms >= toMs) break;
     const c = commands.find((x) => x.startMs <= ms && x.endMs > ms && x.mode !== 'idle');
     if (!c) continue;
-    const target = percentToKwh(battery, c.targetReservePercent);
     const price = plan.priceUsdPerMwh[i];
-    if (c.mode === 'charge') {
-      const kw = Math.min(c.powerKw, battery.maxChargeKw, chargeKwToReach(soc, Math.min(target, battery.capacityKwh), k));
-      soc = nextSocKwh(soc, kw, 0, k);
-      value -= (kw * INTERVAL_HOURS * price) / 1000;
-    } else {
-      const kw = Math.min(c.powerKw, battery.maxDischargeKw, dischargeKwToReach(soc, target, k));
-      soc = nextSocKwh(soc, 0, kw, k);
-      value += (kw * INTERVAL_HOURS * price) / 1000 - kw * INTERVAL_HOURS * battery.degradationCostUsdPerKwh;
-    }
+    const step = stepCommand(soc, c, battery, k);
+    soc = step.socKwh;
+    value += ((step.dischargeKw - step.chargeKw) * INTERVAL_HOURS * price) / 1000 - step.dischargeKw * INTERVAL_HOURS * battery.degradationCostUsdPerKwh;
   }
   return value + (soc - socStart) * plan.terminalUsdPerKwh;
 }

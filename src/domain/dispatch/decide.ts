@@ -194,7 +194,7 @@ function dueWindows(input: DecideInput, plan: DispatchPlan, leadMs: number, send
   const planned = planWindows(plan, { battery: input.battery, siteReservePercent: input.siteReservePercent, capabilities: caps, powerStepKw: input.options?.powerStepKw });
   const overridden = applyWindowOverrides(planned, input.overrides ?? [], plan, { battery: input.battery, siteReservePercent: input.siteReservePercent, capabilities: caps });
   notes.push(...overridden.notes);
-  for (const w of overridden.windows) {
+  for (const w of shiftedWindows(plan, overridden.windows)) {
     if (w.endMs <= input.nowMs || w.startMs - leadMs > input.nowMs + sendAheadMs) continue;
     if (w.startMs >= earliestStart) {
       out.push(w);
@@ -211,9 +211,20 @@ function dueWindows(input: DecideInput, plan: DispatchPlan, leadMs: number, send
   return out;
 }
 
+/** Windows as sent: `commandShiftMs` (the measured command latency, whole minutes) earlier than planned. */
+function shiftedWindows(plan: DispatchPlan, windows: PlannedWindow[]): PlannedWindow[] {
+  const shift = plan.commandShiftMs ?? 0;
+  if (!(shift > 0)) return windows;
+  const note = ` (starts ${Math.round(shift / MINUTE_MS)} min early: the battery follows commands that late)`;
+  return windows.map((w) => ({ ...w, startMs: w.startMs - shift, endMs: w.endMs - shift, reason: w.reason + note }));
+}
+
 function isApproved(input: DecideInput, w: WindowShape & { overriddenBy?: string }): boolean {
   if (input.approval.mode === 'auto' || input.approval.currentPlanApproved || w.overriddenBy) return true;
-  return input.approval.approvedWindows.some((a) => sameWindow(a, w) || sameWindow(w, a));
+  // Approved plans store their windows as planned (not shifted by the command latency).
+  const shift = input.plan?.commandShiftMs ?? 0;
+  const planned = shift > 0 ? { ...w, startMs: w.startMs + shift, endMs: w.endMs + shift } : w;
+  return input.approval.approvedWindows.some((a) => sameWindow(a, planned) || sameWindow(planned, a));
 }
 
 function keepMatched(input: DecideInput, c: ExistingCommand, w: PlannedWindow, decision: Decision): void {

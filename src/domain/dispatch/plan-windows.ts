@@ -23,6 +23,11 @@ export interface DispatchPlan {
   priceUsdPerMwh: ArrayLike<number>;
   /** What a kWh left in the battery at the horizon's end is worth to the plan, $/kWh. */
   terminalUsdPerKwh: number;
+  /**
+   * Commands start (and end) this much before the intervals they are planned for, so that the battery, which follows
+   * a command the site's measured latency after its start, acts over the planned interval (default 0).
+   */
+  commandShiftMs?: number;
 }
 
 export interface PlannedWindow {

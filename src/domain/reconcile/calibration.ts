@@ -57,14 +57,32 @@ export interface CommandStartSample {
   plannedKwh: number;
   actualKwh: number;
   intervalMs: number;
+  /**
+   * Time from the command's start to the start of its first reconciled interval (default 0). The dispatcher starts
+   * commands early by the measured latency, so the battery may follow before that interval: its latency is this
+   * lead-in plus the interval's missing share. A command followed fully from that interval only bounds the latency
+   * from above (it may have followed sooner), so it is not a sample.
+   */
+  leadInMs?: number;
 }
 
-/** Median latency (ms) over command starts with a planned flow, or null without any. */
+/** Below this missing share the first interval counts as fully followed. */
+const FULLY_FOLLOWED_SHARE = 0.02;
+
+/**
+ * Median latency (ms) over command starts with a planned flow, or null without any: the delay between a command's
+ * start and the battery following it, from the first interval it was reconciled in.
+ */
 export function estimateCommandLatencyMs(samples: readonly CommandStartSample[]): { latencyMs: number; samples: number } | null {
-  const lat = samples
-    .filter((s) => s.plannedKwh > 1e-6)
-    .map((s) => (1 - Math.min(1, Math.max(0, s.actualKwh / s.plannedKwh))) * s.intervalMs)
-    .sort((a, b) => a - b);
+  const lat: number[] = [];
+  for (const s of samples) {
+    if (!(s.plannedKwh > 1e-6)) continue;
+    const missing = 1 - Math.min(1, Math.max(0, s.actualKwh / s.plannedKwh));
+    const leadIn = Math.max(0, s.leadInMs ?? 0);
+    if (leadIn > 0 && missing < FULLY_FOLLOWED_SHARE) continue;
+    lat.push(leadIn + missing * s.intervalMs);
+  }
+  lat.sort((a, b) => a - b);
   if (!lat.length) return null;
   const mid = Math.floor(lat.length / 2);
   const latencyMs = lat.length % 2 ? lat[mid] : (lat[mid - 1] + lat[mid]) / 2;

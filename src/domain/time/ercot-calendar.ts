@@ -207,6 +207,22 @@ export function ercotDateOf(ms: number): string {
   return date;
 }
 
+const localHourCache = new Map<number, number>();
+/**
+ * The ERCOT local wall-clock hour (0–23) of a UTC instant. Cached per UTC hour (Central time changes offset only on
+ * whole UTC hours): on the fall-back day both 01:00 hours give 1, on the spring-forward day no instant gives 2.
+ */
+export function ercotLocalHour(ms: number): number {
+  const hourKey = Math.floor(ms / HOUR_MS);
+  let hour = localHourCache.get(hourKey);
+  if (hour === undefined) {
+    hour = DateTime.fromMillis(hourKey * HOUR_MS, { zone: ERCOT_TIME_ZONE }).hour;
+    if (localHourCache.size >= DATE_CACHE_LIMIT) localHourCache.clear();
+    localHourCache.set(hourKey, hour);
+  }
+  return hour;
+}
+
 /** ISO 8601 text in ERCOT local time with its offset, e.g. 2024-08-20T19:30:00-05:00 (for people). */
 export function toErcotIso(ms: number): string {
   return DateTime.fromMillis(ms, { zone: ERCOT_TIME_ZONE }).toISO({ suppressMilliseconds: true }) ?? new Date(ms).toISOString();
