@@ -87,13 +87,17 @@ export interface SimWorld {
   battery(siteId: string): FakeBattery;
   /** Commands the channel fakes really received (VPP events booked + Texture mode commands; a Texture `reset` is a cancel). */
   commandsReceived(): number;
-  /** One quarter hour: the daemon ticks at minutes 3, 5, 7 and 10 (every job's cron minute), then the clock moves to the next quarter. */
+  /** One quarter hour: the daemon ticks at minutes 3, 5, 7, 10 and 14 (the jobs' cron minutes), then the clock moves to the next quarter. */
   step(): Promise<SimStepReport>;
   close(): Promise<void>;
 }
 
-/** Minutes after each quarter hour at which some daemon job is due: telemetry :03, RT prices :05, dispatch :07, reconcile/refresh/backfill :10. */
-const TICK_MINUTES = [3, 5, 7, 10] as const;
+/**
+ * Minutes after each quarter hour at which the daemon ticks: telemetry :03, RT prices :05 (+ refresh :04), dispatch
+ * :07, reconcile :10 (+ refresh :09, backfill), refresh :14 (sends what a channel without scheduled start needs at
+ * the next quarter). A tick runs each due job's latest slot, as the daemon's one-minute heartbeat would.
+ */
+const TICK_MINUTES = [3, 5, 7, 10, 14] as const;
 const SECRET = 'sim-world secret key';
 
 /** The daemon's configuration pointing every client at the fakes. */

@@ -11,8 +11,8 @@
  *  - every interval has a reconciliation row with a known outcome.
  *
  * Cost: each simulated quarter hour runs four daemon ticks (≈ 0.45 s CPU for two sites, most of it plan-dispatch's
- * forecast + solve and the telemetry poll). The default run covers 2024-11-02 20:00 CDT to 2024-11-03 08:00 CST
- * (13 h with the repeated hour, 52 steps): ≈ 25-30 s CPU incl. ~5 s setup, the one heavy file of the suite, because
+ * forecast + solve and the telemetry poll). The default run covers 2024-11-02 15:00 CDT to 2024-11-03 03:00 CST
+ * (the evening peak and the repeated 01:00 hour: 13 h, 52 steps): ≈ 25-30 s CPU incl. ~5 s setup, the one heavy file of the suite, because
  * nothing cheaper exercises the whole loop. SIM_WEEK=full runs the whole week 2024-11-01..07 (676 steps, several
  * minutes; run it by hand: `SIM_WEEK=full npx vitest run test/app/daemon/sim-week.test.ts`).
  */
@@ -28,8 +28,8 @@ import { backends, type TestDatabase } from '../../store/harness.js';
 import { HUBAVG, hubavgErcotData, realTimeSeries } from '../../support/hubavg-week.js';
 
 const FULL = process.env.SIM_WEEK === 'full';
-const START_MS = FULL ? Date.parse('2024-11-01T05:00:00Z') : Date.parse('2024-11-03T01:00:00Z'); // 00:00 CDT Nov 1 | 20:00 CDT Nov 2
-const END_MS = FULL ? Date.parse('2024-11-08T06:00:00Z') : Date.parse('2024-11-03T14:00:00Z'); // 00:00 CST Nov 8 | 08:00 CST Nov 3
+const START_MS = FULL ? Date.parse('2024-11-01T05:00:00Z') : Date.parse('2024-11-02T20:00:00Z'); // 00:00 CDT Nov 1 | 15:00 CDT Nov 2
+const END_MS = FULL ? Date.parse('2024-11-08T06:00:00Z') : Date.parse('2024-11-03T09:00:00Z'); // 00:00 CST Nov 8 | 03:00 CST Nov 3
 /** Simulated past the end so the last intervals' telemetry arrives and is reconciled. */
 const TAIL_STEPS = 2;
 const SITE_RESERVE_PERCENT = 20;
