@@ -26,7 +26,9 @@ export const DEMO_SETTLEMENT_POINT = 'HB_HOUSTON';
 /** 2024-08-19 00:00 CDT: two days of real prices follow (the history before it is fetched at start). */
 export const DEMO_START_MS = Date.UTC(2024, 7, 19, 5);
 const DEMO_DAYS = 2;
-const DEMO_FILES = ['datasets/ercot/rtm-spp-15min/July_2024.csv.gz', 'datasets/ercot/rtm-spp-15min/August_2024.csv.gz', 'datasets/ercot/dam-spp-hourly/dam_spp_HB_HOUSTON.csv.gz'];
+/** Price history fetched at start: 18 days (from 1 August, the first day of the bundled month) keeps the start quick. */
+const DEMO_HISTORY_DAYS = 18;
+const DEMO_FILES = ['datasets/ercot/rtm-spp-15min/August_2024.csv.gz', 'datasets/ercot/dam-spp-hourly/dam_spp_HB_HOUSTON.csv.gz'];
 
 /** A file shipped with the package, found from this module whether it runs from src/ (tsx) or dist/src/. */
 function bundledFile(relative: string): string {
@@ -35,7 +37,7 @@ function bundledFile(relative: string): string {
   return join(process.cwd(), relative);
 }
 
-/** The fake ERCOT server's rows: the bundled July/August 2024 real-time and 2024 DAM files, as ERCOT serves them. */
+/** The fake ERCOT server's rows: the bundled August 2024 real-time and 2024 DAM files, as ERCOT serves them. */
 export function demoErcotData(): FakeErcotData {
   const data = new FakeErcotData();
   for (const file of DEMO_FILES) data.loadCsv(readDataFileSync(bundledFile(file)), file);
@@ -74,7 +76,7 @@ function demoSites(n: number): SimSiteSpec[] {
 }
 
 export async function createDemoWorld(db: Kysely<Database>, logger: Logger, options: DemoOptions): Promise<DemoWorld> {
-  const world = await createSimWorld({ db, logger, startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotData: demoErcotData(), sites: demoSites(options.sites), env: { RECONCILE_LOOKBACK_HOURS: '6' } });
+  const world = await createSimWorld({ db, logger, startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotData: demoErcotData(), sites: demoSites(options.sites), historyDays: DEMO_HISTORY_DAYS, env: { RECONCILE_LOOKBACK_HOURS: '6' } });
   const siteIds = world.sites.map((s) => s.siteId);
   return {
     world, daemon: world.daemon, siteIds,
@@ -82,7 +84,8 @@ export async function createDemoWorld(db: Kysely<Database>, logger: Logger, opti
     async step() {
       const { startMs, reports } = await world.step();
       const nowMs = world.clock.nowMs();
-      const [last] = await getPrices(db, { market: 'rt15', settlementPoint: DEMO_SETTLEMENT_POINT, startMs, endMs: startMs + INTERVAL_MS });
+      // The newest settled real-time price: the interval before the one just simulated (published when it ended).
+      const [last] = await getPrices(db, { market: 'rt15', settlementPoint: DEMO_SETTLEMENT_POINT, startMs: startMs - INTERVAL_MS, endMs: startMs });
       const commands = await listCommands(db, null);
       const failed = reports.filter((r) => r.outcome === 'failed').map((r) => `${r.job} failed: ${r.error ?? ''}`);
       const statuses = [...failed, ...(await listSiteDispatch(db)).map((s) => `${s.siteId}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`)];
