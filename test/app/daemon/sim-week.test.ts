@@ -10,11 +10,12 @@
  *    realised $ agrees with it within the Enphase rounding (whole Wh, computed here);
  *  - every interval has a reconciliation row with a known outcome.
  *
- * Cost: each simulated quarter hour runs four daemon ticks (≈ 0.45 s CPU for two sites, most of it plan-dispatch's
+ * Cost: each simulated quarter hour runs five daemon ticks (≈ 0.4 s CPU for two sites, most of it plan-dispatch's
  * forecast + solve and the telemetry poll). The default run covers 2024-11-02 15:00 CDT to 2024-11-03 03:00 CST
- * (the evening peak and the repeated 01:00 hour: 13 h, 52 steps): ≈ 25-30 s CPU incl. ~5 s setup, the one heavy file of the suite, because
- * nothing cheaper exercises the whole loop. SIM_WEEK=full runs the whole week 2024-11-01..07 (676 steps, several
- * minutes; run it by hand: `SIM_WEEK=full npx vitest run test/app/daemon/sim-week.test.ts`).
+ * (the evening peak and the repeated 01:00 hour: 13 h, 52 steps). Measured on the loaded 2-core machine: 25.4 s CPU
+ * (153 s wall, load 8) on PostgreSQL, 45.4 s CPU on PGlite: the one heavy file of the suite, because nothing cheaper
+ * runs the whole loop through every client and fake. SIM_WEEK=full runs the whole week 2024-11-01..07 (676 steps,
+ * several CPU minutes; by hand: `SIM_WEEK=full npx vitest run test/app/daemon/sim-week.test.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBattery, type FakeBatteryCommand } from '../../../src/adapters/fakes/control/fake-battery.js';
