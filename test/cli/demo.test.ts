@@ -41,8 +41,8 @@ describe('ercot-arb demo', () => {
       expect(reached).toBeGreaterThan(0);
 
       const fleet = (await (await fetch(`http://127.0.0.1:${port}/api/fleet`)).json()) as { sites: { siteId: string }[] };
-      expect(fleet.sites.map((s) => s.siteId).sort()).toEqual(['demo-1', 'demo-2']);
-      const page = await fetch(`http://127.0.0.1:${port}/sites/demo-1?date=2024-08-19`);
+      expect(fleet.sites.map((s) => s.siteId).sort()).toEqual(['enphase-1001', 'enphase-1002']);
+      const page = await fetch(`http://127.0.0.1:${port}/sites/enphase-1001?date=2024-08-19`);
       expect(page.status).toBe(200);
       expect(await page.text()).toMatch(/<svg/);
       expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/ercot_arb_job_runs_total\{[^}]*job="plan-dispatch"[^}]*outcome="succeeded"/);

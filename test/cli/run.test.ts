@@ -45,7 +45,7 @@ describe('ercot-arb run / reconcile (embedded store)', () => {
     expect(first.code).toBe(0);
     // Without credentials the price and telemetry jobs cannot run; they are named with the reason.
     expect(first.stderr).toMatch(/not running ercot-\*: ERCOT credentials missing/);
-    const due = [['command-status-refresh', '2024-11-03T18:05:00Z'], ['plan-dispatch', '2024-11-03T18:07:00Z'], ['reconcile', '2024-11-03T17:55:00Z']];
+    const due = [['command-status-refresh', '2024-11-03T18:04:00Z'], ['plan-dispatch', '2024-11-03T18:07:00Z'], ['reconcile', '2024-11-03T17:55:00Z']];
     const sorted = (text: string) => (JSON.parse(text) as { job: string }[]).sort((a, b) => a.job.localeCompare(b.job));
     // No sites yet: every due job runs and has nothing to do.
     expect(sorted(first.stdout)).toEqual(due.map(([job, at]) => ({ job, scheduledForMs: Date.parse(at), outcome: 'skipped' })));

@@ -3,7 +3,11 @@
  *   plan-dispatch            7,22,37,52 * * * *: `runDispatchCycle` for every site (after the telemetry poll at :03
  *                            and the real-time prices at :05, 8 minutes before the next interval starts): resolve
  *                            `sending` rows, refresh command status, plan, decide, apply, record the site status.
- *   command-status-refresh   every 5 minutes between cycles: resolve `sending` rows and refresh open commands' status.
+ *   command-status-refresh   every 5 minutes between cycles (minutes 4, 9, 14, …): resolve `sending` rows, refresh
+ *                            open commands' status, and send planned rows whose send time has come: a channel without
+ *                            a scheduled start (Texture) gets its command at the window's start minus the lead time,
+ *                            i.e. at :14, :29, …, not at the next plan-dispatch cycle 7 minutes after the window began
+ *                            (by then the re-plan had moved the window on, and such a site never got a command).
  * Channels are built per site from its control_channel + control_settings (with the account part from the
  * environment) and kept while the site's configuration is unchanged, so a channel's own state (the simulator's
  * battery, tokens) lives as long as the daemon.
@@ -21,6 +25,10 @@ import type { Config } from '../config.js';
 import { channelAccountConfig } from '../control-channels.js';
 import { channelSiteRef, runDispatchCycle } from '../dispatch/cycle.js';
 import { refreshStatuses, resolveSending } from '../dispatch/status.js';
+import { newOutcome, sendDueCommands } from '../dispatch/apply.js';
+import { realSleep } from '../../adapters/ercot/rate-limiter.js';
+import { getSiteDispatch } from '../../store/dispatch-repo.js';
+import { MINUTE_MS } from '../../domain/time/interval.js';
 import type { Logger } from '../logger.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -101,22 +109,29 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
     },
     {
       name: COMMAND_REFRESH_JOB,
-      cron: '*/5 * * * *',
+      cron: '4,9,14,19,24,29,34,39,44,49,54,59 * * * *',
       catchUp: 'latest',
       async run(ctx) {
         const problems: string[] = [];
         let sites = 0;
+        let sent = 0;
         for (const site of (await listSites(d.db)).filter((s) => s.status === 'active')) {
           if (ctx.signal.aborted) break;
           try {
             const refresh = { db: d.db, channel: await channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: 10_000 };
             problems.push(...(await resolveSending(refresh)).problems, ...(await refreshStatuses(refresh)).problems);
+            const sd = await getSiteDispatch(d.db, site.siteId);
+            const out = newOutcome(sd?.throttledUntilMs ?? null);
+            const leadMs = Math.max(MINUTE_MS, refresh.channel.capabilities().minLeadMs);
+            await sendDueCommands({ ...refresh, leadMs, maxAttempts: 3, sleep: realSleep, throttledUntilMs: out.throttledUntilMs }, out);
+            problems.push(...out.problems);
+            sent += out.sent;
             sites++;
           } catch (error) {
             problems.push(`${site.siteId}: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
-        return { skipped: sites === 0, details: { sites, problems } };
+        return { skipped: sites === 0, details: { sites, sent, problems } };
       },
     },
   ];

@@ -89,6 +89,12 @@ async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandStat
     await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, error: reason });
     return;
   }
+  if (to === 'completed' && !ctx.channel.capabilities().duration && (await replacedOnDevice(ctx, c))) {
+    // Its window is over and a later command already took over the device (sent between cycles by the status
+    // refresh): a `reset` now would end that successor, not this one.
+    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, error: `${reason}; already replaced on the device by a later command` });
+    return;
+  }
   if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
   try {
     const state = await ctx.channel.cancel(ctx.siteRef, c.externalId);
@@ -98,6 +104,13 @@ async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandStat
     noteError(ctx, out, e, `cancel ${c.mode} ${new Date(c.windowStartMs).toISOString()}`);
     await noteCommand(ctx.db, commandId, { error: `cancel failed: ${errorText(e)}` });
   }
+}
+
+/** On a channel without duration the newest command holds the device: was one sent after `c`? */
+async function replacedOnDevice(ctx: ApplyContext, c: Command): Promise<boolean> {
+  if (c.sentAtMs === null) return false;
+  const later = await listCommands(ctx.db, ctx.siteId, { startMs: c.windowStartMs });
+  return later.some((o) => o.commandId !== c.commandId && o.externalId !== null && o.sentAtMs !== null && o.sentAtMs > c.sentAtMs!);
 }
 
 function noteError(ctx: ApplyContext, out: ApplyOutcome, e: unknown, what: string): void {

@@ -1,4 +1,4 @@
-/** `ercot-arb demo`: the live loop on one machine, no account (src/app/demo/live-demo.ts). */
+/** `ercot-arb demo`: the live loop on one machine, no account, every outside service a loopback fake (src/app/demo/live-demo.ts, sim-world.ts). */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,13 +36,15 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
   const logger = ctx.logger();
   const store = await openStore(cfg, { dataDir, logger });
   try {
-    const world = await createDemoWorld(store.db, cfg, logger, { sites, msPerInterval, steps });
-    mountReviewPages(world.daemon.http, { db: store.db, cfg, logger, publicRead: true, nowMs: () => world.clock.nowMs() });
+    const world = await createDemoWorld(store.db, logger, { sites, steps });
+    mountReviewPages(world.daemon.http, { db: store.db, cfg, logger, publicRead: true, nowMs: () => world.world.clock.nowMs() });
     const bound = await world.daemon.listen(port, '127.0.0.1');
+    const w = world.world;
     ctx.stdout.write(`demo store: ${store.location}\n`);
     ctx.stdout.write(`review pages: http://127.0.0.1:${bound}/fleet (read-only without a password; set ERCOT_ARB_WEB_PASSWORD to approve/hold)\n`);
     ctx.stdout.write(`metrics: http://127.0.0.1:${bound}/metrics\n`);
-    ctx.stdout.write(`${sites} simulated batteries on the simulator channel, real HB_HOUSTON prices of 2024-08-19/20; one 15-minute step every ${msPerInterval} ms\n`);
+    ctx.stdout.write(`fakes on loopback: ERCOT ${w.ercot.origin}, Enphase ${w.enphase.url}, Enphase VPP ${w.vpp.url}, Texture ${w.texture.url}\n`);
+    ctx.stdout.write(`${sites} simulated batteries (${w.sites.map((s) => `${s.siteId} on ${s.channel}`).join(', ')}), real HB_HOUSTON prices of 2024-08-19/20 as ERCOT published them; one 15-minute step every ${msPerInterval} ms\n`);
     let stop = false;
     const onSignal = () => (stop = true);
     process.once('SIGINT', onSignal);
@@ -55,12 +57,12 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    ctx.stdout.write(`demo finished: ${world.channel.sendCount()} commands reached the simulated batteries\n`);
+    ctx.stdout.write(`demo finished: ${w.commandsReceived()} commands reached the simulated batteries\n`);
     if (!flags.exit && !stop) {
       ctx.stdout.write('the pages stay up: Ctrl-C to stop\n');
       await waitForSignal();
     }
-    await world.daemon.shutdown('SIGTERM');
+    await world.close();
   } finally {
     await store.close();
   }

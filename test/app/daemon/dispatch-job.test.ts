@@ -38,7 +38,7 @@ describe.each(backends())('daemon dispatch jobs on $name', (backend) => {
     const daemon = new Daemon({ db, clock, logger: silentLogger(), metrics, jobs: dispatchJobs({ db, cfg, clock, logger: silentLogger(), metrics }), instanceId: 'd' });
     const reports = await daemon.tick();
     expect(reports.map((r) => [r.job, new Date(r.scheduledForMs).toISOString(), r.outcome]).sort()).toEqual([
-      [COMMAND_REFRESH_JOB, '2026-07-01T23:50:00.000Z', 'succeeded'],
+      [COMMAND_REFRESH_JOB, '2026-07-01T23:49:00.000Z', 'succeeded'],
       [DISPATCH_JOB, '2026-07-01T23:37:00.000Z', 'succeeded'],
     ].sort());
     expect(await latestPlan(db, 'S1')).not.toBeNull();

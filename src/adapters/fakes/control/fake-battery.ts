@@ -87,6 +87,11 @@ export class FakeBattery {
     if (c && c.endedAtMs === undefined) c.endedAtMs = Math.max(atMs, c.startMs);
   }
 
+  /** Home load and solar (kW) of the interval starting at `intervalStartMs` (what the Enphase fake meters). */
+  conditionsAt(intervalStartMs: number): Omit<SiteConditions, 'exportAllowed'> {
+    return { loadKw: 1, solarKw: 0, ...this.opts.conditions?.(intervalStartMs) };
+  }
+
   /** Runs every whole interval that ends at or before `ms`. */
   advanceTo(ms: number): void {
     while (this.nowMs + INTERVAL_MS <= ms) this.step();
@@ -106,7 +111,7 @@ export class FakeBattery {
     const e = s + INTERVAL_MS;
     const live = this.live(s, e);
     const homeOnly = live.some((c) => c.mode === 'discharge' && c.exportAllowed === false);
-    const site = { loadKw: 1, solarKw: 0, ...this.opts.conditions?.(s), exportAllowed: (this.opts.exportAllowed ?? true) && !homeOnly };
+    const site = { ...this.conditionsAt(s), exportAllowed: (this.opts.exportAllowed ?? true) && !homeOnly };
     const sim = new DeviceSimulator({ battery: this.spec, startMs: s, initialSocKwh: this.socKwh, baseMode: 'self-consumption' });
     const idleAll = live.find((c) => c.mode === 'idle' && c.startMs <= s && Math.min(c.endMs, c.endedAtMs ?? Infinity) >= e);
     const storm = this.stormGuardAt(s);

@@ -12,7 +12,9 @@ import { systemClock } from '../../../app/system-clock.js';
 import { DAY_MS, INTERVAL_MS } from '../../../domain/time/interval.js';
 import { renderBattery, renderEnergy, renderProduction, type Corruption } from './render.js';
 import { FakeOAuth, type FakeOAuthOptions, type TokenGrant } from './oauth-state.js';
-import { DEFAULT_SITE, SimulatedSite, type FakeSiteSpec } from './site.js';
+import { DEFAULT_SITE, SimulatedSite, type FakeSiteSpec, type SiteTelemetry } from './site.js';
+import { BatteryBackedSite } from './battery-backed-site.js';
+import type { FakeBattery } from '../control/fake-battery.js';
 import { closeServer, listenLoopback } from '../loopback.js';
 
 export interface FakeEnphaseOptions {
@@ -31,6 +33,11 @@ export interface FakeEnphaseOptions {
   modeSpellings?: 'spec' | 'messy';
   /** Report SoC percent as "97%" strings instead of integers. */
   socAsString?: boolean;
+  /**
+   * Sites whose telemetry is a control-channel fake's battery (the VPP or Texture fake's device simulator) instead
+   * of the built-in self-consumption model: `battery()` returns it advanced to now.
+   */
+  batteries?: Record<number, () => FakeBattery>;
 }
 
 export interface FakeRequestLog {
@@ -44,7 +51,7 @@ export interface FakeRequestLog {
 }
 
 interface SiteState {
-  sim: SimulatedSite;
+  sim: SiteTelemetry;
   batteryMode: string;
   reserveSoc: number;
   chargeFromGrid: boolean;
@@ -84,7 +91,7 @@ export class FakeEnphase {
     for (const s of specs) {
       const spec: FakeSiteSpec = { ...DEFAULT_SITE, name: `Fake site ${s.systemId}`, ...s };
       this.sites.set(spec.systemId, {
-        sim: new SimulatedSite(spec, start), batteryMode: 'Self-consumption', reserveSoc: spec.reservePercent,
+        sim: opts.batteries?.[spec.systemId] ? new BatteryBackedSite(spec, opts.batteries[spec.systemId]) : new SimulatedSite(spec, start), batteryMode: 'Self-consumption', reserveSoc: spec.reservePercent,
         chargeFromGrid: false, stormGuardEnabled: true, stormAlert: false, gridState: 'On Grid',
       });
     }
@@ -148,7 +155,7 @@ export class FakeEnphase {
   settingsWrites(systemId?: number): FakeRequestLog[] {
     return this.requests.filter((r) => r.method === 'PUT' && r.status === 200 && (systemId === undefined || r.path === `/api/v4/systems/config/${systemId}/battery_settings`));
   }
-  site(systemId: number): SimulatedSite {
+  site(systemId: number): SiteTelemetry {
     return this.siteState(systemId).sim;
   }
   apiRequests(): FakeRequestLog[] {

@@ -45,13 +45,23 @@ export const DEFAULT_SITE: Omit<FakeSiteSpec, 'systemId' | 'name'> = {
   loadAverageW: 1_200,
 };
 
+/** What the fake server reads of a site: its spec, its 15-minute intervals, and settings writes. */
+export interface SiteTelemetry {
+  readonly spec: FakeSiteSpec;
+  readonly firstIntervalStartMs: number;
+  readonly socPercentNow: number;
+  intervals(fromMs: number, toMs: number): SimInterval[];
+  get(endMs: number): SimInterval | undefined;
+  configure(atMs: number, settings: { reservePercent: number; chargeFromGrid: boolean }): void;
+}
+
 /** Deterministic pseudo-noise in [0, 1) from an integer. */
 function noise(n: number): number {
   const x = Math.sin(n * 12.9898) * 43758.5453;
   return x - Math.floor(x);
 }
 
-export class SimulatedSite {
+export class SimulatedSite implements SiteTelemetry {
   private readonly byEnd = new Map<number, SimInterval>();
   private lastEndMs: number;
   private socKwh: number;

@@ -13,6 +13,7 @@ import type { Clock } from '../../../domain/time/clock.js';
 import { systemClock } from '../../../app/system-clock.js';
 import { ERCOT_PRODUCTS, type ErcotProductId } from '../../ercot/products.js';
 import { ERCOT_B2C_CLIENT_ID } from '../../ercot/token-manager.js';
+import { publishedAtMs } from './publication.js';
 import { FAKE_FIELDS, FakeErcotData, legacyCsv, type WireRow } from './data.js';
 import { ERCOT_FORECAST_PRODUCTS, type ErcotForecastProductId } from '../../ercot/forecast-products.js';
 import { FakeForecastData, FORECAST_FIELDS } from './forecast-data.js';
@@ -45,6 +46,11 @@ export interface FakeErcotOptions {
   /** Enforce a requests-per-minute limit with 429 (default: off). */
   rateLimitPerMinute?: number;
   data?: FakeErcotData;
+  /**
+   * Serve only what ERCOT had published at the clock's now (publication.ts): real-time prices once their interval
+   * has ended, a day's DAM at 13:00 Central the day before. For runs on a simulated clock (the week test, the demo).
+   */
+  publishedOnly?: boolean;
 }
 
 export interface FakeRequestLog {
@@ -66,7 +72,7 @@ export class FakeErcotServer {
   private readonly omitted = new Map<ErcotProductId | ErcotForecastProductId, Set<string>>();
   private readonly recent: number[] = [];
   private readonly clock: Clock;
-  readonly options: Required<Omit<FakeErcotOptions, 'data' | 'clock' | 'queryFromDate' | 'rateLimitPerMinute'>> & Pick<FakeErcotOptions, 'queryFromDate' | 'rateLimitPerMinute'>;
+  readonly options: Required<Omit<FakeErcotOptions, 'data' | 'clock' | 'queryFromDate' | 'rateLimitPerMinute' | 'publishedOnly'>> & Pick<FakeErcotOptions, 'queryFromDate' | 'rateLimitPerMinute' | 'publishedOnly'>;
 
   constructor(options: FakeErcotOptions = {}) {
     this.data = options.data ?? new FakeErcotData();
@@ -79,6 +85,7 @@ export class FakeErcotServer {
       defaultPageSize: options.defaultPageSize ?? 1000,
       queryFromDate: options.queryFromDate,
       rateLimitPerMinute: options.rateLimitPerMinute,
+      publishedOnly: options.publishedOnly,
     };
   }
 
@@ -215,6 +222,10 @@ export class FakeErcotServer {
 
   private report(product: ErcotProductId, q: URLSearchParams, res: ServerResponse): void {
     let rows = filterRows(product, this.data, q);
+    if (this.options.publishedOnly) {
+      const nowMs = this.clock.nowMs();
+      rows = rows.filter((r) => publishedAtMs(product, r) <= nowMs);
+    }
     if (this.options.queryFromDate) rows = rows.filter((r) => String(r.deliveryDate ?? r.SCEDTimestamp).slice(0, 10) >= this.options.queryFromDate!);
     this.page(product, rows, FAKE_FIELDS[product], q, res);
   }
