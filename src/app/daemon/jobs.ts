@@ -27,6 +27,7 @@ import type { DaemonMetrics } from './metrics.js';
 import { dispatchJobs, siteChannels } from './dispatch-job.js';
 import type { ControlChannel } from '../../domain/ports/control-channel.js';
 import { ercotLimiterFor } from '../fleet/shared-ercot-limiter.js';
+import type { TokenBucket } from '../../adapters/ercot/rate-limiter.js';
 import type { Site } from '../../store/sites-repo.js';
 import type { EnphaseClient } from '../../adapters/enphase/client.js';
 
@@ -38,6 +39,8 @@ export interface DaemonJobDeps {
   clock: Clock;
   logger: Logger;
   metrics?: DaemonMetrics;
+  /** The ERCOT clients' 30/min limiter (default: shared across processes on PostgreSQL, per process on the embedded store). */
+  ercotLimiter?: TokenBucket;
 }
 
 export interface DaemonJobs {
@@ -55,7 +58,7 @@ async function priceJobsFor(d: DaemonJobDeps, out: DaemonJobs): Promise<void> {
     const credentials = await resolveErcotCredentials(d.db, cfg);
     const client = new ErcotClient({
       baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials,
-      limiter: ercotLimiterFor(d.db, cfg.DATABASE_URL, credentials.subscriptionKey),
+      limiter: d.ercotLimiter ?? ercotLimiterFor(d.db, cfg.DATABASE_URL, credentials.subscriptionKey),
       pageSize: cfg.ERCOT_PAGE_SIZE, timeoutMs: cfg.ERCOT_REQUEST_TIMEOUT_MS, clock: d.clock,
       onRetry: (info) => d.logger.warn(info, 'ERCOT request retried'),
     });

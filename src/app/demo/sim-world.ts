@@ -18,6 +18,7 @@ import { startFakeEnphase, type FakeEnphase } from '../../adapters/fakes/enphase
 import { startFakeTexture, type FakeTexture } from '../../adapters/fakes/texture/server.js';
 import { startFakeVpp, type FakeVpp } from '../../adapters/fakes/vpp/server.js';
 import { FixedClock } from '../../domain/time/clock.js';
+import { TokenBucket } from '../../adapters/ercot/rate-limiter.js';
 import { ercotDateOf } from '../../domain/time/ercot-calendar.js';
 import { DAY_MS, INTERVAL_MS, MINUTE_MS, intervalFloor } from '../../domain/time/interval.js';
 import type { Database } from '../../store/schema.js';
@@ -148,8 +149,13 @@ export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
     sites.push({ siteId, systemId: s.systemId, channel: s.channel });
   }
 
+  // ERCOT's 30 requests/minute, kept on simulated time: the simulated clock stands still inside a step, so a limiter
+  // on it could never see a minute pass, and one on the wall clock would make the demo wait in real time. Its waits
+  // move its own timeline on instead (requests stay ≤ 30 per simulated minute, nobody sleeps for real).
+  let limiterSkewMs = 0;
+  const ercotLimiter = new TokenBucket({ clock: { nowMs: () => clock.nowMs() + limiterSkewMs }, sleep: async (ms) => { limiterSkewMs += ms; } });
   // Price history as a first `prices backfill` would fetch it, through the same client path (ERCOT's query API).
-  const client = new ErcotClient({ baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials: ercot.credentials, clock, pageSize: cfg.ERCOT_PAGE_SIZE });
+  const client = new ErcotClient({ baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials: ercot.credentials, clock, pageSize: cfg.ERCOT_PAGE_SIZE, limiter: ercotLimiter });
   const ingest = { db, client, clock, logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE };
   const fromDate = ercotDateOf(clock.nowMs() - (o.historyDays ?? 30) * DAY_MS);
   const toDate = ercotDateOf(clock.nowMs() + DAY_MS);
@@ -157,7 +163,7 @@ export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
   await ingestPrices(ingest, { product: DAM_SPP, fromDate, toDate, settlementPoints: [o.settlementPoint] });
 
   const metrics = new DaemonMetrics({ db, clock, logger, processMetrics: false });
-  const built = await buildDaemonJobs({ db, cfg, clock, logger, metrics });
+  const built = await buildDaemonJobs({ db, cfg, clock, logger, metrics, ercotLimiter });
   if (built.notRegistered.length) throw new Error(`sim world: jobs not registered: ${built.notRegistered.map((n) => `${n.job} (${n.reason})`).join('; ')}`);
   const daemon = new Daemon({ db, schema: o.schema, clock, logger, metrics, jobs: built.jobs, instanceId: 'sim-world', catchUpWindowMs: 15 * MINUTE_MS });
 
