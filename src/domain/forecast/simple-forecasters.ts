@@ -30,6 +30,11 @@ export interface BiasCorrectionOptions {
    * lifts the dearer hours ahead proportionally, so it keeps the day-ahead curve's spreads instead of flattening them.
    */
   proportionalMax?: number;
+  /**
+   * With proportionalMax: only the part of the error within ±this is proportional, the rest stays additive (a level
+   * shift keeps the day's spreads; a spike makes "now" dear against later). Default: all of it.
+   */
+  proportionalUpToUsdPerMwh?: number;
 }
 
 function floored(prices: Float64Array): Float64Array {
@@ -60,10 +65,14 @@ export function biasCorrectedForecaster(name: string, options: BiasCorrectionOpt
       if (error !== 0) {
         const pm = options.proportionalMax;
         const ref = pm !== undefined ? recentDamUsdPerMwh(known, options.windowIntervals) : NaN;
+        const upTo = options.proportionalUpToUsdPerMwh ?? Infinity;
         for (let j = 0; j < count; j++) {
           if (!base.fromDam[j]) continue;
           let e = error;
-          if (pm !== undefined) e = ref > PROPORTIONAL_MIN_DAM_USD_PER_MWH ? error * Math.max(0, Math.min(pm, base.prices[j] / ref)) : error;
+          if (pm !== undefined && ref > PROPORTIONAL_MIN_DAM_USD_PER_MWH) {
+            const part = Math.max(-upTo, Math.min(upTo, error));
+            e = part * Math.max(0, Math.min(pm, base.prices[j] / ref)) + (error - part);
+          }
           base.prices[j] += e * Math.pow(0.5, (fromMs + j * INTERVAL_MS - known.cutMs) / halfLifeMs);
         }
       }
@@ -74,5 +83,10 @@ export function biasCorrectedForecaster(name: string, options: BiasCorrectionOpt
 
 export const damForecaster = (): Forecaster => biasCorrectedForecaster('dam', { fraction: 0, halfLifeHours: 1, windowIntervals: 1 });
 export const damBiasForecaster = (halfLifeHours = 4, windowIntervals = 4): Forecaster => biasCorrectedForecaster('dam-bias', { fraction: 1, halfLifeHours, windowIntervals });
-export const damFadeForecaster = (fraction = 0.5, halfLifeHours = 12, windowIntervals = 4, clipUsdPerMwh?: number, proportionalMax?: number): Forecaster =>
-  biasCorrectedForecaster('dam-fade', { fraction, halfLifeHours, windowIntervals, ...(clipUsdPerMwh !== undefined ? { clipUsdPerMwh } : {}), ...(proportionalMax !== undefined ? { proportionalMax } : {}) });
+export const damFadeForecaster = (fraction = 0.5, halfLifeHours = 12, windowIntervals = 4, clipUsdPerMwh?: number, proportionalMax?: number, proportionalUpToUsdPerMwh?: number): Forecaster =>
+  biasCorrectedForecaster('dam-fade', {
+    fraction, halfLifeHours, windowIntervals,
+    ...(clipUsdPerMwh !== undefined ? { clipUsdPerMwh } : {}),
+    ...(proportionalMax !== undefined ? { proportionalMax } : {}),
+    ...(proportionalUpToUsdPerMwh !== undefined ? { proportionalUpToUsdPerMwh } : {}),
+  });
