@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FORECAST_FLOOR_USD_PER_MWH } from '../../../src/domain/forecast/dam-curve.js';
 import { KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
+import { HourlyProfileForecaster } from '../../../src/domain/forecast/hourly-profile.js';
+import { MeanForecaster } from '../../../src/domain/forecast/mean-forecast.js';
 import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
 import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../../src/domain/forecast/trainable.js';
 import { monthlyPeriods } from '../../../src/domain/forecast/walk-forward.js';
@@ -123,7 +125,27 @@ describe('dam-fade with a proportional correction (prop)', () => {
   it('prop=3: dearer hours lifted in proportion (+40, +80, +20)', () => {
     run(3).forEach((v, k) => expect(v).toBeCloseTo([60, 120, 30][k], 6));
   });
+  it('propUpTo=10: only ±10 of the error is proportional, the other +30 additive (+40, +50, +35)', () => {
+    const f = untrainedForecaster('dam-fade', { biasFraction: 1, biasHalfLifeHours: 1e9, biasWindowIntervals: 4, biasProportionalMax: 3, biasProportionalUpToUsdPerMwh: 10 });
+    const out = f.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 12).pricesUsdPerMwh;
+    [out[0], out[4], out[8]].forEach((v, k) => expect(v).toBeCloseTo([60, 90, 45][k], 6));
+  });
   it('the name syntax reaches it', () => {
-    expect(parseForecasterName('dam-fade:fraction=0.75,prop=1')?.params).toEqual({ biasFraction: 0.75, biasProportionalMax: 1 });
+    expect(parseForecasterName('dam-fade:fraction=0.75,prop=1,propUpTo=25')?.params).toEqual({ biasFraction: 0.75, biasProportionalMax: 1, biasProportionalUpToUsdPerMwh: 25 });
+  });
+  it('mean(…) averages its members interval by interval: dam (20, 40, 10) and dam + 40 → +20 each', () => {
+    const m = new MeanForecaster('mean', [untrainedForecaster('dam'), untrainedForecaster('dam-fade', { biasFraction: 1, biasHalfLifeHours: 1e9, biasWindowIntervals: 4 })]);
+    const out = m.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 12).pricesUsdPerMwh;
+    [out[0], out[4], out[8]].forEach((v, k) => expect(v).toBeCloseTo([40, 60, 30][k], 6));
+  });
+  it('the intra-hour shape reaches the interval being decided only with shapeOnNextInterval (shape1+)', () => {
+    const make = (next: boolean) => {
+      const f = new HourlyProfileForecaster({ days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true, shapeOnNextInterval: next }, 'x', untrainedForecaster('dam'));
+      f.shape.fill(7);
+      return f.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 8).pricesUsdPerMwh;
+    };
+    expect(make(false)[0]).toBe(20);
+    expect(make(true)[0]).toBe(27);
+    expect(make(false)[1]).toBe(27);
   });
 });
