@@ -110,6 +110,19 @@ describe(`a simulated ${FULL ? 'week' : 'fall-back night'} of the daemon's jobs 
 
   it('commands are sent on time and within limits, in modes the channel allows (store rows and wire bodies)', async () => {
     const rows = (await listCommands(store.db, null)).filter((c) => c.sentAtMs !== null);
+    const all = await listCommands(store.db, null);
+    const late = rows.filter((c) => c.windowStartMs - c.sentAtMs! < LEAD_MS);
+    if (late.length > 0 && process.env.SIM_WEEK_DEBUG) {
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+      const show = (c: Command) => ({ ...c, windowStart: iso(c.windowStartMs), windowEnd: iso(c.windowEndMs), sentAt: iso(c.sentAtMs), sendAt: iso(c.sendAtMs), plannedAt: iso(c.plannedAtMs), finishedAt: iso(c.finishedAtMs) });
+      const dump = late.map((c) => ({
+        offender: show(c),
+        neighbours: all.filter((o) => o.siteId === c.siteId && Math.abs(o.windowStartMs - c.windowStartMs) <= 3_600_000).map(show),
+        vpp: world.vpp.createdEvents().filter((e) => Math.abs(e.createdAtMs - c.sentAtMs!) <= 3_600_000),
+        texture: world.texture.createdCommands().filter((t) => Math.abs(t.createdAtMs - c.sentAtMs!) <= 3_600_000),
+      }));
+      (await import('node:fs')).writeFileSync(process.env.SIM_WEEK_DEBUG, JSON.stringify(dump, null, 1));
+    }
     expect(rows.length).toBe(world.commandsReceived());
     for (const c of rows) {
       expect(c.windowStartMs - c.sentAtMs!, c.commandId).toBeGreaterThanOrEqual(LEAD_MS);
