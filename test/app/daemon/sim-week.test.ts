@@ -20,7 +20,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBattery, type FakeBatteryCommand } from '../../../src/adapters/fakes/control/fake-battery.js';
+import { createPlanner, DEFAULT_SOLVER } from '../../../src/adapters/solvers/planner-factory.js';
 import { createSimWorld, type SimWorld } from '../../../src/app/demo/sim-world.js';
+import { replayStoredPlan } from '../../../src/app/dispatch/plan-and-store.js';
 import { createLogger } from '../../../src/app/logger.js';
 import type { TickReport } from '../../../src/app/scheduler/scheduler.js';
 import { INTERVAL_MS, MINUTE_MS } from '../../../src/domain/time/interval.js';
@@ -157,6 +159,30 @@ describe(`a simulated ${FULL ? 'week' : 'fall-back night'} of the daemon's jobs 
       const toleranceUsd = recon.reduce((sum, r) => sum + (Math.abs(r.settledPriceUsdPerMwh ?? 0) / 1e6) * 1, 0) + 1e-6;
       expect(Math.abs(reconUsd - realisedUsd), `${s.siteId}: reconciled ${reconUsd} vs realised ${realisedUsd}`).toBeLessThanOrEqual(toleranceUsd);
     }
+  });
+
+  it('the plans the sent commands came from re-solve bit for bit from their stored inputs (the first, middle and last per site)', async () => {
+    const planner = await createPlanner(DEFAULT_SOLVER);
+    for (const s of world.sites) {
+      const planIds = [...new Set((await listCommands(store.db, s.siteId)).filter((c) => c.sentAtMs !== null && c.planId).sort((a, b) => a.sentAtMs! - b.sentAtMs!).map((c) => c.planId!))];
+      expect(planIds.length, s.siteId).toBeGreaterThan(2);
+      for (const planId of [planIds[0], planIds[planIds.length >> 1], planIds.at(-1)!]) {
+        const r = await replayStoredPlan(store.db, planId, async () => planner);
+        expect(r.differences, `${s.siteId} plan ${planId}`).toEqual([]);
+        expect(r.identical).toBe(true);
+      }
+    }
+  });
+
+  it('a Texture window the engine ends itself (reset) ends at its end, not at the next plan-dispatch cycle', async () => {
+    const texture = world.sites.filter((s) => s.channel === 'texture').map((s) => s.siteId);
+    const ended = (await listCommands(store.db, null)).filter((c) => texture.includes(c.siteId) && c.sentAtMs !== null && c.state === 'completed' && !(c.error ?? '').includes('already replaced'));
+    expect(ended.length).toBeGreaterThan(0);
+    // The refresh job runs every 5 minutes (here at the sim's ticks :05, :10, :14 of each quarter): the reset goes at
+    // the first run from one lead before the end. plan-dispatch (:07, :22, …) used to end it up to 8 minutes late.
+    for (const c of ended) expect(c.finishedAtMs! - c.windowEndMs, c.commandId).toBeLessThanOrEqual(5 * MINUTE_MS);
+    const resets = world.texture.createdCommands().filter((t) => t.input.operatingMode === 'reset');
+    expect(resets.length).toBeGreaterThanOrEqual(ended.length); // cancels and supersedes on the channel are resets too
   });
 
   it('every interval (the 25-hour day included) has a reconciliation row with a known outcome', async () => {
