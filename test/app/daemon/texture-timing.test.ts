@@ -8,10 +8,13 @@
  *    earlier still: 97 commands of the week, up to 4 min after their recorded start);
  *  - a window without a successor is ended (`reset`) by the job one lead before its end, so it takes effect at the
  *    end, not at the next plan-dispatch cycle up to 8 minutes later; a window with a successor is replaced by it and
- *    gets no `reset` (that would end the successor).
+ *    gets no `reset` (that would end the successor);
+ *  - the same start rule on a channel with a scheduled start (the simulator, VPP-like), through sendDueCommands.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { SimulatorChannel } from '../../../src/adapters/control/simulator.js';
 import { startFakeTexture, type FakeTexture } from '../../../src/adapters/fakes/texture/server.js';
+import { newOutcome, sendDueCommands } from '../../../src/app/dispatch/apply.js';
 import { loadConfig } from '../../../src/app/config.js';
 import { Daemon } from '../../../src/app/daemon/daemon.js';
 import { COMMAND_REFRESH_JOB, dispatchJobs } from '../../../src/app/daemon/dispatch-job.js';
@@ -29,7 +32,7 @@ const Q = Date.UTC(2024, 10, 5, 18, 0);
 const LEAD_MS = MINUTE_MS;
 const battery = { capacityKwh: 13.5, maxChargeKw: 5, maxDischargeKw: 5, roundTripEfficiency: 0.9, minReservePercent: 20, degradationCostUsdPerKwh: 0 };
 
-describe.each(backends())('command-status-refresh on the Texture fake ($name)', (backend) => {
+describe.each(backends())('commands take effect no earlier than lead after their send, and Texture windows end at their end ($name)', (backend) => {
   const database = useDatabase(backend);
   let texture: FakeTexture | undefined;
   afterEach(async () => {
@@ -103,5 +106,22 @@ describe.each(backends())('command-status-refresh on the Texture fake ($name)', 
     expect(at(Q + INTERVAL_MS).chargeKw).toBeGreaterThan(1);
     await w.at(Q + 45 * MINUTE_MS);
     expect(w.fake.battery('72').intervals.find((x) => x.startMs === Q + 2 * INTERVAL_MS)!.chargeKw).toBeLessThan(0.01);
+  });
+
+  it('a scheduled-start channel (VPP-like): a row sent late asks for the first whole minute ≥ now + lead and records it', async () => {
+    const db = database().db;
+    await db.updateTable('sites').set({ status: 'disabled' }).execute();
+    const q = Date.UTC(2024, 10, 7, 18, 0);
+    const clock = new FixedClock(q + 2 * MINUTE_MS + 30_000); // 12:02:30: the 12:00 window's send time (11:59) passed
+    const channel = new SimulatorChannel({ clock, sites: [{ siteRef: 'V1', battery, initialSocKwh: 8 }] });
+    await upsertSite(db, { siteId: 'VP1', name: 'VP1', settlementPoint: 'HB_HUBAVG', battery, reservePercent: 20, controlChannel: 'simulator' });
+    const { command } = await insertCommand(db, { siteId: 'VP1', channel: 'simulator', idempotencyKey: 'VP1/late', mode: 'discharge', targetReservePercent: 20, windowStartMs: q, windowEndMs: q + INTERVAL_MS, sendAtMs: q - LEAD_MS, powerKw: 5 });
+    const out = newOutcome();
+    await sendDueCommands({ db, channel, siteId: 'VP1', siteRef: 'V1', nowMs: clock.nowMs(), leadMs: LEAD_MS, maxAttempts: 1, sleep: async () => {}, throttledUntilMs: null }, out);
+    expect(out).toMatchObject({ sent: 1, problems: [] });
+    expect(channel.accepted.map((r) => (r.startMs - q) / MINUTE_MS)).toEqual([4]);
+    const row = (await getCommand(db, command.commandId))!;
+    expect([(row.windowStartMs - q) / MINUTE_MS, (row.windowEndMs - q) / MINUTE_MS]).toEqual([4, 15]);
+    expect(row.windowStartMs - row.sentAtMs!).toBeGreaterThanOrEqual(LEAD_MS);
   });
 });
