@@ -102,7 +102,7 @@ function meanMembers(name: string): string[] | null {
 function forecastersFor(names: string[], history: MarketHistory, period: TestPeriod): Forecaster[] {
   return names.map((name) => {
     const members = meanMembers(name);
-    if (members) return new MeanForecaster(name, forecastersFor(members, history, period)); // members trained below
+    if (members) return new MeanForecaster(name, forecastersFor(members, history, period)); // trainable members are trained there
     const parsed = parseForecasterName(name);
     if (parsed) return { ...untrainedForecaster(parsed.name, parsed.params), name };
     if ((BOUND_FORECASTERS as readonly string[]).includes(name)) return boundForecaster(name, history);
