@@ -159,11 +159,13 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
   const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
   if (!claimed) return;
+  await debugPause('before-send');
   for (let attempt = 1; ; attempt++) {
     try {
       const state = await ctx.channel.send(request);
       out.sent++;
       out.writes++;
+      await debugPause('after-send');
       await recordSent(ctx, c.commandId, request, state);
       return;
     } catch (e) {
@@ -171,6 +173,18 @@ async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandReq
       if (!retry) return;
     }
   }
+}
+
+/**
+ * The crash-safety test's hook (test/app/daemon/crash-safety.test.ts): with ERCOT_ARB_DEBUG_PAUSE_AT=before-send
+ * (the row is `sending`, the channel not called yet) or =after-send (the channel answered, the reply not recorded),
+ * the process says so on stderr and waits there for a minute, so that the test's SIGKILL lands exactly in that
+ * window. Unset (always, outside that test), it does nothing.
+ */
+async function debugPause(point: 'before-send' | 'after-send'): Promise<void> {
+  if (process.env.ERCOT_ARB_DEBUG_PAUSE_AT !== point) return;
+  process.stderr.write(`debug-pause ${point}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
 
 /** The state a fresh send reply puts a `sending` row in. */
