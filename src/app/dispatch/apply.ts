@@ -231,9 +231,10 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
 
 /**
  * Resolves a row left in `sending` (a crash between the row and the reply, or a lost reply) by asking the channel.
- * Found → its state and id; no trace → lost (only when allowed: not straight after the send).
+ * Found → its state and id; no trace (only when allowed: not straight after the send) → back to `planned` while it
+ * can still be sent in time (the crash came before the call), else lost.
  */
-export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
+export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'resend' | 'lost' | 'unresolved'> {
   const request = requestFor(c, ctx.siteRef, c.windowStartMs);
   let found: ChannelCommandState | null;
   try {
@@ -247,6 +248,20 @@ export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'sit
     return 'found';
   }
   if (!options.allowLost) return 'unresolved';
+  if (stillSendable(ctx.channel, c, ctx.nowMs)) {
+    // Never reached the channel (a crash between the claim and the call): send it again while its lead time allows
+    // (sendDueCommands does, in this job or the next; it expires the row once that time has passed).
+    const back = await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it; sent again while its lead time allows' });
+    if (back) return 'resend';
+  }
   await tryTransition(ctx.db, c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
   return 'lost';
+}
+
+/** Could the row still be sent now, as sendDueCommands would (start moved on by the lead where the channel schedules)? */
+function stillSendable(channel: ControlChannel, c: Command, nowMs: number): boolean {
+  const caps = channel.capabilities();
+  const leadMs = Math.max(MINUTE_MS, caps.minLeadMs);
+  const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((nowMs + leadMs) / MINUTE_MS) * MINUTE_MS) : nowMs;
+  return startMs < c.windowEndMs && c.windowEndMs - startMs >= caps.minDurationMs;
 }
