@@ -156,7 +156,28 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
   }
 }
 
+/**
+ * Rows this process is sending right now. A `sending` row's age is measured on the cycle's clock (its start), so a
+ * long cycle's call can look older than the grace to a status refresh running beside it in the same daemon (the
+ * scheduler runs jobs side by side; the Texture webhook resolves too): such a row is never resolved, let alone
+ * re-sent, while its call is in flight here.
+ */
+const inFlight = new Set<string>();
+
+export function sendInFlight(commandId: string): boolean {
+  return inFlight.has(commandId);
+}
+
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  inFlight.add(c.commandId);
+  try {
+    await claimAndSend(ctx, c, request, out);
+  } finally {
+    inFlight.delete(c.commandId);
+  }
+}
+
+async function claimAndSend(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
   const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
   if (!claimed) return;
   await debugPause('before-send');

@@ -8,7 +8,7 @@ import type { ControlChannel } from '../../domain/ports/control-channel.js';
 import { listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { IllegalCommandTransition } from '../../store/errors.js';
-import { resolveOne } from './apply.js';
+import { resolveOne, sendInFlight } from './apply.js';
 
 export interface RefreshContext {
   db: Executor;
@@ -35,6 +35,7 @@ export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcom
   for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['sending'] })) {
     const since = c.sentAtMs ?? c.stateChangedAtMs;
     if (ctx.nowMs - since < ctx.sendingGraceMs) continue;
+    if (sendInFlight(c.commandId)) continue; // this process is still waiting for the channel's answer
     const r = await resolveOne(ctx, c, { allowLost: true });
     if (r === 'found') out.resolved++;
     else if (r === 'lost') out.lost++;
