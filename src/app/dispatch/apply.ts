@@ -106,6 +106,24 @@ async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandStat
   }
 }
 
+/**
+ * Channels without a duration (Texture): ends the commands on the channel whose window ends within the lead time, as
+ * decide() does in the plan-dispatch cycle, so a window without a successor ends at its end (the `reset` sent one
+ * lead before it takes effect at the end) rather than at the next cycle up to 8 minutes later. A window whose
+ * successor already holds the device (sent just before, by sendDueCommands) is completed without a `reset`.
+ * Run after sendDueCommands. Returns how many windows it ended.
+ */
+export async function endDueWindows(ctx: ApplyContext, out: ApplyOutcome): Promise<number> {
+  if (ctx.channel.capabilities().duration) return 0;
+  let ended = 0;
+  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['accepted', 'scheduled', 'active'] })) {
+    if (ctx.nowMs < c.windowEndMs - ctx.leadMs) continue;
+    await stopCommand(ctx, c.commandId, 'completed', true, 'window over: the engine ends it (the channel has no duration)', out);
+    if ((await getCommand(ctx.db, c.commandId))?.state === 'completed') ended++;
+  }
+  return ended;
+}
+
 /** On a channel without duration the newest command holds the device: was one sent after `c`? */
 async function replacedOnDevice(ctx: ApplyContext, c: Command): Promise<boolean> {
   if (c.sentAtMs === null) return false;
@@ -138,6 +156,18 @@ export function requestFor(c: Command, siteRef: string, startMs: number): Channe
   };
 }
 
+/**
+ * The start a row can be sent with now: never earlier than the lead time after the send (a command takes effect at
+ * the earliest one lead after it is sent). A scheduled start is on a whole minute (a VPP event's start_time); a
+ * channel without one (Texture) takes effect on receipt, so its start is simply now + lead. Later than the row's
+ * start when its lead passed before it could be sent (a send time between two runs of the jobs that send, or a
+ * retry): the window then starts later, or expires when too little of it is left.
+ */
+export function sendStartMs(c: Pick<Command, 'windowStartMs'>, nowMs: number, leadMs: number, scheduledStart: boolean): number {
+  const earliestMs = scheduledStart ? Math.ceil((nowMs + leadMs) / MINUTE_MS) * MINUTE_MS : nowMs + leadMs;
+  return Math.max(c.windowStartMs, earliestMs);
+}
+
 /** Sends every planned row whose time has come, in start order. */
 export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Promise<void> {
   const caps = ctx.channel.capabilities();
@@ -146,8 +176,9 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
     if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
     if (out.authFailed) return;
     if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) continue;
-    if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) continue;
-    const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
+    // Without a scheduled start the command acts on receipt: not before its send time (window start − lead).
+    if (!caps.scheduledStart && ctx.nowMs < Math.max(c.sendAtMs ?? -Infinity, c.windowStartMs - ctx.leadMs)) continue;
+    const startMs = sendStartMs(c, ctx.nowMs, ctx.leadMs, caps.scheduledStart);
     if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) {
       await tryTransition(ctx.db, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
       continue;
@@ -178,7 +209,9 @@ async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandReq
 }
 
 async function claimAndSend(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
+  // A row sent late records the later start it is sent with (the start it stood for never happened).
+  const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
+  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
   if (!claimed) return;
   await debugPause('before-send');
   for (let attempt = 1; ; attempt++) {
@@ -279,10 +312,10 @@ export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'sit
   return 'lost';
 }
 
-/** Could the row still be sent now, as sendDueCommands would (start moved on by the lead where the channel schedules)? */
+/** Could the row still be sent now, as sendDueCommands would send it (its start moved on by the lead if need be)? */
 function stillSendable(channel: ControlChannel, c: Command, nowMs: number): boolean {
   const caps = channel.capabilities();
   const leadMs = Math.max(MINUTE_MS, caps.minLeadMs);
-  const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((nowMs + leadMs) / MINUTE_MS) * MINUTE_MS) : nowMs;
+  const startMs = sendStartMs(c, nowMs, leadMs, caps.scheduledStart);
   return startMs < c.windowEndMs && c.windowEndMs - startMs >= caps.minDurationMs;
 }
