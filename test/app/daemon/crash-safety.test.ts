@@ -43,7 +43,7 @@ const MAIN = `${ROOT}dist/src/cli/main.js`;
 /** Targets: at least this many kills, this many of them in the send window, and at least ROUNDS days. */
 const KILLS = 100;
 const SEND_WINDOW_KILLS = 20;
-const ROUNDS = Math.max(1, Number(process.env.ERCOT_ARB_CRASH_ROUNDS ?? '20'));
+const ROUNDS = Math.max(1, Number(process.env.ERCOT_ARB_CRASH_ROUNDS ?? '14'));
 const MAX_ROUNDS = ROUNDS + 20;
 const SEED = Number(process.env.ERCOT_ARB_KILL_SEED ?? '9100');
 const SYSTEM_ID = 1001;
@@ -139,7 +139,7 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
    * marker on stderr, or the fake holding a create's reply) plus `afterMs`.
    */
   function runChild(nowMs: number, kill: { afterMs: number; point?: SendWindow } | null, extraEnv: Record<string, string> = {}): Promise<Child> {
-    const child = spawn(process.execPath, [MAIN, 'run', '--once', '--now', new Date(nowMs).toISOString(), '--json'], {
+    const child = spawn(process.execPath, [...(kill === null && process.env.CRASH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CRASH_PROF}`] : []), MAIN, 'run', '--once', '--now', new Date(nowMs).toISOString(), '--json'], {
       cwd: ROOT,
       env: { ...process.env, ...env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -241,16 +241,18 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
     let round = 0;
     for (; round < MAX_ROUNDS && (round < ROUNDS || kills < KILLS || inSendWindow() < SEND_WINDOW_KILLS); round++) {
       const day = DAY0 + round * DAY_MS;
-      const point = SEND_WINDOWS[round % SEND_WINDOWS.length];
-      // The planning kill and the resolution kill on alternate days (each costs most of a run's CPU); three cheap
-      // startup kills every day.
+      // Even days: plan-dispatch is killed `before-send` at 18:52, so the 18:54 status refresh sends the command
+      // again and is killed in the send window too (by turns: before-send, in-flight, after-send), and 18:37 is the
+      // planning kill. Odd days: plan-dispatch is killed in-flight or after-send (by turns) and the 18:54 refresh
+      // resolving the `sending` row is killed anywhere. Five cheap startup kills every day (14 days: 105 kills, 21 in the
+      // send window).
+      const even = round % 2 === 0;
+      const sendKill = (point: SendWindow) => ({ afterMs: Math.round(random() * 30), point });
       const plan: { atMin: number; kill: { afterMs: number; point?: SendWindow } }[] = [
-        ...(round % 2 === 0 ? [{ atMin: 0, kill: { afterMs: share(0.15, 1.1) } }] : []), // 18:37 startup, claims, planning, the plan's store
-        { atMin: 15, kill: { afterMs: Math.round(random() * 30), point } }, // 18:52 the send window
-        ...(round % 2 === 1 ? [{ atMin: 17, kill: { afterMs: share(0.1, 1) } }] : []), // 18:54 the refresh resolving the `sending` row
-        { atMin: 18, kill: { afterMs: share(0.03, 0.3) } }, // 18:55 startup
-        { atMin: 19, kill: { afterMs: share(0.03, 0.3) } }, // 18:56 startup
-        { atMin: 21, kill: { afterMs: share(0.03, 0.3) } }, // 18:58 startup
+        ...(even ? [{ atMin: 0, kill: { afterMs: share(0.15, 1.1) } }] : []), // 18:37 startup, claims, planning, the plan's store
+        { atMin: 15, kill: sendKill(even ? 'before-send' : round % 4 === 1 ? 'in-flight' : 'after-send') }, // 18:52 plan-dispatch sends
+        { atMin: 17, kill: even ? sendKill(SEND_WINDOWS[(round / 2) % SEND_WINDOWS.length]) : { afterMs: share(0.1, 1) } }, // 18:54 the refresh re-sends (even) or resolves (odd)
+        ...[18, 19, 20, 21, 21].map((atMin) => ({ atMin, kill: { afterMs: share(0.03, 0.3) } })), // 18:55–18:58 startup, store open, claims
       ];
       for (const step of plan) {
         await at(day + step.atMin * MINUTE_MS);
