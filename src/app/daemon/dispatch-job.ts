@@ -26,7 +26,7 @@ import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Config } from '../config.js';
 import { channelAccountConfig } from '../control-channels.js';
 import { channelSiteRef, runDispatchCycle } from '../dispatch/cycle.js';
-import { refreshStatuses, resolveSending } from '../dispatch/status.js';
+import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from '../dispatch/status.js';
 import { endDueWindows, newOutcome, sendDueCommands } from '../dispatch/apply.js';
 import { realSleep } from '../../adapters/ercot/rate-limiter.js';
 import { getSiteDispatch } from '../../store/dispatch-repo.js';
@@ -123,7 +123,7 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
         for (const site of (await listSites(d.db)).filter((s) => s.status === 'active')) {
           if (ctx.signal.aborted) break;
           try {
-            const refresh = { db: d.db, channel: await channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: 10_000 };
+            const refresh = { db: d.db, channel: await channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: SENDING_GRACE_MS };
             problems.push(...(await resolveSending(refresh)).problems, ...(await refreshStatuses(refresh)).problems);
             const sd = await getSiteDispatch(d.db, site.siteId);
             const out = newOutcome(sd?.throttledUntilMs ?? null);

@@ -20,13 +20,13 @@ import { checkSettings, readDeviceState, type DeviceStateOptions } from './devic
 import { planSite, type PlannedSite } from './plan-and-store.js';
 import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
 import { prefetchKnowledge, type SiteKnowledge } from './plan-knowledge.js';
-import { refreshStatuses, resolveSending } from './status.js';
+import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from './status.js';
 import { loadWindowOverrides } from './window-overrides.js';
 
 export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
   /** In-cycle attempts for a transient send error (default 3). */
   maxSendAttempts?: number;
-  /** A `sending` row younger than this is not resolved yet (default 10 s). */
+  /** A `sending` row younger than this is not resolved yet (default SENDING_GRACE_MS, 90 s). */
   sendingGraceMs?: number;
   /** Failed/rejected/overridden commands this recent block the same window from being re-sent (default 6 h). */
   refusedLookbackMs?: number;
@@ -156,7 +156,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const devOpts = { ...DEVICE_DEFAULTS, ...o };
   let t = performance.now();
   if (!throttled) {
-    const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? 10_000 };
+    const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? SENDING_GRACE_MS };
     result.problems.push(...(await resolveSending(refreshCtx)).problems, ...(await refreshStatuses(refreshCtx)).problems);
   }
   const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
@@ -257,7 +257,7 @@ export async function refreshDispatchStatuses(deps: Pick<DispatchCycleDeps, 'db'
       const site = await getSite(deps.db, siteId);
       if (!site) throw new Error(`site ${siteId} is not configured`);
       const channel = await deps.channelFor(site);
-      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 };
+      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? SENDING_GRACE_MS };
       const a = await resolveSending(ctx);
       const b = await refreshStatuses(ctx);
       out.push({ siteId, resolved: a.resolved, lost: a.lost, moved: b.moved, problems: [...a.problems, ...b.problems] });

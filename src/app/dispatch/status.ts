@@ -10,6 +10,15 @@ import type { Executor } from '../../store/database.js';
 import { IllegalCommandTransition } from '../../store/errors.js';
 import { resolveOne, sendInFlight } from './apply.js';
 
+/**
+ * How old a `sending` row must be before a status refresh resolves it (asks the channel, then re-sends or records it
+ * lost). Its age is counted from its cycle's start (`nowMs`), and another process (a second daemon, a fleet worker)
+ * may still be in the call: a channel request may take 30 s for the headers plus 30 s for the body
+ * (`adapters/control/http.ts`), and the planning before it some seconds. So: 60 s + 30 s margin. Only a crash leaves
+ * a row `sending` longer, and the refresh runs every 5 minutes, so the wait costs nothing in practice.
+ */
+export const SENDING_GRACE_MS = 90_000;
+
 export interface RefreshContext {
   db: Executor;
   channel: ControlChannel;

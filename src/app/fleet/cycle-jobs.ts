@@ -8,7 +8,7 @@
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
 import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
-import { refreshStatuses } from '../dispatch/status.js';
+import { refreshStatuses, SENDING_GRACE_MS } from '../dispatch/status.js';
 import { getSite } from '../../store/sites-repo.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
 import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
@@ -96,7 +96,7 @@ export async function runSiteStatus(deps: FleetJobDeps, siteId: string): Promise
   if (!site) return 0;
   const channel = await deps.channelFor(site);
   const nowMs = deps.cycleNowMs?.(slotOf(deps.now())) ?? deps.now();
-  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 });
+  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? SENDING_GRACE_MS });
   if (out.problems.length) deps.logger?.warn({ siteId, problems: out.problems.slice(0, 3) }, 'site status refresh had problems');
   return out.moved;
 }

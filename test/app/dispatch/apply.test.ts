@@ -8,6 +8,7 @@ import type { SimulatorChannel } from '../../../src/adapters/control/simulator.j
 import { backends, useDatabase } from '../../store/harness.js';
 import { makeWorld, T_1850 } from './fixture.js';
 import { refreshDispatchStatuses } from '../../../src/app/dispatch/cycle.js';
+import { SENDING_GRACE_MS } from '../../../src/app/dispatch/status.js';
 
 /** The simulator behind a channel that fails in the ways a crash or a lost reply looks from inside. */
 function faulty(inner: SimulatorChannel, fault: 'crash-after-send' | 'lost-before-channel'): ControlChannel {
@@ -42,7 +43,7 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     await w.cycle({}, () => faulty(w.channel, 'crash-after-send'));
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
     expect(w.channel.sendCount('S1')).toBe(1);
-    w.clock.advance(30_000); // restart
+    w.clock.advance(SENDING_GRACE_MS); // restart
     await w.cycle();
     const rows = await listCommands(db().db, 'S1');
     expect(rows.map((c) => c.state)).toEqual(['scheduled']);
@@ -53,7 +54,7 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
   it('the status-refresh job alone also resolves a row left in sending (no planning, no send)', async () => {
     const w = await fresh();
     await w.cycle({}, () => faulty(w.channel, 'crash-after-send'));
-    w.clock.advance(30_000);
+    w.clock.advance(SENDING_GRACE_MS);
     const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() });
     expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 1, lost: 0 })]);
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
@@ -64,7 +65,7 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     const w = await fresh();
     await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
-    w.clock.advance(30_000);
+    w.clock.advance(SENDING_GRACE_MS);
     await w.cycle();
     const rows = await listCommands(db().db, 'S1');
     expect(rows.map((c) => c.state)).toEqual(['scheduled']);
@@ -97,6 +98,23 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     await cycle;
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
     expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('a slow call in another process (row `sending` 40 s on the cycle\'s clock, no trace yet): a status refresh leaves it alone until the grace', async () => {
+    // Another daemon or fleet worker claimed the row and is still waiting for the channel (request timeout 30 s for
+    // the headers + 30 s for the body); nothing of it is in this process's in-flight set. Re-sending it now could
+    // book the window twice once that call lands.
+    const w = await fresh();
+    await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
+    const [row] = await listCommands(db().db, 'S1');
+    expect(row.state).toBe('sending');
+    const early = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + 40_000 });
+    expect(early).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 0 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
+    // Past the grace it is a crash: no trace on the channel and still in time → back to `planned`, to be sent again.
+    await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + SENDING_GRACE_MS });
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['planned']);
+    expect(w.channel.sendCount('S1')).toBe(0);
   });
 
   it('a request that never reached the channel, found out too late to send it: lost', async () => {
