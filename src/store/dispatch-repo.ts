@@ -3,13 +3,13 @@
  * windows, the fleet default and per-site dispatch mode (auto | review), each site's dispatch status and reason,
  * and approvals (who approved which plan version of which site, when; site or fleet scope).
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from './database.js';
 import { json, jsonOrNull } from './database.js';
 import { NotFound } from './errors.js';
 import { msOrNull, toDate } from './mappers.js';
 import type { NewPlan } from './plans-repo.js';
-import type { DispatchMode, SiteDispatchStatus } from './schema.js';
+import type { DispatchMode, SiteDispatchStatus, SiteDispatchTable } from './schema.js';
 
 export type { DispatchMode, SiteDispatchStatus };
 
@@ -43,7 +43,10 @@ export interface SiteDispatch {
 
 export async function getSiteDispatch(db: Executor, siteId: string): Promise<SiteDispatch | null> {
   const r = await db.selectFrom('site_dispatch').selectAll().where('site_id', '=', siteId).executeTakeFirst();
-  if (!r) return null;
+  return r ? siteDispatchFromRow(r) : null;
+}
+
+export function siteDispatchFromRow(r: Selectable<SiteDispatchTable>): SiteDispatch {
   return {
     siteId: r.site_id,
     mode: r.dispatch_mode,

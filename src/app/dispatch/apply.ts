@@ -10,9 +10,10 @@ import type { Decision } from '../../domain/dispatch/decide.js';
 import { lifecycleStateFor } from '../../domain/dispatch/lifecycle.js';
 import { ChannelError, type ChannelCommandRequest, type ChannelCommandState, type ChannelCommandStatus, type ControlChannel } from '../../domain/ports/control-channel.js';
 import { MINUTE_MS } from '../../domain/time/interval.js';
-import { getCommand, insertCommand, listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
+import { type Command, type CommandState, type TransitionDetails } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { IllegalCommandTransition } from '../../store/errors.js';
+import { storeSiteCommands, type SiteCommands } from './site-commands.js';
 
 export interface ApplyContext {
   db: Executor;
@@ -28,6 +29,13 @@ export interface ApplyContext {
   sleep: (ms: number) => Promise<void>;
   /** Set when the site must not be called until then (throttled). */
   throttledUntilMs: number | null;
+  /** The site's commands as the cycle holds them (one read per cycle); default: straight to the store. */
+  commands?: SiteCommands;
+}
+
+/** The site's commands for a context: the cycle's snapshot, or the store. */
+export function commandsOf(ctx: { db: Executor; siteId?: string; commands?: SiteCommands }, siteId?: string): SiteCommands {
+  return ctx.commands ?? storeSiteCommands(ctx.db, siteId ?? ctx.siteId ?? '');
 }
 
 export interface ApplyOutcome {
@@ -47,9 +55,9 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function tryTransition(db: Executor, id: string, to: CommandState, details: Parameters<typeof transitionCommand>[3]): Promise<Command | null> {
+async function tryTransition(cmds: SiteCommands, id: string, to: CommandState, details: TransitionDetails): Promise<Command | null> {
   try {
-    return await transitionCommand(db, id, to, details);
+    return await cmds.transition(id, to, details);
   } catch (e) {
     if (e instanceof IllegalCommandTransition) return null;
     throw e;
@@ -57,10 +65,11 @@ async function tryTransition(db: Executor, id: string, to: CommandState, details
 }
 
 export async function applyDecision(ctx: ApplyContext, decision: Decision, plan: { planId: string; channel: string } | null, out: ApplyOutcome): Promise<void> {
+  const cmds = commandsOf(ctx);
   for (const s of decision.stop) await stopCommand(ctx, s.commandId, s.to, s.onChannel, s.reason, out);
-  for (const id of decision.release) await tryTransition(ctx.db, id, 'planned', { from: 'awaiting_approval', atMs: ctx.nowMs });
+  for (const id of decision.release) await tryTransition(cmds, id, 'planned', { from: 'awaiting_approval', atMs: ctx.nowMs });
   for (const c of decision.create) {
-    await insertCommand(ctx.db, {
+    await cmds.insert({
       siteId: ctx.siteId,
       planId: c.planId,
       idempotencyKey: c.idempotencyKey,
@@ -82,34 +91,35 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
 
 /** Ends a command: locally for unsent rows; on the channel (cancel) for sent ones. A failed cancel leaves it open. */
 async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandState, onChannel: boolean, reason: string, out: ApplyOutcome): Promise<void> {
-  const c = await getCommand(ctx.db, commandId);
+  const cmds = commandsOf(ctx);
+  const c = await cmds.get(commandId);
   if (!c) return;
   if (!onChannel || !c.externalId) {
     if (onChannel && !c.externalId && c.state !== 'planned' && c.state !== 'awaiting_approval') return;
-    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, error: reason });
+    await tryTransition(cmds, commandId, to, { from: c.state, atMs: ctx.nowMs, error: reason });
     return;
   }
   if (to === 'completed' && !ctx.channel.capabilities().duration && (await replacedOnDevice(ctx, c))) {
     // Its window is over and a later command already took over the device (sent between cycles by the status
     // refresh): a `reset` now would end that successor, not this one.
-    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, error: `${reason}; already replaced on the device by a later command` });
+    await tryTransition(cmds, commandId, to, { from: c.state, atMs: ctx.nowMs, error: `${reason}; already replaced on the device by a later command` });
     return;
   }
   if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
   try {
     const state = await ctx.channel.cancel(ctx.siteRef, c.externalId);
     out.writes++;
-    await tryTransition(ctx.db, commandId, to, { from: c.state, atMs: ctx.nowMs, channelResponse: state.raw ?? state, error: reason });
+    await tryTransition(cmds, commandId, to, { from: c.state, atMs: ctx.nowMs, channelResponse: state.raw ?? state, error: reason });
   } catch (e) {
     noteError(ctx, out, e, `cancel ${c.mode} ${new Date(c.windowStartMs).toISOString()}`);
-    await noteCommand(ctx.db, commandId, { error: `cancel failed: ${errorText(e)}` });
+    await cmds.note(commandId, { error: `cancel failed: ${errorText(e)}` });
   }
 }
 
 /** On a channel without duration the newest command holds the device: was one sent after `c`? */
 async function replacedOnDevice(ctx: ApplyContext, c: Command): Promise<boolean> {
   if (c.sentAtMs === null) return false;
-  const later = await listCommands(ctx.db, ctx.siteId, { startMs: c.windowStartMs });
+  const later = await commandsOf(ctx).list({ startMs: c.windowStartMs });
   return later.some((o) => o.commandId !== c.commandId && o.externalId !== null && o.sentAtMs !== null && o.sentAtMs > c.sentAtMs!);
 }
 
@@ -141,7 +151,8 @@ export function requestFor(c: Command, siteRef: string, startMs: number): Channe
 /** Sends every planned row whose time has come, in start order. */
 export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Promise<void> {
   const caps = ctx.channel.capabilities();
-  const rows = await listCommands(ctx.db, ctx.siteId, { states: ['planned'] });
+  const cmds = commandsOf(ctx);
+  const rows = await cmds.list({ states: ['planned'] });
   for (const c of rows) {
     if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
     if (out.authFailed) return;
@@ -149,7 +160,7 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
     if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) continue;
     const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
     if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) {
-      await tryTransition(ctx.db, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
+      await tryTransition(cmds, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
       continue;
     }
     await sendOne(ctx, c, { ...requestFor(c, ctx.siteRef, startMs), startMs }, out);
@@ -157,7 +168,7 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
 }
 
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
+  const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
   if (!claimed) return;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -179,9 +190,9 @@ export function stateAfterSend(status: ChannelCommandStatus): CommandState {
 }
 
 /** Records the channel's reply: sending → accepted | scheduled | active … with the channel's id. */
-export async function recordSent(ctx: Pick<ApplyContext, 'db' | 'nowMs'>, commandId: string, request: ChannelCommandRequest, state: ChannelCommandState): Promise<void> {
+export async function recordSent(ctx: Pick<ApplyContext, 'db' | 'nowMs' | 'commands'> & { siteId?: string }, commandId: string, request: ChannelCommandRequest, state: ChannelCommandState): Promise<void> {
   const to = stateAfterSend(state.status);
-  await transitionCommand(ctx.db, commandId, to, { from: 'sending', atMs: ctx.nowMs, externalId: state.externalId, channelResponse: { request, reply: state.raw ?? state }, error: to === 'failed' || to === 'rejected' ? (state.detail ?? state.status) : null });
+  await commandsOf(ctx).transition(commandId, to, { from: 'sending', atMs: ctx.nowMs, externalId: state.externalId, channelResponse: { request, reply: state.raw ?? state }, error: to === 'failed' || to === 'rejected' ? (state.detail ?? state.status) : null });
 }
 
 /** true: try again now (after the backoff wait). */
@@ -190,7 +201,7 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
   const kind = e instanceof ChannelError ? e.kind : 'unknown-outcome';
   if (kind === 'unknown-outcome') {
     // The channel may have it: resolve by asking, never by sending again.
-    await noteCommand(ctx.db, c.commandId, { error: `outcome unknown: ${errorText(e)}` });
+    await commandsOf(ctx).note(c.commandId, { error: `outcome unknown: ${errorText(e)}` });
     out.problems.push(`${what}: outcome unknown (${errorText(e)}); resolving by lookup`);
     await resolveOne(ctx, { ...c, state: 'sending', channelResponse: { request } }, { allowLost: false });
     return false;
@@ -202,16 +213,16 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
       await ctx.sleep(waitMs);
       return true;
     }
-    await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: `${errorText(e)} (attempt ${attempt})`, nextAttemptAtMs: ctx.nowMs + waitMs });
+    await tryTransition(commandsOf(ctx), c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: `${errorText(e)} (attempt ${attempt})`, nextAttemptAtMs: ctx.nowMs + waitMs });
     out.problems.push(`${what}: ${errorText(e)}; will retry`);
     return false;
   }
   noteError(ctx, out, e, what);
   if (kind === 'throttled' || kind === 'auth') {
-    await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: errorText(e), nextAttemptAtMs: kind === 'throttled' ? out.throttledUntilMs : null });
+    await tryTransition(commandsOf(ctx), c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: errorText(e), nextAttemptAtMs: kind === 'throttled' ? out.throttledUntilMs : null });
     return false;
   }
-  await tryTransition(ctx.db, c.commandId, 'failed', { from: 'sending', atMs: ctx.nowMs, error: `${kind}: ${errorText(e)}` });
+  await tryTransition(commandsOf(ctx), c.commandId, 'failed', { from: 'sending', atMs: ctx.nowMs, error: `${kind}: ${errorText(e)}` });
   return false;
 }
 
@@ -219,20 +230,20 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
  * Resolves a row left in `sending` (a crash between the row and the reply, or a lost reply) by asking the channel.
  * Found → its state and id; no trace → lost (only when allowed: not straight after the send).
  */
-export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
+export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs' | 'commands'> & { siteId?: string }, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
   const request = requestFor(c, ctx.siteRef, c.windowStartMs);
   let found: ChannelCommandState | null;
   try {
     found = await ctx.channel.findSent(request);
   } catch (e) {
-    await noteCommand(ctx.db, c.commandId, { error: `lookup failed: ${errorText(e)}` });
+    await commandsOf(ctx, c.siteId).note(c.commandId, { error: `lookup failed: ${errorText(e)}` });
     return 'unresolved';
   }
   if (found) {
-    await recordSent(ctx, c.commandId, request, found);
+    await recordSent({ ...ctx, siteId: c.siteId }, c.commandId, request, found);
     return 'found';
   }
   if (!options.allowLost) return 'unresolved';
-  await tryTransition(ctx.db, c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
+  await tryTransition(commandsOf(ctx, c.siteId), c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
   return 'lost';
 }

@@ -78,6 +78,11 @@ export async function prefetchKnowledge(db: Executor, siteIds: readonly string[]
   return new Map(siteIds.map((id) => [id, { homeHistory: histories.get(id) ?? [], calibration: calibrations.get(id) ?? null }]));
 }
 
+/** The commands the planner steps the SoC through: those overlapping an hour before the measurement to 2 h after now. */
+export function knowledgeCommandWindow(sinceMs: number, nowMs: number): { startMs: number; endMs: number } {
+  return { startMs: sinceMs - HOUR_MS, endMs: nowMs + 2 * HOUR_MS };
+}
+
 /**
  * Reads a site's planning knowledge: commands since `sinceMs` (the SoC measurement), the home history, the
  * calibration — each only when `known` does not hold it already.
@@ -85,7 +90,7 @@ export async function prefetchKnowledge(db: Executor, siteIds: readonly string[]
 export async function loadSiteKnowledge(db: Executor, siteId: string, sinceMs: number, nowMs: number, known: Partial<SiteKnowledge> = {}): Promise<SiteKnowledge> {
   const w = homeHistoryWindow(nowMs);
   const [commands, homeHistory, calibration] = await Promise.all([
-    known.commands ?? listCommands(db, siteId, { startMs: sinceMs - HOUR_MS, endMs: nowMs + 2 * HOUR_MS }),
+    known.commands ?? listCommands(db, siteId, knowledgeCommandWindow(sinceMs, nowMs)),
     known.homeHistory ?? readHomeEnergyHistory(db, siteId, w.fromMs, w.toMs),
     known.calibration !== undefined ? known.calibration : getSiteCalibration(db, siteId),
   ]);
