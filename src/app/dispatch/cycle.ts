@@ -6,6 +6,7 @@
  * command (decide gets no plan and stands aside).
  */
 import { performance } from 'node:perf_hooks';
+import type { RawBuilder } from 'kysely';
 import { decide, type DecideOptions, type Decision, type ExistingCommand } from '../../domain/dispatch/decide.js';
 import type { ChannelMode, ControlChannel } from '../../domain/ports/control-channel.js';
 import type { Planner } from '../../domain/ports/planner.js';
@@ -57,6 +58,8 @@ export interface SiteCycleResult {
   problems: string[];
   /** Wall-clock milliseconds per stage. */
   timingsMs: { refresh: number; plan: number; decide: number; apply: number };
+  /** The run's `alsoOnRecord` statement ran with the site's status record (false when the site failed before it). */
+  alsoWritten: boolean;
 }
 
 export interface DispatchCycleResult {
@@ -76,7 +79,16 @@ export function channelSiteRef(site: Site): string {
  * One dispatch cycle over the given sites (default: every site not disabled). `concurrency` sites run at a time
  * (default 1; on PostgreSQL a value up to the pool size overlaps store round trips; sites are independent).
  */
-export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number; shared?: CycleShared }): Promise<DispatchCycleResult> {
+export interface DispatchRun {
+  nowMs: number;
+  siteIds?: readonly string[];
+  concurrency?: number;
+  shared?: CycleShared;
+  /** A data-modifying statement to run in the same statement as a site's status record (the fleet ends its site run there). */
+  alsoOnRecord?: (siteId: string) => RawBuilder<unknown>;
+}
+
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: DispatchRun): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = new Array(sites.length);
   const shared: CycleShared = run.shared ?? (await newCycleShared(deps.db));
@@ -84,7 +96,7 @@ export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: nu
   const worker = async (): Promise<void> => {
     while (next < sites.length) {
       const i = next++;
-      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared);
+      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared, run.alsoOnRecord);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency ?? 1, sites.length)) }, worker));
@@ -101,10 +113,10 @@ export async function newCycleShared(db: Executor): Promise<CycleShared> {
   return { prices: new Map(), fleetMode: await getFleetDispatchMode(db) };
 }
 
-async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared): Promise<SiteCycleResult> {
-  const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 } };
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<SiteCycleResult> {
+  const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 }, alsoWritten: false };
   try {
-    await runSite(deps, siteId, nowMs, result, shared);
+    await runSite(deps, siteId, nowMs, result, shared, also);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
@@ -116,7 +128,7 @@ async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: n
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
   const devOpts = { ...DEVICE_DEFAULTS, ...o };
@@ -160,7 +172,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
   if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision, commands);
   result.timingsMs.apply = performance.now() - t;
-  await recordStatus(db, site, decision, out, state.patch, state.notes, result);
+  await recordStatus(db, site, decision, out, state.patch, state.notes, result, also?.(siteId));
 }
 
 async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode, commands: SiteCommands, overrides: WindowOverride[]): Promise<Decision> {
@@ -206,7 +218,7 @@ async function readBack(db: Executor, site: Site, channel: ControlChannel, siteR
   if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
 }
 
-async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult): Promise<void> {
+async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult, also?: RawBuilder<unknown>): Promise<void> {
   let { kind, reason } = decision.status;
   if (out.authFailed) {
     kind = 'needs_reauth';
@@ -215,7 +227,8 @@ async function recordStatus(db: Executor, site: Site, decision: Decision, out: A
   } else if (out.problems.length) {
     reason = `${reason}; ${out.problems[out.problems.length - 1]}`;
   }
-  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs });
+  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs }, also);
+  result.alsoWritten = also !== undefined;
   result.status = kind;
   result.reason = reason;
   result.created = decision.create.length;
