@@ -68,8 +68,16 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
   const cmds = commandsOf(ctx);
   for (const s of decision.stop) await stopCommand(ctx, s.commandId, s.to, s.onChannel, s.reason, out);
   for (const id of decision.release) await tryTransition(cmds, id, 'planned', { from: 'awaiting_approval', atMs: ctx.nowMs });
+  const claimed: { command: Command; request: ChannelCommandRequest }[] = [];
+  const caps = ctx.channel.capabilities();
   for (const c of decision.create) {
-    await cmds.insert({
+    // A row sent in this same pass is written already claimed (one statement, still before the channel call).
+    const startMs = c.state === 'planned' && !out.authFailed && !(ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) ? dueStartMs(ctx, caps, { sendAtMs: c.sendAtMs, nextAttemptAtMs: null, windowStartMs: c.startMs, windowEndMs: c.endMs }) : null;
+    const request: ChannelCommandRequest | null = typeof startMs === 'number'
+      ? { idempotencyKey: c.idempotencyKey, siteRef: ctx.siteRef, mode: c.mode as ChannelCommandRequest['mode'], powerKw: c.powerKw ?? 0, targetReservePercent: c.targetReservePercent ?? 10, startMs, endMs: c.endMs, supersede: true }
+      : null;
+    const r = await cmds.insert({
+      ...(request ? { sending: { atMs: ctx.nowMs, request } } : {}),
       siteId: ctx.siteId,
       planId: c.planId,
       idempotencyKey: c.idempotencyKey,
@@ -84,9 +92,10 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
       sendAtMs: c.sendAtMs,
       state: c.state,
     });
+    if (request && r.created) claimed.push({ command: r.command, request });
   }
   for (const e of decision.end) await stopCommand(ctx, e.commandId, 'completed', true, e.reason, out);
-  await sendDueCommands(ctx, out);
+  await sendDueCommands(ctx, out, claimed);
 }
 
 /** Ends a command: locally for unsent rows; on the channel (cancel) for sent ones. A failed cancel leaves it open. */
@@ -148,18 +157,41 @@ export function requestFor(c: Command, siteRef: string, startMs: number): Channe
   };
 }
 
-/** Sends every planned row whose time has come, in start order. */
-export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Promise<void> {
+/** When a planned row would be sent now: its start on the channel; 'wait' (not yet) or 'expire' (its lead passed). */
+function dueStartMs(ctx: ApplyContext, caps: ReturnType<ControlChannel['capabilities']>, c: Pick<Command, 'sendAtMs' | 'nextAttemptAtMs' | 'windowStartMs' | 'windowEndMs'>): number | 'wait' | 'expire' {
+  if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) return 'wait';
+  if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) return 'wait';
+  const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
+  if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) return 'expire';
+  return startMs;
+}
+
+/**
+ * Sends every planned row whose time has come, in start order, and the rows `claimed` when they were written (already
+ * `sending`, with their request); a claimed row the pass cannot send (throttled, auth failed) goes back to planned.
+ */
+export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome, claimed: readonly { command: Command; request: ChannelCommandRequest }[] = []): Promise<void> {
   const caps = ctx.channel.capabilities();
   const cmds = commandsOf(ctx);
-  const rows = await cmds.list({ states: ['planned'] });
-  for (const c of rows) {
-    if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
-    if (out.authFailed) return;
-    if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) continue;
-    if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) continue;
-    const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
-    if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) {
+  const rows: { c: Command; request: ChannelCommandRequest | null }[] = (await cmds.list({ states: ['planned'] })).map((c) => ({ c, request: null }));
+  if (claimed.length) {
+    rows.push(...claimed.map((x) => ({ c: x.command, request: x.request })));
+    rows.sort((a, b) => a.c.windowStartMs - b.c.windowStartMs || a.c.plannedAtMs - b.c.plannedAtMs);
+  }
+  let stopped = false;
+  for (const { c, request } of rows) {
+    if (!stopped && ((ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) || out.authFailed)) stopped = true;
+    if (stopped) {
+      if (request) await tryTransition(cmds, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: out.authFailed ? 'not sent: the channel refused our credentials' : 'not sent: the channel is throttled', nextAttemptAtMs: out.authFailed ? null : ctx.throttledUntilMs });
+      continue;
+    }
+    if (request) {
+      await sendClaimed(ctx, c, request, out);
+      continue;
+    }
+    const startMs = dueStartMs(ctx, caps, c);
+    if (startMs === 'wait') continue;
+    if (startMs === 'expire') {
       await tryTransition(cmds, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
       continue;
     }
@@ -170,6 +202,11 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
   const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
   if (!claimed) return;
+  await sendClaimed(ctx, c, request, out);
+}
+
+/** Calls the channel for a row this process holds in `sending`, with in-cycle retries of transient errors. */
+async function sendClaimed(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const state = await ctx.channel.send(request);
