@@ -132,6 +132,7 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const o = deps.options ?? {};
   const db = deps.db;
   const devOpts = { ...DEVICE_DEFAULTS, ...o };
+  let t = performance.now(); // the refresh stage includes the site's one read
   // One read of everything the site's cycle needs (site, dispatch row, SoC, commands, calibration, history, overrides).
   const known = await loadSiteContext(db, siteId, nowMs, { optOutMs: devOpts.optOutStandAsideMs });
   if (!known) throw new Error(`site ${siteId} is not configured`);
@@ -147,7 +148,6 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const caps = channel.capabilities();
   const sd = known.dispatch;
   const throttled = sd?.throttledUntilMs != null && nowMs < sd.throttledUntilMs;
-  let t = performance.now();
   if (!throttled) {
     const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? 10_000, commands };
     result.problems.push(...(await resolveSending(refreshCtx)).problems, ...(await refreshStatuses(refreshCtx)).problems);
