@@ -84,7 +84,7 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
       channel: plan?.channel ?? ctx.channel.name,
       mode: c.mode,
       targetReservePercent: c.targetReservePercent,
-      windowStartMs: c.startMs,
+      windowStartMs: request ? request.startMs : c.startMs, // a row sent late keeps the start it is sent with
       windowEndMs: c.endMs,
       planVersion: c.planVersion,
       reason: c.reason,
@@ -125,6 +125,25 @@ async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandStat
   }
 }
 
+/**
+ * Channels without a duration (Texture): ends the commands on the channel whose window ends within the lead time, as
+ * decide() does in the plan-dispatch cycle, so a window without a successor ends at its end (the `reset` sent one
+ * lead before it takes effect at the end) rather than at the next cycle up to 8 minutes later. A window whose
+ * successor already holds the device (sent just before, by sendDueCommands) is completed without a `reset`.
+ * Run after sendDueCommands. Returns how many windows it ended.
+ */
+export async function endDueWindows(ctx: ApplyContext, out: ApplyOutcome): Promise<number> {
+  if (ctx.channel.capabilities().duration) return 0;
+  const cmds = commandsOf(ctx);
+  let ended = 0;
+  for (const c of await cmds.list({ states: ['accepted', 'scheduled', 'active'] })) {
+    if (ctx.nowMs < c.windowEndMs - ctx.leadMs) continue;
+    await stopCommand(ctx, c.commandId, 'completed', true, 'window over: the engine ends it (the channel has no duration)', out);
+    if ((await cmds.get(c.commandId))?.state === 'completed') ended++;
+  }
+  return ended;
+}
+
 /** On a channel without duration the newest command holds the device: was one sent after `c`? */
 async function replacedOnDevice(ctx: ApplyContext, c: Command): Promise<boolean> {
   if (c.sentAtMs === null) return false;
@@ -157,11 +176,24 @@ export function requestFor(c: Command, siteRef: string, startMs: number): Channe
   };
 }
 
+/**
+ * The start a row can be sent with now: never earlier than the lead time after the send (a command takes effect at
+ * the earliest one lead after it is sent). A scheduled start is on a whole minute (a VPP event's start_time); a
+ * channel without one (Texture) takes effect on receipt, so its start is simply now + lead. Later than the row's
+ * start when its lead passed before it could be sent (a send time between two runs of the jobs that send, or a
+ * retry): the window then starts later, or expires when too little of it is left.
+ */
+export function sendStartMs(c: Pick<Command, 'windowStartMs'>, nowMs: number, leadMs: number, scheduledStart: boolean): number {
+  const earliestMs = scheduledStart ? Math.ceil((nowMs + leadMs) / MINUTE_MS) * MINUTE_MS : nowMs + leadMs;
+  return Math.max(c.windowStartMs, earliestMs);
+}
+
 /** When a planned row would be sent now: its start on the channel; 'wait' (not yet) or 'expire' (its lead passed). */
 function dueStartMs(ctx: ApplyContext, caps: ReturnType<ControlChannel['capabilities']>, c: Pick<Command, 'sendAtMs' | 'nextAttemptAtMs' | 'windowStartMs' | 'windowEndMs'>): number | 'wait' | 'expire' {
   if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) return 'wait';
-  if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) return 'wait';
-  const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
+  // Without a scheduled start the command acts on receipt: not before its send time (window start − lead).
+  if (!caps.scheduledStart && ctx.nowMs < Math.max(c.sendAtMs ?? -Infinity, c.windowStartMs - ctx.leadMs)) return 'wait';
+  const startMs = sendStartMs(c, ctx.nowMs, ctx.leadMs, caps.scheduledStart);
   if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) return 'expire';
   return startMs;
 }
@@ -200,7 +232,9 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome, clai
 }
 
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
+  // A row sent late records the later start it is sent with (the start it stood for never happened).
+  const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
+  const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
   if (!claimed) return;
   await sendClaimed(ctx, c, request, out);
 }
