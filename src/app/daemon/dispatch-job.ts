@@ -30,6 +30,7 @@ import { refreshStatuses, resolveSending } from '../dispatch/status.js';
 import { endDueWindows, newOutcome, sendDueCommands } from '../dispatch/apply.js';
 import { realSleep } from '../../adapters/ercot/rate-limiter.js';
 import { getSiteDispatch } from '../../store/dispatch-repo.js';
+import { dispatchOptionsFromConfig } from '../dispatch/options-from-config.js';
 import { MINUTE_MS } from '../../domain/time/interval.js';
 import type { Logger } from '../logger.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
@@ -84,6 +85,7 @@ export function siteChannels(cfg: Config, clock: Clock, enphaseClient?: () => En
 export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
   const channelFor = d.channelFor ?? siteChannels(d.cfg, d.clock, d.enphaseClient);
   let planner: Awaited<ReturnType<typeof createPlanner>> | undefined;
+  const options = dispatchOptionsFromConfig(d.cfg);
   return [
     {
       name: DISPATCH_JOB,
@@ -96,7 +98,7 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
         // Site by site so a shutdown stops between sites, never inside one site's apply step.
         for (const siteId of sites) {
           if (ctx.signal.aborted) break;
-          const r = await runDispatchCycle({ db: d.db, planner, channelFor, logger: ctx.logger }, { nowMs: d.clock.nowMs(), siteIds: [siteId] });
+          const r = await runDispatchCycle({ db: d.db, planner, channelFor, logger: ctx.logger, options }, { nowMs: d.clock.nowMs(), siteIds: [siteId] });
           results.push(...r.sites);
         }
         for (const s of results) {
@@ -125,7 +127,7 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
             problems.push(...(await resolveSending(refresh)).problems, ...(await refreshStatuses(refresh)).problems);
             const sd = await getSiteDispatch(d.db, site.siteId);
             const out = newOutcome(sd?.throttledUntilMs ?? null);
-            const leadMs = Math.max(MINUTE_MS, refresh.channel.capabilities().minLeadMs);
+            const leadMs = Math.max(MINUTE_MS, options.leadMs ?? MINUTE_MS, refresh.channel.capabilities().minLeadMs);
             const apply = { ...refresh, leadMs, maxAttempts: 3, sleep: realSleep, throttledUntilMs: out.throttledUntilMs };
             await sendDueCommands(apply, out);
             ended += await endDueWindows(apply, out);

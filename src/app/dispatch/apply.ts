@@ -92,10 +92,17 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
       sendAtMs: c.sendAtMs,
       state: c.state,
     });
-    if (request && r.created) claimed.push({ command: r.command, request });
+    if (request && r.created) {
+      claimed.push({ command: r.command, request });
+      inFlight.add(r.command.commandId); // `sending` from its insert: a status refresh beside us leaves it alone
+    }
   }
   for (const e of decision.end) await stopCommand(ctx, e.commandId, 'completed', true, e.reason, out);
-  await sendDueCommands(ctx, out, claimed);
+  try {
+    await sendDueCommands(ctx, out, claimed);
+  } finally {
+    for (const x of claimed) inFlight.delete(x.command.commandId);
+  }
 }
 
 /** Ends a command: locally for unsent rows; on the channel (cancel) for sent ones. A failed cancel leaves it open. */
@@ -231,7 +238,28 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome, clai
   }
 }
 
+/**
+ * Rows this process is sending right now. A `sending` row's age is measured on the cycle's clock (its start), so a
+ * long cycle's call can look older than the grace to a status refresh running beside it in the same daemon (the
+ * scheduler runs jobs side by side; the Texture webhook resolves too): such a row is never resolved, let alone
+ * re-sent, while its call is in flight here.
+ */
+const inFlight = new Set<string>();
+
+export function sendInFlight(commandId: string): boolean {
+  return inFlight.has(commandId);
+}
+
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  inFlight.add(c.commandId);
+  try {
+    await claimAndSend(ctx, c, request, out);
+  } finally {
+    inFlight.delete(c.commandId);
+  }
+}
+
+async function claimAndSend(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
   // A row sent late records the later start it is sent with (the start it stood for never happened).
   const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
   const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
@@ -241,11 +269,22 @@ async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandReq
 
 /** Calls the channel for a row this process holds in `sending`, with in-cycle retries of transient errors. */
 async function sendClaimed(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  inFlight.add(c.commandId);
+  try {
+    await callChannel(ctx, c, request, out);
+  } finally {
+    inFlight.delete(c.commandId);
+  }
+}
+
+async function callChannel(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  await debugPause('before-send');
   for (let attempt = 1; ; attempt++) {
     try {
       const state = await ctx.channel.send(request);
       out.sent++;
       out.writes++;
+      await debugPause('after-send');
       await recordSent(ctx, c.commandId, request, state);
       return;
     } catch (e) {
@@ -253,6 +292,18 @@ async function sendClaimed(ctx: ApplyContext, c: Command, request: ChannelComman
       if (!retry) return;
     }
   }
+}
+
+/**
+ * The crash-safety test's hook (test/app/daemon/crash-safety.test.ts): with ERCOT_ARB_DEBUG_PAUSE_AT=before-send
+ * (the row is `sending`, the channel not called yet) or =after-send (the channel answered, the reply not recorded),
+ * the process says so on stderr and waits there for a minute, so that the test's SIGKILL lands exactly in that
+ * window. Unset (always, outside that test), it does nothing.
+ */
+async function debugPause(point: 'before-send' | 'after-send'): Promise<void> {
+  if (process.env.ERCOT_ARB_DEBUG_PAUSE_AT !== point) return;
+  process.stderr.write(`debug-pause ${point}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
 
 /** The state a fresh send reply puts a `sending` row in. */
@@ -299,9 +350,10 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
 
 /**
  * Resolves a row left in `sending` (a crash between the row and the reply, or a lost reply) by asking the channel.
- * Found → its state and id; no trace → lost (only when allowed: not straight after the send).
+ * Found → its state and id; no trace (only when allowed: not straight after the send) → back to `planned` while it
+ * can still be sent in time (the crash came before the call), else lost.
  */
-export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs' | 'commands'> & { siteId?: string }, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
+export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs' | 'commands'> & { siteId?: string }, c: Command, options: { allowLost: boolean }): Promise<'found' | 'resend' | 'lost' | 'unresolved'> {
   const request = requestFor(c, ctx.siteRef, c.windowStartMs);
   let found: ChannelCommandState | null;
   try {
@@ -315,6 +367,21 @@ export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'sit
     return 'found';
   }
   if (!options.allowLost) return 'unresolved';
-  await tryTransition(commandsOf(ctx, c.siteId), c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
+  const cmds = commandsOf(ctx, c.siteId);
+  if (stillSendable(ctx.channel, c, ctx.nowMs)) {
+    // Never reached the channel (a crash between the claim and the call): send it again while its lead time allows
+    // (sendDueCommands does, in this job or the next; it expires the row once that time has passed).
+    const back = await tryTransition(cmds, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it; sent again while its lead time allows' });
+    if (back) return 'resend';
+  }
+  await tryTransition(cmds, c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
   return 'lost';
+}
+
+/** Could the row still be sent now, as sendDueCommands would send it (its start moved on by the lead if need be)? */
+function stillSendable(channel: ControlChannel, c: Command, nowMs: number): boolean {
+  const caps = channel.capabilities();
+  const leadMs = Math.max(MINUTE_MS, caps.minLeadMs);
+  const startMs = sendStartMs(c, nowMs, leadMs, caps.scheduledStart);
+  return startMs < c.windowEndMs && c.windowEndMs - startMs >= caps.minDurationMs;
 }
