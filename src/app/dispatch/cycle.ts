@@ -99,7 +99,7 @@ export interface CycleShared {
 
 const KNOWLEDGE_CHUNK = 100;
 
-function knowledgeByChunk(db: Executor, sites: readonly string[], nowMs: number): CycleShared['knowledge'] {
+export function knowledgeByChunk(db: Executor, sites: readonly string[], nowMs: number): CycleShared['knowledge'] {
   const chunks = new Map<number, Promise<Map<string, Omit<SiteKnowledge, 'commands'>>>>();
   const index = new Map(sites.map((id, i) => [id, i]));
   return async (siteId) => {
