@@ -23,7 +23,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createDemoWorld } from '../src/app/demo/live-demo.js';
+import { DEMO_SETTLEMENT_POINT, DEMO_START_MS, demoErcotData } from '../src/app/demo/live-demo.js';
+import { createSimWorld, type SimSiteSpec } from '../src/app/demo/sim-world.js';
 import { silentLogger } from '../src/app/logger.js';
 import { MINUTE_MS, INTERVAL_MS, intervalFloor } from '../src/domain/time/interval.js';
 import { openDatabase } from '../src/store/database.js';
@@ -75,8 +76,16 @@ export async function run(): Promise<void> {
   const opened = await openDatabase(inMemory ? { inMemory: true } : { dataDir: dir });
   try {
     await migrateToLatest(opened.db);
-    const demo = await createDemoWorld(opened.db, silentLogger(), { sites: n, steps: 2 });
-    const world = demo.world;
+    // As the demo: sites alternate between the VPP fake and Texture (enrolled in grid services), 18 days of history.
+    // The Enphase budget is raised: syncing 1,000 systems takes more than 1,000 calls in one (simulated) minute.
+    const sites: SimSiteSpec[] = Array.from({ length: n }, (_, i) => (i % 2 === 0
+      ? { channel: 'enphase-vpp' as const, systemId: 1001 + i }
+      : { channel: 'texture' as const, systemId: 1001 + i, controlSettings: { exportAllowed: true } }));
+    const world = await createSimWorld({
+      db: opened.db, logger: silentLogger(), startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotData: demoErcotData(), sites, historyDays: 18,
+      env: { RECONCILE_LOOKBACK_HOURS: '6', ENPHASE_CALLS_PER_MINUTE: String(Math.max(1000, 10 * n)) },
+    });
+    const demo = world;
     try {
       const setupMs = performance.now() - tSetup;
       const warm = await measure(async () => (await world.step()).reports);
