@@ -57,10 +57,10 @@ export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = 
  * the child's file is not there, and the store is created in place as before). Any failure in the child is left to
  * the in-place open below, which reports it as usual (locked, not a store, migrations ahead…).
  */
-async function createInChildProcess(dataDir: string, options: OpenStoreOptions): Promise<void> {
-  if (existsSync(join(pgliteDir(dataDir), 'PG_VERSION'))) return;
-  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'migrate-worker.js');
-  if (!existsSync(script)) return;
+export async function createInChildProcess(dataDir: string, options: OpenStoreOptions & { script?: string } = {}): Promise<string[] | null> {
+  if (existsSync(join(pgliteDir(dataDir), 'PG_VERSION'))) return null;
+  const script = options.script ?? join(fileURLToPath(new URL('.', import.meta.url)), 'migrate-worker.js');
+  if (!existsSync(script)) return null;
   try {
     const applied = await new Promise<string[]>((resolve, reject) => {
       let result: string[] = [];
@@ -71,8 +71,10 @@ async function createInChildProcess(dataDir: string, options: OpenStoreOptions):
       child.on('error', reject);
       child.on('exit', (code) => (code === 0 ? resolve(result) : reject(new Error(`store creation exited with ${code}: ${stderr.split('\n').find((l) => l.trim()) ?? ''}`))));
     });
-    for (const name of applied) options.logger?.info({ migration: name }, 'migration applied');
+    for (const name of applied) options.logger?.info({ migration: name, by: 'store creation process' }, 'migration applied');
+    return applied;
   } catch (error) {
     options.logger?.debug({ err: { message: error instanceof Error ? error.message : String(error) } }, 'creating the store in a child process failed; creating it in place');
+    return null;
   }
 }
