@@ -200,6 +200,12 @@ export interface TransitionDetails {
   /** Adds one to attempts (a send was tried). */
   countAttempt?: boolean;
   nextAttemptAtMs?: number | null;
+  /**
+   * The start the command is sent with when its lead time passed before it could be sent (it starts later than
+   * planned): the row keeps the start the channel was really asked for, which the reconciler and the latency
+   * calibration measure against.
+   */
+  windowStartMs?: number;
 }
 
 /**
@@ -222,6 +228,7 @@ export async function transitionCommand(
   if (details.externalId !== undefined) set.external_id = details.externalId;
   if (details.countAttempt) set.attempts = sql`attempts + 1`;
   if (details.nextAttemptAtMs !== undefined) set.next_attempt_at = details.nextAttemptAtMs === null ? null : toDate(details.nextAttemptAtMs);
+  if (details.windowStartMs !== undefined) set.window_start = toDate(details.windowStartMs);
   const row = allowedFrom.length
     ? await db
         .updateTable('commands')

@@ -106,6 +106,24 @@ async function stopCommand(ctx: ApplyContext, commandId: string, to: CommandStat
   }
 }
 
+/**
+ * Channels without a duration (Texture): ends the commands on the channel whose window ends within the lead time, as
+ * decide() does in the plan-dispatch cycle, so a window without a successor ends at its end (the `reset` sent one
+ * lead before it takes effect at the end) rather than at the next cycle up to 8 minutes later. A window whose
+ * successor already holds the device (sent just before, by sendDueCommands) is completed without a `reset`.
+ * Run after sendDueCommands. Returns how many windows it ended.
+ */
+export async function endDueWindows(ctx: ApplyContext, out: ApplyOutcome): Promise<number> {
+  if (ctx.channel.capabilities().duration) return 0;
+  let ended = 0;
+  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['accepted', 'scheduled', 'active'] })) {
+    if (ctx.nowMs < c.windowEndMs - ctx.leadMs) continue;
+    await stopCommand(ctx, c.commandId, 'completed', true, 'window over: the engine ends it (the channel has no duration)', out);
+    if ((await getCommand(ctx.db, c.commandId))?.state === 'completed') ended++;
+  }
+  return ended;
+}
+
 /** On a channel without duration the newest command holds the device: was one sent after `c`? */
 async function replacedOnDevice(ctx: ApplyContext, c: Command): Promise<boolean> {
   if (c.sentAtMs === null) return false;
@@ -138,6 +156,18 @@ export function requestFor(c: Command, siteRef: string, startMs: number): Channe
   };
 }
 
+/**
+ * The start a row can be sent with now: never earlier than the lead time after the send (a command takes effect at
+ * the earliest one lead after it is sent). A scheduled start is on a whole minute (a VPP event's start_time); a
+ * channel without one (Texture) takes effect on receipt, so its start is simply now + lead. Later than the row's
+ * start when its lead passed before it could be sent (a send time between two runs of the jobs that send, or a
+ * retry): the window then starts later, or expires when too little of it is left.
+ */
+export function sendStartMs(c: Pick<Command, 'windowStartMs'>, nowMs: number, leadMs: number, scheduledStart: boolean): number {
+  const earliestMs = scheduledStart ? Math.ceil((nowMs + leadMs) / MINUTE_MS) * MINUTE_MS : nowMs + leadMs;
+  return Math.max(c.windowStartMs, earliestMs);
+}
+
 /** Sends every planned row whose time has come, in start order. */
 export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Promise<void> {
   const caps = ctx.channel.capabilities();
@@ -146,8 +176,9 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
     if (ctx.throttledUntilMs !== null && ctx.nowMs < ctx.throttledUntilMs) return;
     if (out.authFailed) return;
     if (c.nextAttemptAtMs !== null && c.nextAttemptAtMs > ctx.nowMs) continue;
-    if (!caps.scheduledStart && c.sendAtMs !== null && ctx.nowMs < c.sendAtMs) continue;
-    const startMs = caps.scheduledStart ? Math.max(c.windowStartMs, Math.ceil((ctx.nowMs + ctx.leadMs) / MINUTE_MS) * MINUTE_MS) : ctx.nowMs;
+    // Without a scheduled start the command acts on receipt: not before its send time (window start − lead).
+    if (!caps.scheduledStart && ctx.nowMs < Math.max(c.sendAtMs ?? -Infinity, c.windowStartMs - ctx.leadMs)) continue;
+    const startMs = sendStartMs(c, ctx.nowMs, ctx.leadMs, caps.scheduledStart);
     if (c.windowEndMs - startMs < caps.minDurationMs || startMs >= c.windowEndMs) {
       await tryTransition(ctx.db, c.commandId, 'expired', { from: 'planned', atMs: ctx.nowMs, error: 'its lead time passed before it could be sent' });
       continue;
@@ -156,14 +187,39 @@ export async function sendDueCommands(ctx: ApplyContext, out: ApplyOutcome): Pro
   }
 }
 
+/**
+ * Rows this process is sending right now. A `sending` row's age is measured on the cycle's clock (its start), so a
+ * long cycle's call can look older than the grace to a status refresh running beside it in the same daemon (the
+ * scheduler runs jobs side by side; the Texture webhook resolves too): such a row is never resolved, let alone
+ * re-sent, while its call is in flight here.
+ */
+const inFlight = new Set<string>();
+
+export function sendInFlight(commandId: string): boolean {
+  return inFlight.has(commandId);
+}
+
 async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true });
+  inFlight.add(c.commandId);
+  try {
+    await claimAndSend(ctx, c, request, out);
+  } finally {
+    inFlight.delete(c.commandId);
+  }
+}
+
+async function claimAndSend(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  // A row sent late records the later start it is sent with (the start it stood for never happened).
+  const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
+  const claimed = await tryTransition(ctx.db, c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
   if (!claimed) return;
+  await debugPause('before-send');
   for (let attempt = 1; ; attempt++) {
     try {
       const state = await ctx.channel.send(request);
       out.sent++;
       out.writes++;
+      await debugPause('after-send');
       await recordSent(ctx, c.commandId, request, state);
       return;
     } catch (e) {
@@ -171,6 +227,18 @@ async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandReq
       if (!retry) return;
     }
   }
+}
+
+/**
+ * The crash-safety test's hook (test/app/daemon/crash-safety.test.ts): with ERCOT_ARB_DEBUG_PAUSE_AT=before-send
+ * (the row is `sending`, the channel not called yet) or =after-send (the channel answered, the reply not recorded),
+ * the process says so on stderr and waits there for a minute, so that the test's SIGKILL lands exactly in that
+ * window. Unset (always, outside that test), it does nothing.
+ */
+async function debugPause(point: 'before-send' | 'after-send'): Promise<void> {
+  if (process.env.ERCOT_ARB_DEBUG_PAUSE_AT !== point) return;
+  process.stderr.write(`debug-pause ${point}\n`);
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
 }
 
 /** The state a fresh send reply puts a `sending` row in. */
@@ -217,9 +285,10 @@ async function handleSendError(ctx: ApplyContext, c: Command, request: ChannelCo
 
 /**
  * Resolves a row left in `sending` (a crash between the row and the reply, or a lost reply) by asking the channel.
- * Found → its state and id; no trace → lost (only when allowed: not straight after the send).
+ * Found → its state and id; no trace (only when allowed: not straight after the send) → back to `planned` while it
+ * can still be sent in time (the crash came before the call), else lost.
  */
-export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'lost' | 'unresolved'> {
+export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'siteRef' | 'nowMs'>, c: Command, options: { allowLost: boolean }): Promise<'found' | 'resend' | 'lost' | 'unresolved'> {
   const request = requestFor(c, ctx.siteRef, c.windowStartMs);
   let found: ChannelCommandState | null;
   try {
@@ -233,6 +302,20 @@ export async function resolveOne(ctx: Pick<ApplyContext, 'db' | 'channel' | 'sit
     return 'found';
   }
   if (!options.allowLost) return 'unresolved';
+  if (stillSendable(ctx.channel, c, ctx.nowMs)) {
+    // Never reached the channel (a crash between the claim and the call): send it again while its lead time allows
+    // (sendDueCommands does, in this job or the next; it expires the row once that time has passed).
+    const back = await tryTransition(ctx.db, c.commandId, 'planned', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it; sent again while its lead time allows' });
+    if (back) return 'resend';
+  }
   await tryTransition(ctx.db, c.commandId, 'lost', { from: 'sending', atMs: ctx.nowMs, error: 'the channel has no trace of it' });
   return 'lost';
+}
+
+/** Could the row still be sent now, as sendDueCommands would send it (its start moved on by the lead if need be)? */
+function stillSendable(channel: ControlChannel, c: Command, nowMs: number): boolean {
+  const caps = channel.capabilities();
+  const leadMs = Math.max(MINUTE_MS, caps.minLeadMs);
+  const startMs = sendStartMs(c, nowMs, leadMs, caps.scheduledStart);
+  return startMs < c.windowEndMs && c.windowEndMs - startMs >= caps.minDurationMs;
 }

@@ -8,7 +8,7 @@ import type { ControlChannel } from '../../domain/ports/control-channel.js';
 import { listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { IllegalCommandTransition } from '../../store/errors.js';
-import { resolveOne } from './apply.js';
+import { resolveOne, sendInFlight } from './apply.js';
 
 export interface RefreshContext {
   db: Executor;
@@ -23,19 +23,23 @@ export interface RefreshContext {
 export interface RefreshOutcome {
   resolved: number;
   lost: number;
+  /** No trace on the channel, still in time: back to `planned`, to be sent again. */
+  resent: number;
   moved: number;
   problems: string[];
 }
 
-/** Resolves rows left in `sending` (crash or lost reply): found → recorded; no trace → lost. */
+/** Resolves rows left in `sending` (crash or lost reply): found → recorded; no trace → re-sent while in time, else lost. */
 export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcome> {
-  const out: RefreshOutcome = { resolved: 0, lost: 0, moved: 0, problems: [] };
+  const out: RefreshOutcome = { resolved: 0, lost: 0, resent: 0, moved: 0, problems: [] };
   for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['sending'] })) {
     const since = c.sentAtMs ?? c.stateChangedAtMs;
     if (ctx.nowMs - since < ctx.sendingGraceMs) continue;
+    if (sendInFlight(c.commandId)) continue; // this process is still waiting for the channel's answer
     const r = await resolveOne(ctx, c, { allowLost: true });
     if (r === 'found') out.resolved++;
     else if (r === 'lost') out.lost++;
+    else if (r === 'resend') out.resent++;
     else out.problems.push(`command ${c.idempotencyKey}: could not ask the channel yet`);
   }
   return out;
@@ -43,7 +47,7 @@ export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcom
 
 /** Polls open commands on the channel and moves them along the life cycle. */
 export async function refreshStatuses(ctx: RefreshContext): Promise<RefreshOutcome> {
-  const out: RefreshOutcome = { resolved: 0, lost: 0, moved: 0, problems: [] };
+  const out: RefreshOutcome = { resolved: 0, lost: 0, resent: 0, moved: 0, problems: [] };
   const caps = ctx.channel.capabilities();
   for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['accepted', 'scheduled', 'active'] })) {
     const to = caps.statusLookup && c.externalId ? await polledState(ctx, c, out) : clockState(c, ctx.nowMs, caps.duration);

@@ -19,6 +19,7 @@ import { siteChannels } from '../daemon/dispatch-job.js';
 import { systemClock } from '../system-clock.js';
 import { slotOf } from './site-runs.js';
 import { startFleetWorker } from './worker.js';
+import { dispatchOptionsFromConfig } from '../dispatch/options-from-config.js';
 
 export interface FleetWorkerProcessOptions {
   databaseUrl?: string;
@@ -57,7 +58,7 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   const channelFor = o.channelFor ?? (channel ? () => channel : siteChannels(loadConfig(), systemClock));
   const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
   const worker = await startFleetWorker({
-    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
+    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, options: dispatchOptionsFromConfig(loadConfig()), concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
     now: Date.now, slotMs, cycleNowMs: pinned != null ? () => pinned : undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     rateLimitsFor: o.ratePerMinute ? () => [{ bucket: `${channel?.name ?? 'channel'}:minute`, windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
   });

@@ -60,15 +60,54 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     expect(w.channel.sendCount('S1')).toBe(1);
   });
 
-  it('a request that never reached the channel: marked lost only after the grace, then re-sent once while the lead allows', async () => {
+  it('a request that never reached the channel: after the grace, the same row is sent again once while the lead allows', async () => {
     const w = await fresh();
     await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
     w.clock.advance(30_000);
     await w.cycle();
     const rows = await listCommands(db().db, 'S1');
-    expect(rows.map((c) => c.state).sort()).toEqual(['lost', 'scheduled']);
+    expect(rows.map((c) => c.state)).toEqual(['scheduled']);
+    expect(rows[0].attempts).toBe(2); // the claim that crashed, and the send
     expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('a row whose call is still in flight in this process is left alone by a status refresh beside it (never re-sent)', async () => {
+    const w = await fresh();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const atChannel = new Promise<void>((r) => (arrived = r));
+    const slow: ControlChannel = {
+      ...faulty(w.channel, 'lost-before-channel'),
+      async send(request: ChannelCommandRequest) {
+        arrived();
+        await held; // the channel has not processed it yet
+        return w.channel.send(request);
+      },
+      findSent: (request: ChannelCommandRequest) => w.channel.findSent(request),
+    };
+    const cycle = w.cycle({}, () => slow);
+    await atChannel;
+    // A refresh a minute later (the row looks older than the grace on the cycle's clock).
+    const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + MINUTE_MS });
+    expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 0 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
+    release();
+    await cycle;
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
+    expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('a request that never reached the channel, found out too late to send it: lost', async () => {
+    const w = await fresh();
+    await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
+    const [row] = await listCommands(db().db, 'S1');
+    w.clock.set(row.windowEndMs - 30_000);
+    const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() });
+    expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 1 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['lost']);
+    expect(w.channel.sendCount('S1')).toBe(0);
   });
 
   it('permanent error: the command fails, the status says why, and the window is not re-sent every cycle', async () => {
