@@ -25,7 +25,7 @@ import type { Executor } from '../../store/database.js';
 import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Config } from '../config.js';
 import { channelAccountConfig } from '../control-channels.js';
-import { channelSiteRef, knowledgeByChunk, newCycleShared, runDispatchCycle } from '../dispatch/cycle.js';
+import { channelSiteRef, newCycleShared, runDispatchCycle } from '../dispatch/cycle.js';
 import { refreshStatuses, resolveSending } from '../dispatch/status.js';
 import { endDueWindows, newOutcome, sendDueCommands } from '../dispatch/apply.js';
 import { realSleep } from '../../adapters/ercot/rate-limiter.js';
@@ -97,9 +97,9 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
         const results = [];
         const nowMs = d.clock.nowMs();
         // Read once for the whole run, as one runDispatchCycle over every site would: the prices and the forecast per
-        // settlement point, the fleet mode, the home history and calibration per chunk of 100 sites. (Per site, each
-        // call re-read 31 days of prices and re-trained the forecaster: most of the plan stage at 1,000 sites.)
-        const shared = { ...(await newCycleShared(d.db)), knowledge: knowledgeByChunk(d.db, sites, nowMs) };
+        // settlement point and the fleet mode. (Per site, each call re-read 31 days of prices and re-trained the
+        // forecaster: most of the plan stage at 1,000 sites.)
+        const shared = await newCycleShared(d.db);
         // Site by site so a shutdown stops between sites, never inside one site's apply step.
         for (const siteId of sites) {
           if (ctx.signal.aborted) break;

@@ -5,10 +5,11 @@
  */
 import { lifecycleStateFor } from '../../domain/dispatch/lifecycle.js';
 import type { ControlChannel } from '../../domain/ports/control-channel.js';
-import { listCommands, noteCommand, transitionCommand, type Command, type CommandState } from '../../store/commands-repo.js';
+import { type Command, type CommandState } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { IllegalCommandTransition } from '../../store/errors.js';
-import { resolveOne, sendInFlight } from './apply.js';
+import { commandsOf, resolveOne, sendInFlight } from './apply.js';
+import type { SiteCommands } from './site-commands.js';
 
 export interface RefreshContext {
   db: Executor;
@@ -18,6 +19,8 @@ export interface RefreshContext {
   nowMs: number;
   /** A `sending` row younger than this is left alone (its send may still be in flight). */
   sendingGraceMs: number;
+  /** The site's commands as the cycle holds them; default: straight to the store. */
+  commands?: SiteCommands;
 }
 
 export interface RefreshOutcome {
@@ -32,7 +35,7 @@ export interface RefreshOutcome {
 /** Resolves rows left in `sending` (crash or lost reply): found → recorded; no trace → re-sent while in time, else lost. */
 export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcome> {
   const out: RefreshOutcome = { resolved: 0, lost: 0, resent: 0, moved: 0, problems: [] };
-  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['sending'] })) {
+  for (const c of await commandsOf(ctx).list({ states: ['sending'] })) {
     const since = c.sentAtMs ?? c.stateChangedAtMs;
     if (ctx.nowMs - since < ctx.sendingGraceMs) continue;
     if (sendInFlight(c.commandId)) continue; // this process is still waiting for the channel's answer
@@ -49,11 +52,12 @@ export async function resolveSending(ctx: RefreshContext): Promise<RefreshOutcom
 export async function refreshStatuses(ctx: RefreshContext): Promise<RefreshOutcome> {
   const out: RefreshOutcome = { resolved: 0, lost: 0, resent: 0, moved: 0, problems: [] };
   const caps = ctx.channel.capabilities();
-  for (const c of await listCommands(ctx.db, ctx.siteId, { states: ['accepted', 'scheduled', 'active'] })) {
+  const cmds = commandsOf(ctx);
+  for (const c of await cmds.list({ states: ['accepted', 'scheduled', 'active'] })) {
     const to = caps.statusLookup && c.externalId ? await polledState(ctx, c, out) : clockState(c, ctx.nowMs, caps.duration);
     if (to && to !== c.state) {
       try {
-        await transitionCommand(ctx.db, c.commandId, to, { from: c.state, atMs: ctx.nowMs });
+        await cmds.transition(c.commandId, to, { from: c.state, atMs: ctx.nowMs });
         out.moved++;
       } catch (e) {
         if (!(e instanceof IllegalCommandTransition)) throw e;
@@ -67,7 +71,7 @@ async function polledState(ctx: RefreshContext, c: Command, out: RefreshOutcome)
   try {
     const s = await ctx.channel.status(ctx.siteRef, c.externalId!);
     const to = lifecycleStateFor(s.status, c.state);
-    if (to) await noteCommand(ctx.db, c.commandId, { channelResponse: { request: (c.channelResponse as { request?: unknown } | null)?.request, reply: s.raw ?? s }, error: s.status === 'opted-out' ? 'opted-out: the homeowner opted out' : undefined });
+    if (to) await commandsOf(ctx).note(c.commandId, { channelResponse: { request: (c.channelResponse as { request?: unknown } | null)?.request, reply: s.raw ?? s }, error: s.status === 'opted-out' ? 'opted-out: the homeowner opted out' : undefined });
     return to;
   } catch (e) {
     out.problems.push(`status of ${c.idempotencyKey}: ${e instanceof Error ? e.message : String(e)}`);

@@ -11,7 +11,7 @@ import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, typ
 import { refreshStatuses } from '../dispatch/status.js';
 import { getSite } from '../../store/sites-repo.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
+import { claimSiteRun, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
@@ -112,9 +112,10 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
     const shared = await deps.shared?.get(slotMs, deps.now());
-    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared });
+    // The run ends in the same statement as the site's status record (one round trip and one commit fewer).
+    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared, alsoOnRecord: () => finishSiteRunSql({ siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() }) });
     if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
-    await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
+    if (!result.sites[0]?.alsoWritten) await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
     deps.shared?.drop();
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });
