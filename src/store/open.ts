@@ -19,6 +19,12 @@ export interface OpenStoreOptions {
   /** Override ERCOT_ARB_DATA_DIR (e.g. a --data-dir option). */
   dataDir?: string;
   schema?: string;
+  /**
+   * Create a new embedded store in a short-lived child process (createInChildProcess): for long-running processes
+   * (`run`, `demo`), whose resident memory it keeps ~50 MB lower. Short commands create it in place: the child costs
+   * a second Node start and PGlite load (~1 s CPU), and their memory is given back when they exit.
+   */
+  createInChild?: boolean;
 }
 
 /** The two settings the store reads (the app's validated Config has both). */
@@ -29,7 +35,7 @@ export interface StoreSettings {
 
 export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
   const dataDir = options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR;
-  if (!cfg.DATABASE_URL && options.migrate !== false) await createInChildProcess(dataDir, options);
+  if (!cfg.DATABASE_URL && options.migrate !== false && options.createInChild) await createInChildProcess(dataDir, options);
   const opened = await openDatabase({
     databaseUrl: cfg.DATABASE_URL,
     dataDir,
