@@ -60,6 +60,10 @@ describe.each(backends())('daemon dispatch jobs on $name', (backend) => {
     expect((await listCommands(db, 'S1')).filter((c) => c.sentAtMs !== null).length).toBe(sentBefore);
     const text = await metrics.text();
     expect(text).toMatch(/ercot_arb_solve_seconds_count\{solver="dp"\} [1-9]/);
+    // time per dispatch stage, summed over sites (the dispatch-cycle bench reads its split from here)
+    const stages = await metrics.dispatchStageSeconds();
+    expect(Object.keys(stages).sort()).toEqual(['apply', 'decide', 'plan', 'refresh']);
+    expect(stages.plan).toBeGreaterThan(0);
   }, 120_000);
 });
 
