@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // ERCOT_ARB_SUITE_CPU=<folder>: one line of CPU seconds per test file in <folder>/cpu.jsonl (test/support/cpu-probe.ts).
+    setupFiles: process.env.ERCOT_ARB_SUITE_CPU ? ['test/support/cpu-probe.ts'] : [],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
