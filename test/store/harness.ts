@@ -11,8 +11,8 @@
  * is still exactly the freshly migrated one (tables, columns, constraints, indexes, triggers, functions and the
  * migration rows compared), every table is truncated and its identity sequences restarted: the next borrower sees a
  * freshly migrated, empty database. A database whose schema a test changed is closed (its schema dropped) instead.
- * `open({ migrate: false })` is always a new, unmigrated database, never reused. After the file (afterAll) its
- * databases are closed and its schemas dropped.
+ * `open({ migrate: false })` is always a new, unmigrated database, never reused. After the suite that called
+ * `backends()` (afterAll) the idle databases are closed and their schemas dropped.
  */
 import { randomBytes } from 'node:crypto';
 import { Kysely, type KyselyPlugin } from 'kysely';
@@ -106,7 +106,6 @@ interface PgliteSlot {
 }
 
 const idlePglite: PgliteSlot[] = [];
-const allPglite = new Set<PgliteSlot>();
 let pgliteBaseline: { fingerprint: string; tables: string[] } | undefined;
 
 const pgliteRun = (pglite: PGlite) => async (text: string) => (await pglite.query<Record<string, unknown>>(text)).rows;
@@ -135,7 +134,6 @@ function lend(slot: PgliteSlot): { pglite: PGlite; end(): void } {
 async function newPgliteSlot(): Promise<PgliteSlot> {
   const opened = await openPgliteInMemory();
   const slot: PgliteSlot = { pglite: opened.pglite, close: opened.close };
-  allPglite.add(slot);
   const db = new Kysely<Database>({ dialect: new PgliteDialect(opened.pglite) });
   await migrateToLatest(db); // not destroyed: that would close the instance
   pgliteBaseline ??= await inspectSchema(pgliteRun(opened.pglite), 'public', PGLITE_SCHEMAS);
@@ -143,7 +141,6 @@ async function newPgliteSlot(): Promise<PgliteSlot> {
 }
 
 async function retirePglite(slot: PgliteSlot): Promise<void> {
-  allPglite.delete(slot);
   await slot.close();
 }
 
@@ -151,7 +148,7 @@ async function retirePglite(slot: PgliteSlot): Promise<void> {
 async function returnPglite(slot: PgliteSlot): Promise<void> {
   try {
     const run = pgliteRun(slot.pglite);
-    if (slot.pglite.closed) return void allPglite.delete(slot);
+    if (slot.pglite.closed) return;
     await slot.pglite.exec('rollback'); // a transaction left open (a warning, not an error, when there is none)
     await slot.pglite.exec('discard all');
     const now = await inspectSchema(run, 'public', PGLITE_SCHEMAS);
@@ -188,7 +185,6 @@ const pglite: Backend = {
 // PostgreSQL: idle migrated schemas of this file.
 
 const idleSchemas: string[] = [];
-const allSchemas = new Set<string>();
 let postgresBaseline: { fingerprint: string; tables: string[] } | undefined;
 
 const schemaFilter = (schema: string) => `n.nspname = '${schema}'`;
@@ -211,7 +207,6 @@ async function withClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> 
 
 async function newSchema(): Promise<string> {
   const schema = uniqueSchema();
-  allSchemas.add(schema);
   const opened = await openDatabase({ databaseUrl: DATABASE_URL!, schema, poolSize: 1 });
   try {
     await migrateToLatest(opened.db, { schema });
@@ -223,7 +218,6 @@ async function newSchema(): Promise<string> {
 }
 
 async function retireSchema(schema: string): Promise<void> {
-  allSchemas.delete(schema);
   await dropSchema(DATABASE_URL!, schema);
 }
 
@@ -289,14 +283,23 @@ const postgres: Backend = {
   },
 };
 
-afterAll(async () => {
-  idlePglite.length = 0;
-  await Promise.all([...allPglite].map((slot) => retirePglite(slot).catch(() => undefined)));
-  idleSchemas.length = 0;
-  if (DATABASE_URL) await Promise.all([...allSchemas].map((schema) => retireSchema(schema).catch(() => undefined)));
-});
+/** Closes this file's idle databases and drops its schemas (a database still lent out is the test's to dispose). */
+async function closeIdle(): Promise<void> {
+  const slots = idlePglite.splice(0);
+  const schemas = idleSchemas.splice(0);
+  await Promise.all([
+    ...slots.map((slot) => retirePglite(slot).catch(() => undefined)),
+    ...schemas.map((schema) => retireSchema(schema).catch(() => undefined)),
+  ]);
+}
 
+/**
+ * The backends to run on. Call it while the file is collected (`describe.each(backends())`): it registers closing the
+ * file's idle databases after the enclosing suite, once per call, so that this holds when vitest runs several files in
+ * one process (isolate: false) too, where this module is loaded once.
+ */
 export function backends(): Backend[] {
+  afterAll(closeIdle);
   return DATABASE_URL ? [pglite, postgres] : [pglite];
 }
 
