@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
+import { gunzipSync } from 'node:zlib';
 import type { PGliteOptions } from '@electric-sql/pglite';
 
 let tiered = false;
@@ -83,7 +84,11 @@ let pending: Promise<Uint8Array> | undefined;
  */
 export function freshDataDirArchive(options: { keep?: boolean } = { keep: true }): Promise<Uint8Array> {
   if (pending) return pending;
-  const made = readOrMakeArchive().then(async (gz) => (await import('fflate')).gunzipSync(gz));
+  // Node's zlib, not fflate: 0.1 s of CPU instead of 0.2–0.3 s for the ~40 MB tar, once per process that opens a store.
+  const made = readOrMakeArchive().then((gz) => {
+    const tar = gunzipSync(gz);
+    return new Uint8Array(tar.buffer, tar.byteOffset, tar.byteLength);
+  });
   if (!options.keep) return made;
   pending = made.catch((error: unknown) => {
     pending = undefined;

@@ -20,10 +20,22 @@ export class SecretDecryptFailed extends Error {
   }
 }
 
+/**
+ * The derived key of the last secret key: scrypt is deliberately slow (~50–100 ms of CPU), and the daemon's jobs and
+ * the CLI's actions make a box per run from the same ERCOT_ARB_SECRET_KEY. One entry, so a process holds no more
+ * key material than the box it uses.
+ */
+let lastDerived: { secretKey: string; key: Buffer } | undefined;
+
+function deriveKey(secretKey: string): Buffer {
+  if (lastDerived?.secretKey !== secretKey) lastDerived = { secretKey, key: scryptSync(secretKey, SALT, 32) };
+  return lastDerived.key;
+}
+
 /** A box for the given secret key; missing key → InvalidConfig naming ERCOT_ARB_SECRET_KEY. */
 export function createSecretBox(secretKey: string | undefined): SecretBox {
   if (!secretKey) throw new InvalidConfig('ERCOT_ARB_SECRET_KEY must be set to store or read credentials', { field: 'ERCOT_ARB_SECRET_KEY' });
-  const key = scryptSync(secretKey, SALT, 32);
+  const key = deriveKey(secretKey);
   return {
     encrypt(plaintext, aad) {
       const iv = randomBytes(12);

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.js';
 import { listCommands } from '../../src/store/commands-repo.js';
 import { loadConfig } from '../../src/app/config.js';
+import { cliArgs } from '../support/entry.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -21,7 +22,7 @@ describe('ercot-arb demo', () => {
     dirs.push(dataDir);
     const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'demo', '--port', '0', '--speed', '0', '--steps', '16', '--sites', '2', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliArgs('demo', '--port', '0', '--speed', '0', '--steps', '16', '--sites', '2', '--data-dir', dataDir), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c) => (out += c));

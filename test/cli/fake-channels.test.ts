@@ -1,5 +1,5 @@
 /**
- * `fake vpp` and `fake texture` as a person runs them: a child process (tsx) that prints where it listens and the
+ * `fake vpp` and `fake texture` as a person runs them: a child process (the built CLI, see test/support/entry.ts) that prints where it listens and the
  * environment to use; a channel configured from those printed values sends a command; SIGTERM stops it cleanly.
  * Bad options exit 2 with a message naming the option.
  */
@@ -9,12 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { createControlChannel } from '../../src/adapters/control/registry.js';
 import { systemClock } from '../../src/app/system-clock.js';
 import { runCli } from '../support/cli.js';
+import { cliArgs } from '../support/entry.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Starts the CLI in a child process and resolves with the printed exports once the banner is complete. */
 function startFake(args: string[]): Promise<{ env: Record<string, string>; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(...args), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (c) => (err += c));

@@ -16,6 +16,7 @@ import { HOUR_MS, intervalFloor } from '../../src/domain/time/interval.js';
 import { battery, POINT, seedPrices } from '../app/dispatch/fixture.js';
 import { DATABASE_URL } from '../store/harness.js';
 import { runCli } from '../support/cli.js';
+import { cliArgs } from '../support/entry.js';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: DATABASE_URL });
@@ -65,7 +66,7 @@ describe('ercot-arb run --workers', () => {
         await upsertTelemetry(store.db, siteIds.map((siteId) => ({ siteId, intervalEndMs: intervalFloor(nowMs), socPercent: 50, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 })));
 
         const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' };
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--workers', '2', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, cliArgs('run', '--workers', '2', '--port', '0'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         let err = '';
         child.stdout.on('data', (c) => (out += c));

@@ -13,6 +13,7 @@ import { openStore } from '../../src/store/open.js';
 import { upsertSite } from '../../src/store/sites-repo.js';
 import { testSite } from '../store/fixtures.js';
 import { runCli } from '../support/cli.js';
+import { cliArgs } from '../support/entry.js';
 
 const saved = { url: process.env.DATABASE_URL, dir: process.env.ERCOT_ARB_DATA_DIR, key: process.env.ERCOT_ARB_SECRET_KEY };
 const dirs: string[] = [];
@@ -95,7 +96,7 @@ describe('ercot-arb run / reconcile (embedded store)', () => {
   it('the daemon process serves its probes on a port the OS picked and exits cleanly on SIGTERM', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, ERCOT_ARB_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
     delete env.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, cliArgs('run', '--port', '0'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.resume();

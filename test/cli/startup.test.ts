@@ -5,11 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { cliArgs } from '../support/entry.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function loadedModules(args: string[]): { status: number | null; stdout: string; loaded: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const r = spawnSync(process.execPath, cliArgs(...args), {
     cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module', LOG_LEVEL: 'silent' }, timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout, loaded: r.stderr };

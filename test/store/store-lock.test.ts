@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/domain/errors.js';
 import { openDatabase, pgliteDir } from '../../src/store/database.js';
@@ -13,6 +14,7 @@ import { StoreLocked } from '../../src/store/errors.js';
 import { migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
 import { acquireStoreLock, lockPath, readStoreLock, type LockHolder } from '../../src/store/store-lock.js';
 import { runCli } from '../support/cli.js';
+import { builtOrSource } from '../support/entry.js';
 
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -125,12 +127,13 @@ describe('the embedded store lock', () => {
 
   it('many concurrent acquirers in separate processes: exactly one wins', async () => {
     const dataDir = tmp();
+    const lockModule = builtOrSource('src/store/store-lock.ts');
     const script = `
-      const { acquireStoreLock } = await import(${JSON.stringify(new URL('../../src/store/store-lock.ts', import.meta.url).href)});
+      const { acquireStoreLock } = await import(${JSON.stringify(pathToFileURL(lockModule.path).href)});
       try { acquireStoreLock(process.argv[1], process.argv[1] + '/pglite'); console.log('won'); setTimeout(() => {}, 3000); }
       catch (e) { console.log(e.name); }`;
     const runs = Array.from({ length: 6 }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...lockModule.execArgv, '--input-type=module', '-e', script, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let out = '';
       child.stdout!.on('data', (c) => (out += c));

@@ -4,7 +4,7 @@
  * every site's cycle runs once for the slot although each site's job is delivered twice; one worker SIGKILLed while
  * it holds a site's run and that site completes on another worker after the lease (which resolves a command the dead
  * one may have sent by listing the site's events on the fake); no event is created twice; the shared rate limit is
- * never exceeded. PostgreSQL only (skipped without DATABASE_URL). Cost: ~3 worker processes' start-up (tsx) plus 24
+ * never exceeded. PostgreSQL only (skipped without DATABASE_URL). Cost: ~3 worker processes' start-up (the built worker when dist is fresh, see test/support/entry.ts) plus 24
  * site cycles, about 6-8 s CPU in total.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,13 +18,14 @@ import { slotOf } from '../../../src/app/fleet/site-runs.js';
 import { openDatabase, sql } from '../../../src/store/database.js';
 import { migrateToLatest } from '../../../src/store/migrator.js';
 import { DATABASE_URL, dropSchema, uniqueSchema } from '../../store/harness.js';
+import { nodeArgs } from '../../support/entry.js';
 
 const SITES = 24;
 const RATE_LIMIT = 6;
 const schema = uniqueSchema('fleet');
 
 function startWorker(vpp: FakeVpp): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/app/fleet/worker-main.ts'], {
+  return spawn(process.execPath, nodeArgs('src/app/fleet/worker-main.ts'), {
     env: {
       ...process.env, DATABASE_URL, FLEET_SCHEMA: schema, FLEET_CONCURRENCY: '2', FLEET_LEASE_MS: '3000', FLEET_TICK_MS: '500',
       FLEET_SIM_NOW_MS: String(SIM_NOW_MS), FLEET_RATE_PER_MIN: String(RATE_LIMIT), FLEET_RATE_WINDOW_MS: '1000', FLEET_UNTIL_DONE: '1',
