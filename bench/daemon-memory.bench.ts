@@ -2,7 +2,7 @@
  * The daemon's resident memory while it runs cycles on the embedded store: the compiled `demo` (the daemon's own
  * dispatch jobs on the simulator channel, `DAEMON_BENCH_SITES` sites (default 10), 30 simulated 15-minute steps as
  * fast as they go) in a child process, which reports its peak RSS (process.resourceUsage). Once on a store it creates,
- * once more on the same (now existing) store. `npm run bench -- daemon-memory`. Prints figures; asserts nothing.
+ * once on a store an earlier `db migrate` created (not an earlier demo: that would leave no job slot to run). `npm run bench -- daemon-memory`. Prints figures; asserts nothing.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +34,13 @@ function demoPeakRssMb(dataDir: string, sites: number): Promise<{ ms: number; ma
   });
 }
 
+function dbMigrate(dataDir: string): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [MAIN!, 'db', 'migrate', '--data-dir', dataDir], { env, stdio: 'ignore' });
+  return new Promise((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`db migrate exited ${code}`)))));
+}
+
 export async function run(): Promise<void> {
   if (!MAIN) {
     console.log('daemon-memory bench: build first (npm run build)');
@@ -42,8 +49,11 @@ export async function run(): Promise<void> {
   const sites = Number.parseInt(process.env.DAEMON_BENCH_SITES ?? '10', 10);
   const dir = mkdtempSync(join(tmpdir(), 'ercot-arb-bench-daemon-'));
   try {
-    for (const label of ['new store', 'existing store']) {
-      const r = await demoPeakRssMb(join(dir, 'data'), sites);
+    // The existing store is made by an earlier process (`db migrate`), not by an earlier demo: a second demo on the
+    // same folder replays the same simulated hours, finds every job slot already in job_runs and runs no cycle.
+    await dbMigrate(join(dir, 'existing'));
+    for (const [label, folder] of [['new store', 'new'], ['existing store', 'existing']] as const) {
+      const r = await demoPeakRssMb(join(dir, folder), sites);
       console.log(`daemon running cycles (demo, ${sites} simulator sites, 30 steps), ${label}: peak RSS ${r.maxRssMb.toFixed(0)} MB, ${(r.ms / 1000).toFixed(1)} s`);
     }
   } finally {

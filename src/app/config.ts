@@ -77,6 +77,12 @@ export const configSchema = z.object({
   RECONCILE_LOOKBACK_HOURS: z.coerce.number().positive().max(24 * 31).default(48),
   /** Reconciler: days of telemetry and commands the per-site calibration is estimated from. */
   RECONCILE_CALIBRATION_DAYS: z.coerce.number().int().positive().max(365).default(14),
+  /** Dispatcher (docs/dispatch.md): least time between sending a command and its start (seconds; never below 60 nor a channel's own minimum). */
+  DISPATCH_LEAD_SECONDS: z.coerce.number().int().min(60).max(3_600).default(60),
+  /** Dispatcher: a change of what is on a channel must be worth at least this many dollars (no churn for cents). */
+  DISPATCH_CHURN_THRESHOLD_USD: z.coerce.number().nonnegative().max(1_000).default(0.25),
+  /** Dispatcher: telemetry older than this is not trusted; the site stands aside (minutes). */
+  DISPATCH_MAX_TELEMETRY_AGE_MINUTES: z.coerce.number().int().positive().max(24 * 60).default(180),
   /** Control channels (docs/control-channels.md): the Enphase VPP (grid services) API account and program. */
   ENPHASE_VPP_BASE_URL: z.url().default('https://vpp.enphaseenergy.com'),
   ENPHASE_VPP_PROGRAM_ID: optionalText,

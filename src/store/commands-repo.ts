@@ -10,7 +10,7 @@
  */
 import { sql } from 'kysely';
 import type { Executor } from './database.js';
-import { jsonOrNull } from './database.js';
+import { json, jsonOrNull } from './database.js';
 import { IllegalCommandTransition, NotFound } from './errors.js';
 import { msOrNull, toDate } from './mappers.js';
 import type { CommandRow, CommandState } from './schema.js';
@@ -65,6 +65,11 @@ export interface NewCommand {
   sendAtMs?: number | null;
   /** Default planned; awaiting_approval in review mode. */
   state?: 'planned' | 'awaiting_approval';
+  /**
+   * Written already claimed for sending (state `sending`, as `planned → sending` would leave it: sent_at, one attempt,
+   * the request): one statement instead of two when the row is sent in the same cycle. Still written before the call.
+   */
+  sending?: { atMs: number; request: unknown };
 }
 
 export interface Command {
@@ -147,7 +152,8 @@ export async function insertCommand(db: Executor, command: NewCommand): Promise<
       reason: command.reason ?? null,
       power_kw: command.powerKw ?? null,
       send_at: command.sendAtMs !== undefined && command.sendAtMs !== null ? toDate(command.sendAtMs) : null,
-      state: command.state ?? 'planned',
+      state: command.sending ? 'sending' : (command.state ?? 'planned'),
+      ...(command.sending ? { sent_at: toDate(command.sending.atMs), state_changed_at: toDate(command.sending.atMs), attempts: 1, channel_response: json({ request: command.sending.request }) } : {}),
     })
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returningAll()
@@ -200,6 +206,12 @@ export interface TransitionDetails {
   /** Adds one to attempts (a send was tried). */
   countAttempt?: boolean;
   nextAttemptAtMs?: number | null;
+  /**
+   * The start the command is sent with when its lead time passed before it could be sent (it starts later than
+   * planned): the row keeps the start the channel was really asked for, which the reconciler and the latency
+   * calibration measure against.
+   */
+  windowStartMs?: number;
 }
 
 /**
@@ -222,6 +234,7 @@ export async function transitionCommand(
   if (details.externalId !== undefined) set.external_id = details.externalId;
   if (details.countAttempt) set.attempts = sql`attempts + 1`;
   if (details.nextAttemptAtMs !== undefined) set.next_attempt_at = details.nextAttemptAtMs === null ? null : toDate(details.nextAttemptAtMs);
+  if (details.windowStartMs !== undefined) set.window_start = toDate(details.windowStartMs);
   const row = allowedFrom.length
     ? await db
         .updateTable('commands')

@@ -214,7 +214,7 @@ export async function getSiteCalibrations(db: Executor, siteIds: readonly string
   return out;
 }
 
-function calibrationFromRow(r: Selectable<SiteCalibrationTable>): StoredSiteCalibration {
+export function calibrationFromRow(r: Selectable<SiteCalibrationTable>): StoredSiteCalibration {
   return {
     siteId: r.site_id,
     roundTripEfficiency: r.round_trip_efficiency,

@@ -45,8 +45,19 @@ export function telemetryFromRow(row: TelemetryRow): StoredTelemetry {
 
 const finiteOrNull = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 
-/** Inserts or updates (site, interval end) rows; returns how many rows were written (new or changed). */
-export async function upsertTelemetry(db: Executor, records: readonly TelemetryRecord[], options: { chunkSize?: number } = {}): Promise<{ written: number; unchanged: number }> {
+/** The measured columns of a telemetry row (what one Enphase product fills). */
+export type TelemetryColumn = 'soc_percent' | 'charge_wh' | 'discharge_wh' | 'consumption_wh' | 'production_wh' | 'devices_reporting';
+const ALL_COLUMNS: readonly TelemetryColumn[] = ['soc_percent', 'charge_wh', 'discharge_wh', 'consumption_wh', 'production_wh', 'devices_reporting'];
+
+/**
+ * Inserts or updates (site, interval end) rows; returns how many rows were written (new or changed).
+ * `columns`: on an existing row, only these columns are replaced (the others keep what is stored), so one product's
+ * readings merge into the row another product wrote, in the one statement (no read-modify-write, no lock).
+ */
+export async function upsertTelemetry(db: Executor, records: readonly TelemetryRecord[], options: { chunkSize?: number; columns?: readonly TelemetryColumn[] } = {}): Promise<{ written: number; unchanged: number }> {
+  const cols = options.columns?.length ? ALL_COLUMNS.filter((c) => options.columns!.includes(c)) : ALL_COLUMNS;
+  const setList = sql.raw([...cols.map((c) => `${c} = excluded.${c}`), 'received_at = excluded.received_at'].join(', '));
+  const changed = sql.raw(`(${cols.map((c) => `telemetry.${c}`).join(', ')}) is distinct from (${cols.map((c) => `excluded.${c}`).join(', ')})`);
   const byKey = new Map<string, TelemetryRecord>();
   for (const r of records) {
     if (!Number.isInteger(r.intervalEndMs)) throw new RangeError(`telemetry for site ${r.siteId}: interval end is not an integer epoch ms`);
@@ -56,7 +67,9 @@ export async function upsertTelemetry(db: Executor, records: readonly TelemetryR
   let written = 0;
   if (!unique.length) return { written: 0, unchanged: 0 };
   const chunkSize = Math.max(1, options.chunkSize ?? DEFAULT_TELEMETRY_CHUNK);
-  await inTransaction(db, async (trx) => {
+  // One chunk is one statement (atomic by itself); several are written in one transaction.
+  const run = unique.length <= chunkSize ? (fn: (e: Executor) => Promise<void>) => fn(db) : (fn: (e: Executor) => Promise<void>) => inTransaction(db, fn);
+  await run(async (trx) => {
     for (let i = 0; i < unique.length; i += chunkSize) {
       const payload = JSON.stringify(
         unique.slice(i, i + chunkSize).map((r) => [
@@ -81,12 +94,8 @@ export async function upsertTelemetry(db: Executor, records: readonly TelemetryR
         ), up as (
           insert into telemetry (site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at)
           select site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at from input
-          on conflict (site_id, interval_end) do update set
-            soc_percent = excluded.soc_percent, charge_wh = excluded.charge_wh, discharge_wh = excluded.discharge_wh,
-            consumption_wh = excluded.consumption_wh, production_wh = excluded.production_wh,
-            devices_reporting = excluded.devices_reporting, received_at = excluded.received_at
-          where (telemetry.soc_percent, telemetry.charge_wh, telemetry.discharge_wh, telemetry.consumption_wh, telemetry.production_wh, telemetry.devices_reporting)
-            is distinct from (excluded.soc_percent, excluded.charge_wh, excluded.discharge_wh, excluded.consumption_wh, excluded.production_wh, excluded.devices_reporting)
+          on conflict (site_id, interval_end) do update set ${setList}
+          where ${changed}
           returning 1
         )
         select count(*)::int as n from up`.execute(trx);

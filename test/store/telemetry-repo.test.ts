@@ -48,6 +48,19 @@ describe.each(backends())('telemetry repository on $name', (backend) => {
     expect(await getTelemetry(db().db, 'site-b', START, START + 100 * INTERVAL_MS)).toEqual([]);
   });
 
+  it('with `columns`, merges one product into stored rows: the other columns keep their values', async () => {
+    await upsertSite(db().db, testSite('site-c'));
+    const end = START + 3 * INTERVAL_MS;
+    const empty = { siteId: 'site-c', intervalEndMs: end, socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: null };
+    expect(await upsertTelemetry(db().db, [{ ...empty, socPercent: 55, chargeWh: 100, dischargeWh: 0 }], { columns: ['soc_percent', 'charge_wh', 'discharge_wh'] })).toEqual({ written: 1, unchanged: 0 });
+    expect(await upsertTelemetry(db().db, [{ ...empty, consumptionWh: 420 }], { columns: ['consumption_wh'] })).toEqual({ written: 1, unchanged: 0 });
+    // the same consumption again writes nothing; a production reading leaves SoC and consumption alone
+    expect(await upsertTelemetry(db().db, [{ ...empty, consumptionWh: 420 }], { columns: ['consumption_wh'] })).toEqual({ written: 0, unchanged: 1 });
+    await upsertTelemetry(db().db, [{ ...empty, productionWh: 900 }], { columns: ['production_wh'] });
+    const [row] = await getTelemetry(db().db, 'site-c', end - INTERVAL_MS, end);
+    expect(row).toMatchObject({ socPercent: 55, chargeWh: 100, dischargeWh: 0, consumptionWh: 420, productionWh: 900, devicesReporting: null });
+  });
+
   it('lists missing intervals as ends and as ranges', async () => {
     await upsertTelemetry(db().db, rows('site-b', 12, [1, 5, 6, 7, 12]));
     const gaps = await telemetryGaps(db().db, 'site-b', START, START + 12 * INTERVAL_MS);

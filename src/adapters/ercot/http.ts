@@ -81,7 +81,19 @@ export class ErcotHttp {
     let lastReason = '';
     for (;;) {
       await this.limiter.acquire();
-      const token = await this.options.tokens.idToken();
+      let token: string;
+      try {
+        token = await this.options.tokens.idToken();
+      } catch (error) {
+        // A token request that failed on the way (a connection reset after a long idle gap, a 5xx, a timeout) gets
+        // the same backoff as a report request; refused credentials (PermanentError) end the run at once.
+        if (!(error instanceof RetryableError)) throw error;
+        lastReason = error.message;
+        failures++;
+        if (failures >= this.retry.maxAttempts) throw new RetryableError(`ERCOT ${what}: ${lastReason} after ${failures} attempts; giving up for this run (the next run resumes here)`);
+        await this.backOff(what, failures, lastReason);
+        continue;
+      }
       this.stats.requests++;
       let status = 0;
       let bytes: Uint8Array | undefined;
@@ -133,12 +145,17 @@ export class ErcotHttp {
       if (failures >= this.retry.maxAttempts) {
         throw new RetryableError(`ERCOT ${what}: ${lastReason} after ${failures} attempts; giving up for this run (the next run resumes here)`);
       }
-      const capMs = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (failures - 1));
-      const delayMs = Math.round(capMs / 2 + (this.random() * capMs) / 2);
-      this.stats.retries++;
-      this.options.onRetry?.({ what, attempt: failures, reason: lastReason, delayMs });
-      await this.sleep(delayMs);
+      await this.backOff(what, failures, lastReason);
     }
+  }
+
+  /** Jittered exponential backoff before retry number `failures`. */
+  private async backOff(what: string, failures: number, reason: string): Promise<void> {
+    const capMs = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (failures - 1));
+    const delayMs = Math.round(capMs / 2 + (this.random() * capMs) / 2);
+    this.stats.retries++;
+    this.options.onRetry?.({ what, attempt: failures, reason, delayMs });
+    await this.sleep(delayMs);
   }
 }
 

@@ -7,7 +7,9 @@
  *                            open commands' status, and send planned rows whose send time has come: a channel without
  *                            a scheduled start (Texture) gets its command at the window's start minus the lead time,
  *                            i.e. at :14, :29, …, not at the next plan-dispatch cycle 7 minutes after the window began
- *                            (by then the re-plan had moved the window on, and such a site never got a command).
+ *                            (by then the re-plan had moved the window on, and such a site never got a command);
+ *                            and it ends that channel's windows whose end has come (a `reset` one lead before the
+ *                            end, unless a successor already holds the device), not the next cycle up to 8 min late.
  * Channels are built per site from its control_channel + control_settings (with the account part from the
  * environment) and kept while the site's configuration is unchanged, so a channel's own state (the simulator's
  * battery, tokens) lives as long as the daemon.
@@ -23,11 +25,12 @@ import type { Executor } from '../../store/database.js';
 import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Config } from '../config.js';
 import { channelAccountConfig } from '../control-channels.js';
-import { channelSiteRef, runDispatchCycle } from '../dispatch/cycle.js';
-import { refreshStatuses, resolveSending } from '../dispatch/status.js';
-import { newOutcome, sendDueCommands } from '../dispatch/apply.js';
+import { channelSiteRef, newCycleShared, runDispatchCycle } from '../dispatch/cycle.js';
+import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from '../dispatch/status.js';
+import { endDueWindows, newOutcome, sendDueCommands } from '../dispatch/apply.js';
 import { realSleep } from '../../adapters/ercot/rate-limiter.js';
 import { getSiteDispatch } from '../../store/dispatch-repo.js';
+import { dispatchOptionsFromConfig } from '../dispatch/options-from-config.js';
 import { MINUTE_MS } from '../../domain/time/interval.js';
 import type { Logger } from '../logger.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
@@ -82,6 +85,7 @@ export function siteChannels(cfg: Config, clock: Clock, enphaseClient?: () => En
 export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
   const channelFor = d.channelFor ?? siteChannels(d.cfg, d.clock, d.enphaseClient);
   let planner: Awaited<ReturnType<typeof createPlanner>> | undefined;
+  const options = dispatchOptionsFromConfig(d.cfg);
   return [
     {
       name: DISPATCH_JOB,
@@ -91,14 +95,20 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
         planner ??= await createPlanner(DEFAULT_SOLVER);
         const sites = (await listSites(d.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
         const results = [];
+        const nowMs = d.clock.nowMs();
+        // Read once for the whole run, as one runDispatchCycle over every site would: the prices and the forecast per
+        // settlement point and the fleet mode. (Per site, each call re-read 31 days of prices and re-trained the
+        // forecaster: most of the plan stage at 1,000 sites.)
+        const shared = await newCycleShared(d.db);
         // Site by site so a shutdown stops between sites, never inside one site's apply step.
         for (const siteId of sites) {
           if (ctx.signal.aborted) break;
-          const r = await runDispatchCycle({ db: d.db, planner, channelFor, logger: ctx.logger }, { nowMs: d.clock.nowMs(), siteIds: [siteId] });
+          const r = await runDispatchCycle({ db: d.db, planner, channelFor, logger: ctx.logger, options }, { nowMs, siteIds: [siteId], shared });
           results.push(...r.sites);
         }
         for (const s of results) {
           if (s.planId) d.metrics?.recordSolve(DEFAULT_SOLVER, s.timingsMs.plan / 1000);
+          d.metrics?.recordDispatchStages(s.timingsMs);
           if (s.status === 'paused_manual_change') d.metrics?.recordControlConflict('manual_change');
         }
         return {
@@ -115,15 +125,18 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
         const problems: string[] = [];
         let sites = 0;
         let sent = 0;
+        let ended = 0;
         for (const site of (await listSites(d.db)).filter((s) => s.status === 'active')) {
           if (ctx.signal.aborted) break;
           try {
-            const refresh = { db: d.db, channel: await channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: 10_000 };
+            const refresh = { db: d.db, channel: await channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: SENDING_GRACE_MS };
             problems.push(...(await resolveSending(refresh)).problems, ...(await refreshStatuses(refresh)).problems);
             const sd = await getSiteDispatch(d.db, site.siteId);
             const out = newOutcome(sd?.throttledUntilMs ?? null);
-            const leadMs = Math.max(MINUTE_MS, refresh.channel.capabilities().minLeadMs);
-            await sendDueCommands({ ...refresh, leadMs, maxAttempts: 3, sleep: realSleep, throttledUntilMs: out.throttledUntilMs }, out);
+            const leadMs = Math.max(MINUTE_MS, options.leadMs ?? MINUTE_MS, refresh.channel.capabilities().minLeadMs);
+            const apply = { ...refresh, leadMs, maxAttempts: 3, sleep: realSleep, throttledUntilMs: out.throttledUntilMs };
+            await sendDueCommands(apply, out);
+            ended += await endDueWindows(apply, out);
             problems.push(...out.problems);
             sent += out.sent;
             sites++;
@@ -131,7 +144,7 @@ export function dispatchJobs(d: DispatchJobDeps): JobDefinition[] {
             problems.push(`${site.siteId}: ${error instanceof Error ? error.message : String(error)}`);
           }
         }
-        return { skipped: sites === 0, details: { sites, sent, problems } };
+        return { skipped: sites === 0, details: { sites, sent, ended, problems } };
       },
     },
   ];

@@ -32,6 +32,7 @@ export class DaemonMetrics {
   readonly apiRequests: Counter<'api'>;
   readonly apiThrottles: Counter<'api'>;
   readonly controlConflicts: Counter<'kind'>;
+  readonly dispatchStageCounter: Counter<'stage'>;
   private readonly sources: { source: RequestStatsSource; seen: { requests: number; throttled: number } }[] = [];
 
   constructor(private readonly deps: MetricsDeps) {
@@ -42,6 +43,7 @@ export class DaemonMetrics {
     this.apiRequests = new Counter({ name: 'ercot_arb_api_requests_total', help: 'HTTP requests to external APIs', labelNames: ['api'], registers, collect: () => this.pullSources() });
     this.apiThrottles = new Counter({ name: 'ercot_arb_api_throttles_total', help: 'HTTP 429 answers from external APIs', labelNames: ['api'], registers });
     this.controlConflicts = new Counter({ name: 'ercot_arb_control_conflicts_total', help: 'Manual or foreign changes to a battery the engine controls (site paused)', labelNames: ['kind'], registers });
+    this.dispatchStageCounter = new Counter({ name: 'ercot_arb_dispatch_stage_seconds_total', help: 'Time the dispatch cycle spent per stage (refresh, plan, decide, apply), summed over sites', labelNames: ['stage'], registers });
     this.databaseGauges(registers);
     if (deps.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'ercot_arb_' });
   }
@@ -107,6 +109,17 @@ export class DaemonMetrics {
 
   recordSolve(solver: string, seconds: number): void {
     this.solveSeconds.observe({ solver }, seconds);
+  }
+
+  /** One site's dispatch cycle: milliseconds per stage (refresh, plan, decide, apply). */
+  recordDispatchStages(timingsMs: Record<string, number>): void {
+    for (const [stage, ms] of Object.entries(timingsMs)) this.dispatchStageCounter.inc({ stage }, ms / 1000);
+  }
+
+  /** Seconds per dispatch stage so far (cumulative). */
+  async dispatchStageSeconds(): Promise<Record<string, number>> {
+    const m = await this.dispatchStageCounter.get();
+    return Object.fromEntries(m.values.map((v) => [String(v.labels.stage), v.value]));
   }
 
   /** Counts from a client that keeps its own cumulative stats (ErcotHttp.stats), added at scrape time. */

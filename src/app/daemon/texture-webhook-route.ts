@@ -11,7 +11,7 @@ import type { Clock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
 import { getSite, type Site } from '../../store/sites-repo.js';
 import { channelSiteRef } from '../dispatch/cycle.js';
-import { refreshStatuses, resolveSending } from '../dispatch/status.js';
+import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from '../dispatch/status.js';
 import type { Logger } from '../logger.js';
 import type { DaemonHttpServer } from './http-server.js';
 
@@ -33,7 +33,7 @@ export async function refreshForTextureEvent(d: Omit<TextureWebhookDeps, 'secret
     d.logger.info({ commandId: event.commandId, type: event.type }, 'Texture webhook for a command this engine did not send: ignored');
     return null;
   }
-  const ctx = { db: d.db, channel: d.channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: 10_000 };
+  const ctx = { db: d.db, channel: d.channelFor(site), siteId: site.siteId, siteRef: channelSiteRef(site), nowMs: d.clock.nowMs(), sendingGraceMs: SENDING_GRACE_MS };
   const problems = [...(await resolveSending(ctx)).problems, ...(await refreshStatuses(ctx)).problems];
   if (problems.length) d.logger.warn({ siteId: site.siteId, problems }, 'status refresh after a Texture webhook reported problems');
   return site.siteId;

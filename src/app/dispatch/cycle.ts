@@ -6,27 +6,30 @@
  * command (decide gets no plan and stands aside).
  */
 import { performance } from 'node:perf_hooks';
+import type { RawBuilder } from 'kysely';
 import { decide, type DecideOptions, type Decision, type ExistingCommand } from '../../domain/dispatch/decide.js';
 import type { ChannelMode, ControlChannel } from '../../domain/ports/control-channel.js';
 import type { Planner } from '../../domain/ports/planner.js';
 import { HOUR_MS, MINUTE_MS } from '../../domain/time/interval.js';
-import { listCommands, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
+import { OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
-import { approvalState, getFleetDispatchMode, getSiteDispatch, patchSiteDispatch, type DispatchMode, type SiteDispatch } from '../../store/dispatch-repo.js';
+import { approvalState, getFleetDispatchMode, patchSiteDispatch, type DispatchMode, type SiteDispatch } from '../../store/dispatch-repo.js';
 import { getSite, listSites, setSiteStatus, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import { applyDecision, newOutcome, type ApplyOutcome } from './apply.js';
 import { checkSettings, readDeviceState, type DeviceStateOptions } from './device-state.js';
 import { planSite, type PlannedSite } from './plan-and-store.js';
 import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
-import { prefetchKnowledge, type SiteKnowledge } from './plan-knowledge.js';
-import { refreshStatuses, resolveSending } from './status.js';
-import { loadWindowOverrides } from './window-overrides.js';
+import { knowledgeCommandWindow, type SiteKnowledge } from './plan-knowledge.js';
+import { cachedSiteCommands, type SiteCommands } from './site-commands.js';
+import { loadSiteContext } from './site-context.js';
+import type { WindowOverride } from '../../domain/dispatch/window-overrides.js';
+import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from './status.js';
 
 export interface DispatchOptions extends DecideOptions, PlanningOptions, Partial<DeviceStateOptions> {
   /** In-cycle attempts for a transient send error (default 3). */
   maxSendAttempts?: number;
-  /** A `sending` row younger than this is not resolved yet (default 10 s). */
+  /** A `sending` row younger than this is not resolved yet (default SENDING_GRACE_MS, 90 s). */
   sendingGraceMs?: number;
   /** Failed/rejected/overridden commands this recent block the same window from being re-sent (default 6 h). */
   refusedLookbackMs?: number;
@@ -55,6 +58,8 @@ export interface SiteCycleResult {
   problems: string[];
   /** Wall-clock milliseconds per stage. */
   timingsMs: { refresh: number; plan: number; decide: number; apply: number };
+  /** The run's `alsoOnRecord` statement ran with the site's status record (false when the site failed before it). */
+  alsoWritten: boolean;
 }
 
 export interface DispatchCycleResult {
@@ -74,15 +79,24 @@ export function channelSiteRef(site: Site): string {
  * One dispatch cycle over the given sites (default: every site not disabled). `concurrency` sites run at a time
  * (default 1; on PostgreSQL a value up to the pool size overlaps store round trips; sites are independent).
  */
-export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: number; siteIds?: readonly string[]; concurrency?: number; shared?: CycleShared }): Promise<DispatchCycleResult> {
+export interface DispatchRun {
+  nowMs: number;
+  siteIds?: readonly string[];
+  concurrency?: number;
+  shared?: CycleShared;
+  /** A data-modifying statement to run in the same statement as a site's status record (the fleet ends its site run there). */
+  alsoOnRecord?: (siteId: string) => RawBuilder<unknown>;
+}
+
+export async function runDispatchCycle(deps: DispatchCycleDeps, run: DispatchRun): Promise<DispatchCycleResult> {
   const sites = run.siteIds?.length ? run.siteIds : (await listSites(deps.db)).filter((s) => s.status !== 'disabled').map((s) => s.siteId);
   const results: SiteCycleResult[] = new Array(sites.length);
-  const shared: CycleShared = run.shared ?? { ...(await newCycleShared(deps.db)), knowledge: knowledgeByChunk(deps.db, sites, run.nowMs) };
+  const shared: CycleShared = run.shared ?? (await newCycleShared(deps.db));
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < sites.length) {
       const i = next++;
-      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared);
+      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared, run.alsoOnRecord);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency ?? 1, sites.length)) }, worker));
@@ -93,40 +107,16 @@ export async function runDispatchCycle(deps: DispatchCycleDeps, run: { nowMs: nu
 export interface CycleShared {
   prices: CyclePriceCache;
   fleetMode: DispatchMode;
-  /** Home load history and calibration, read per chunk of sites; each site's entry is dropped once used. */
-  knowledge?: (siteId: string) => Promise<Omit<SiteKnowledge, 'commands'> | undefined>;
-}
-
-const KNOWLEDGE_CHUNK = 100;
-
-function knowledgeByChunk(db: Executor, sites: readonly string[], nowMs: number): CycleShared['knowledge'] {
-  const chunks = new Map<number, Promise<Map<string, Omit<SiteKnowledge, 'commands'>>>>();
-  const index = new Map(sites.map((id, i) => [id, i]));
-  return async (siteId) => {
-    const i = index.get(siteId);
-    if (i === undefined) return undefined;
-    const c = Math.floor(i / KNOWLEDGE_CHUNK);
-    let chunk = chunks.get(c);
-    if (!chunk) {
-      chunk = prefetchKnowledge(db, sites.slice(c * KNOWLEDGE_CHUNK, (c + 1) * KNOWLEDGE_CHUNK), nowMs);
-      chunks.set(c, chunk);
-    }
-    const m = await chunk.catch(() => undefined);
-    const k = m?.get(siteId);
-    m?.delete(siteId);
-    if (m && m.size === 0) chunks.delete(c);
-    return k;
-  };
 }
 
 export async function newCycleShared(db: Executor): Promise<CycleShared> {
   return { prices: new Map(), fleetMode: await getFleetDispatchMode(db) };
 }
 
-async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared): Promise<SiteCycleResult> {
-  const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 } };
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<SiteCycleResult> {
+  const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 }, alsoWritten: false };
   try {
-    await runSite(deps, siteId, nowMs, result, shared);
+    await runSite(deps, siteId, nowMs, result, shared, also);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
@@ -138,11 +128,16 @@ async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: n
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
-  const site = await getSite(db, siteId);
-  if (!site) throw new Error(`site ${siteId} is not configured`);
+  const devOpts = { ...DEVICE_DEFAULTS, ...o };
+  let t = performance.now(); // the refresh stage includes the site's one read
+  // One read of everything the site's cycle needs (site, dispatch row, SoC, commands, calibration, history, overrides).
+  const known = await loadSiteContext(db, siteId, nowMs, { optOutMs: devOpts.optOutStandAsideMs });
+  if (!known) throw new Error(`site ${siteId} is not configured`);
+  const site = known.site;
+  const commands = cachedSiteCommands(db, siteId, known.commands, known.commandsFromMs);
   let channel: ControlChannel;
   try {
     channel = await deps.channelFor(site);
@@ -151,40 +146,40 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   }
   const siteRef = channelSiteRef(site);
   const caps = channel.capabilities();
-  const sd = await getSiteDispatch(db, siteId);
+  const sd = known.dispatch;
   const throttled = sd?.throttledUntilMs != null && nowMs < sd.throttledUntilMs;
-  const devOpts = { ...DEVICE_DEFAULTS, ...o };
-  let t = performance.now();
   if (!throttled) {
-    const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? 10_000 };
+    const refreshCtx = { db, channel, siteId, siteRef, nowMs, sendingGraceMs: o.sendingGraceMs ?? SENDING_GRACE_MS, commands };
     result.problems.push(...(await resolveSending(refreshCtx)).problems, ...(await refreshStatuses(refreshCtx)).problems);
   }
-  const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts);
+  const state = await readDeviceState(db, site, channel, siteRef, sd, nowMs, devOpts, { soc: known.soc, siteState: known.siteState, commands });
   result.timingsMs.refresh = performance.now() - (t as number);
   t = performance.now();
-  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, state.device.socAsOfMs, nowMs, o, shared.prices, await shared.knowledge?.(siteId));
+  const socAsOfMs = state.device.socAsOfMs;
+  const knowledge: Partial<SiteKnowledge> = { homeHistory: known.homeHistory, calibration: known.calibration };
+  if (socAsOfMs != null) knowledge.commands = await commands.list(knowledgeCommandWindow(socAsOfMs, nowMs));
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, socAsOfMs, nowMs, o, shared.prices, knowledge);
   result.planId = planned.plan?.planId ?? null;
   result.planVersion = planned.plan?.planVersion ?? null;
   result.timingsMs.plan = performance.now() - t;
   t = performance.now();
-  const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode);
+  const decision = await decideSite(db, site, caps, planned, state.device, nowMs, o, sd?.mode ?? shared.fleetMode, commands, known.overrides);
   result.timingsMs.decide = performance.now() - t;
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);
   const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
-  const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs };
+  const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs, commands };
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
-  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision);
+  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision, commands);
   result.timingsMs.apply = performance.now() - t;
-  await recordStatus(db, site, decision, out, state.patch, state.notes, result);
+  await recordStatus(db, site, decision, out, state.patch, state.notes, result, also?.(siteId));
 }
 
-async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode): Promise<Decision> {
-  const open = await listCommands(db, site.siteId, { states: OPEN_COMMAND_STATES });
-  const refused = await listCommands(db, site.siteId, { states: ['failed', 'rejected', 'overridden'], startMs: nowMs });
+async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode, commands: SiteCommands, overrides: WindowOverride[]): Promise<Decision> {
+  const open = await commands.list({ states: OPEN_COMMAND_STATES });
+  const refused = await commands.list({ states: ['failed', 'rejected', 'overridden'], startMs: nowMs });
   const lookback = o.refusedLookbackMs ?? 6 * HOUR_MS;
   const approval = planned.plan && mode === 'review' ? await approvalState(db, site.siteId, planned.plan.planVersion) : { currentPlanApproved: false, approvedWindows: [] };
-  const overrides = await loadWindowOverrides(db, site.siteId, nowMs);
   return decide({
     nowMs,
     siteId: site.siteId,
@@ -216,14 +211,14 @@ export function toExisting(c: Command): ExistingCommand {
 }
 
 /** Reads the device back after writes: a person's change shows up here first. */
-async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, sd: SiteDispatch | null, patch: Record<string, unknown>, decision: Decision): Promise<void> {
+async function readBack(db: Executor, site: Site, channel: ControlChannel, siteRef: string, nowMs: number, o: DeviceStateOptions, sd: SiteDispatch | null, patch: Record<string, unknown>, decision: Decision, commands: SiteCommands): Promise<void> {
   const merged = { ...(sd ?? { siteId: site.siteId, mode: null, status: 'idle', reason: null, expectedProfile: null, suspectReads: 0, throttledUntilMs: null, pausedAtMs: null, updatedAtMs: nowMs }), ...(patch as object) };
   const device = { socAsOfMs: nowMs, manualChange: null as string | null };
-  await checkSettings(db, site, channel, siteRef, merged as never, nowMs, o, device, patch, decision.notes);
+  await checkSettings(db, site, channel, siteRef, merged as never, nowMs, o, device, patch, decision.notes, commands);
   if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
 }
 
-async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult): Promise<void> {
+async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult, also?: RawBuilder<unknown>): Promise<void> {
   let { kind, reason } = decision.status;
   if (out.authFailed) {
     kind = 'needs_reauth';
@@ -232,7 +227,8 @@ async function recordStatus(db: Executor, site: Site, decision: Decision, out: A
   } else if (out.problems.length) {
     reason = `${reason}; ${out.problems[out.problems.length - 1]}`;
   }
-  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs });
+  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs }, also);
+  result.alsoWritten = also !== undefined;
   result.status = kind;
   result.reason = reason;
   result.created = decision.create.length;
@@ -257,7 +253,7 @@ export async function refreshDispatchStatuses(deps: Pick<DispatchCycleDeps, 'db'
       const site = await getSite(deps.db, siteId);
       if (!site) throw new Error(`site ${siteId} is not configured`);
       const channel = await deps.channelFor(site);
-      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 };
+      const ctx = { db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs: run.nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? SENDING_GRACE_MS };
       const a = await resolveSending(ctx);
       const b = await refreshStatuses(ctx);
       out.push({ siteId, resolved: a.resolved, lost: a.lost, moved: b.moved, problems: [...a.problems, ...b.problems] });

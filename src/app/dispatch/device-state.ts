@@ -10,12 +10,14 @@
  */
 import type { DeviceState } from '../../domain/dispatch/decide.js';
 import type { ControlChannel, DeviceSettingsReading } from '../../domain/ports/control-channel.js';
-import { listCommands, type Command } from '../../store/commands-repo.js';
+import { type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import type { SiteDispatch, SiteDispatchPatch } from '../../store/dispatch-repo.js';
 import type { Site } from '../../store/sites-repo.js';
-import { getSiteState } from '../telemetry/enphase-tables.js';
+import type { StoredTelemetry } from '../../store/telemetry-repo.js';
+import { getSiteState, type SiteState } from '../telemetry/enphase-tables.js';
 import { latestTelemetryWith } from '../telemetry/latest.js';
+import { storeSiteCommands, type SiteCommands } from './site-commands.js';
 
 export interface DeviceStateOptions {
   manualChangeReads: number;
@@ -42,36 +44,39 @@ export async function readDeviceState(
   sd: SiteDispatch | null,
   nowMs: number,
   o: DeviceStateOptions,
+  /** What the cycle already read (site context); absent parts are read from the store. */
+  known: { soc?: StoredTelemetry | null; siteState?: SiteState | null; commands?: SiteCommands } = {},
 ): Promise<DeviceStateResult> {
   const notes: string[] = [];
-  const soc = await latestTelemetryWith(db, site.siteId, 'soc_percent');
+  const cmds = known.commands ?? storeSiteCommands(db, site.siteId);
+  const soc = known.soc !== undefined ? known.soc : await latestTelemetryWith(db, site.siteId, 'soc_percent');
   const socPercent = soc?.socPercent ?? null;
   const device: DeviceState = { socAsOfMs: soc && socPercent !== null && Number.isFinite(socPercent) && socPercent >= 0 && socPercent <= 100 ? soc.intervalEndMs : null };
   if (soc && device.socAsOfMs === null) device.unusable = `the newest telemetry SoC (${String(socPercent)} %) makes no sense`;
   if (site.status === 'paused') device.unusable = 'the site is paused (sites.status)';
   device.needsReauth = site.status === 'needs_reauth';
-  await enphaseFlags(db, site, nowMs, o.siteStateMaxAgeMs, device, notes);
-  device.optedOut = await recentlyOptedOut(db, site.siteId, nowMs, o.optOutStandAsideMs);
+  await enphaseFlags(db, site, nowMs, o.siteStateMaxAgeMs, device, notes, known.siteState);
+  device.optedOut = await recentlyOptedOut(cmds, nowMs, o.optOutStandAsideMs);
   const patch: SiteDispatchPatch = {};
   if (sd?.status === 'paused_manual_change') {
     device.manualChange = sd.reason?.replace(/^paused: a person changed the battery \((.*)\); resume.*$/, '$1') ?? 'a manual change';
     return { device, socPercent, patch, notes };
   }
-  if (!device.needsReauth) await checkSettings(db, site, channel, siteRef, sd, nowMs, o, device, patch, notes);
+  if (!device.needsReauth) await checkSettings(db, site, channel, siteRef, sd, nowMs, o, device, patch, notes, cmds);
   return { device, socPercent, patch, notes };
 }
 
-async function enphaseFlags(db: Executor, site: Site, nowMs: number, maxAgeMs: number, device: DeviceState, notes: string[]): Promise<void> {
+async function enphaseFlags(db: Executor, site: Site, nowMs: number, maxAgeMs: number, device: DeviceState, notes: string[], known?: SiteState | null): Promise<void> {
   if (!site.enphaseSystemId) return;
-  const s = await getSiteState(db, site.siteId);
+  const s = known !== undefined ? known : await getSiteState(db, site.siteId);
   if (!s) return;
   if (s.stormGuardEnabled && s.stormAlert) device.stormGuardActive = true;
   if (s.gridState === 'off_grid') device.offGrid = true;
   if (s.gridFetchedAtMs !== null && nowMs - s.gridFetchedAtMs > maxAgeMs) notes.push('Enphase grid status is stale');
 }
 
-async function recentlyOptedOut(db: Executor, siteId: string, nowMs: number, windowMs: number): Promise<boolean> {
-  const rows = await listCommands(db, siteId, { states: ['overridden'], startMs: nowMs - windowMs });
+async function recentlyOptedOut(cmds: SiteCommands, nowMs: number, windowMs: number): Promise<boolean> {
+  const rows = await cmds.list({ states: ['overridden'], startMs: nowMs - windowMs });
   return rows.some((c) => (c.error ?? '').startsWith('opted-out') && (c.finishedAtMs ?? 0) >= nowMs - windowMs);
 }
 
@@ -87,6 +92,7 @@ export async function checkSettings(
   device: DeviceState,
   patch: SiteDispatchPatch,
   notes: string[],
+  commands?: SiteCommands,
 ): Promise<void> {
   if (!channel.readSettings) return;
   let reading: DeviceSettingsReading;
@@ -102,7 +108,7 @@ export async function checkSettings(
     notes.push('settings reading is stale (tolerated)');
     return;
   }
-  const own = await listCommands(db, site.siteId, { states: ['accepted', 'scheduled', 'active'] });
+  const own = await (commands ?? storeSiteCommands(db, site.siteId)).list({ states: ['accepted', 'scheduled', 'active'] });
   const mismatch = settingsMismatch(reading, site, own, sd?.expectedProfile ?? null);
   if (sd?.expectedProfile == null && reading.profile !== undefined && own.length === 0) patch.expectedProfile = reading.profile;
   if (!mismatch) {

@@ -2,7 +2,8 @@
  * What the live planner knows about a site beyond prices, gathered from the store (docs/dispatch.md, "Planning
  * inputs"): the commands committed on the channel (to step the measured SoC to the plan's start), the hourly home
  * load and solar history (for the home load forecast) and the reconciler's calibration (round-trip efficiency and
- * command latency). A caller that already holds these (a batched cycle) passes them to `planSite` instead.
+ * command latency). The dispatch cycle reads them with the rest of the site in one statement (site-context.ts) and passes
+ * them to `planSite`; other callers read them here.
  */
 import { sql } from 'kysely';
 import type { CommittedCommand } from '../../domain/dispatch/committed-soc.js';
@@ -11,7 +12,7 @@ import { HOUR_MS, INTERVAL_HOURS } from '../../domain/time/interval.js';
 import { listCommands, type Command } from '../../store/commands-repo.js';
 import type { Executor } from '../../store/database.js';
 import { toDate } from '../../store/mappers.js';
-import { getSiteCalibration, getSiteCalibrations, type StoredSiteCalibration } from '../../store/reconcile-repo.js';
+import { getSiteCalibration, type StoredSiteCalibration } from '../../store/reconcile-repo.js';
 
 export interface SiteKnowledge {
   /** The site's commands overlapping the time from the SoC measurement to the plan's start (any state). */
@@ -68,14 +69,9 @@ export function homeHistoryWindow(nowMs: number): { fromMs: number; toMs: number
   return { fromMs: nowMs - DEFAULT_HOME_LOAD_DAYS * 24 * HOUR_MS - HOUR_MS, toMs: nowMs };
 }
 
-/**
- * The parts of the knowledge that do not change within a cycle, for many sites in two reads (a cycle prefetches them
- * per chunk of sites). The commands are read per site when it is planned (its status refresh may just have moved them).
- */
-export async function prefetchKnowledge(db: Executor, siteIds: readonly string[], nowMs: number): Promise<Map<string, Omit<SiteKnowledge, 'commands'>>> {
-  const w = homeHistoryWindow(nowMs);
-  const [histories, calibrations] = await Promise.all([readHomeEnergyHistories(db, siteIds, w.fromMs, w.toMs), getSiteCalibrations(db, siteIds)]);
-  return new Map(siteIds.map((id) => [id, { homeHistory: histories.get(id) ?? [], calibration: calibrations.get(id) ?? null }]));
+/** The commands the planner steps the SoC through: those overlapping an hour before the measurement to 2 h after now. */
+export function knowledgeCommandWindow(sinceMs: number, nowMs: number): { startMs: number; endMs: number } {
+  return { startMs: sinceMs - HOUR_MS, endMs: nowMs + 2 * HOUR_MS };
 }
 
 /**
@@ -85,7 +81,7 @@ export async function prefetchKnowledge(db: Executor, siteIds: readonly string[]
 export async function loadSiteKnowledge(db: Executor, siteId: string, sinceMs: number, nowMs: number, known: Partial<SiteKnowledge> = {}): Promise<SiteKnowledge> {
   const w = homeHistoryWindow(nowMs);
   const [commands, homeHistory, calibration] = await Promise.all([
-    known.commands ?? listCommands(db, siteId, { startMs: sinceMs - HOUR_MS, endMs: nowMs + 2 * HOUR_MS }),
+    known.commands ?? listCommands(db, siteId, knowledgeCommandWindow(sinceMs, nowMs)),
     known.homeHistory ?? readHomeEnergyHistory(db, siteId, w.fromMs, w.toMs),
     known.calibration !== undefined ? known.calibration : getSiteCalibration(db, siteId),
   ]);

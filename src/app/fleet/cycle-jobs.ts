@@ -8,10 +8,10 @@
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
 import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
-import { refreshStatuses } from '../dispatch/status.js';
+import { refreshStatuses, SENDING_GRACE_MS } from '../dispatch/status.js';
 import { getSite } from '../../store/sites-repo.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
+import { claimSiteRun, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
@@ -96,7 +96,7 @@ export async function runSiteStatus(deps: FleetJobDeps, siteId: string): Promise
   if (!site) return 0;
   const channel = await deps.channelFor(site);
   const nowMs = deps.cycleNowMs?.(slotOf(deps.now())) ?? deps.now();
-  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? 10_000 });
+  const out = await refreshStatuses({ db: deps.db, channel, siteId, siteRef: channelSiteRef(site), nowMs, sendingGraceMs: deps.options?.sendingGraceMs ?? SENDING_GRACE_MS });
   if (out.problems.length) deps.logger?.warn({ siteId, problems: out.problems.slice(0, 3) }, 'site status refresh had problems');
   return out.moved;
 }
@@ -112,9 +112,10 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
     const shared = await deps.shared?.get(slotMs, deps.now());
-    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared });
+    // The run ends in the same statement as the site's status record (one round trip and one commit fewer).
+    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared, alsoOnRecord: () => finishSiteRunSql({ siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() }) });
     if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
-    await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
+    if (!result.sites[0]?.alsoWritten) await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
     deps.shared?.drop();
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });

@@ -3,6 +3,7 @@
  * for a slot runs once because the claim is a conditional upsert: a new row, or a row whose holder's lease expired,
  * or a failed one. A finished run is never claimed again for that slot.
  */
+import type { RawBuilder } from 'kysely';
 import { sql, type Executor } from '../../store/database.js';
 
 export const SLOT_MS = 15 * 60_000;
@@ -33,11 +34,24 @@ export async function claimSiteRun(db: Executor, c: ClaimRequest): Promise<boole
 }
 
 /** Records the end of a run this worker still holds (a run taken over by another worker is left alone). */
-export async function finishSiteRun(db: Executor, f: { siteId: string; slotMs: number; workerId: string; nowMs: number; error?: string }): Promise<boolean> {
-  const r = await sql`
-    update fleet_site_runs set status = ${f.error ? 'failed' : 'done'}, finished_at_ms = ${f.nowMs}, error = ${f.error ?? null}
-    where site_id = ${f.siteId} and slot_ms = ${f.slotMs} and worker_id = ${f.workerId} and status = 'running'`.execute(db);
+export async function finishSiteRun(db: Executor, f: FinishRequest): Promise<boolean> {
+  const r = await finishSiteRunSql(f).execute(db);
   return Number(r.numAffectedRows ?? 0) === 1;
+}
+
+export interface FinishRequest {
+  siteId: string;
+  slotMs: number;
+  workerId: string;
+  nowMs: number;
+  error?: string;
+}
+
+/** The end of a run as a statement of its own, or to run inside another (the site's status record: one commit). */
+export function finishSiteRunSql(f: FinishRequest): RawBuilder<unknown> {
+  return sql`
+    update fleet_site_runs set status = ${f.error ? 'failed' : 'done'}, finished_at_ms = ${f.nowMs}, error = ${f.error ?? null}
+    where site_id = ${f.siteId} and slot_ms = ${f.slotMs} and worker_id = ${f.workerId} and status = 'running'`;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Environment-driven entry for a fleet worker child process (tests and benches fork this file):
  * DATABASE_URL, FLEET_SCHEMA, FLEET_CONCURRENCY, FLEET_LEASE_MS, FLEET_TICK_MS, FLEET_SIM_NOW_MS, FLEET_SEND_LOG,
  * FLEET_RATE_PER_MIN, FLEET_RATE_WINDOW_MS, FLEET_UNTIL_DONE=1, FLEET_STATUS_EVERY_MS (0 = no site.status jobs), FLEET_VPP_URL (+ FLEET_VPP_PROGRAM, _API_KEY, _CLIENT_ID,
- * _CLIENT_SECRET: the sites run on the enphase-vpp channel against that VPP, e.g. the fake on loopback). Prints one JSON line `{"ran": n, "cpuUs": user+sys µs}` when it stops.
+ * _CLIENT_SECRET: the sites run on the enphase-vpp channel against that VPP, e.g. the fake on loopback). Prints one JSON line `{"ran": n, "cpuUs": user+sys µs, "readyCpuUs": the part spent before taking jobs}` when it stops.
  */
 import { runFleetWorkerProcess } from './run-worker.js';
 

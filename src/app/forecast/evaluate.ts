@@ -23,6 +23,7 @@ import { requireComplete } from '../../domain/prices/price-series.js';
 import { INTERVAL_MS, intervalCount } from '../../domain/time/interval.js';
 import { loadPlanner } from '../replay/planner-loader.js';
 import { readEvaluationData } from './market-data.js';
+import { MeanForecaster } from '../../domain/forecast/mean-forecast.js';
 
 /** Information-bound "forecasters": real prices (see domain/forecast/oracle.ts); never offered to `rolling`. */
 export const BOUND_FORECASTERS = ['oracle-15m', 'oracle-1h', 'lookahead-2h', 'lookahead-6h'] as const;
@@ -92,8 +93,16 @@ function monthData(history: MarketHistory, period: TestPeriod): ReplayData {
   };
 }
 
+/** `mean(A|B|…)`: the mean of the named forecasters' prices (domain/forecast/mean-forecast.ts). */
+function meanMembers(name: string): string[] | null {
+  const m = /^mean\((.+)\)$/.exec(name);
+  return m ? m[1].split('|') : null;
+}
+
 function forecastersFor(names: string[], history: MarketHistory, period: TestPeriod): Forecaster[] {
   return names.map((name) => {
+    const members = meanMembers(name);
+    if (members) return new MeanForecaster(name, forecastersFor(members, history, period)); // trainable members are trained there
     const parsed = parseForecasterName(name);
     if (parsed) return { ...untrainedForecaster(parsed.name, parsed.params), name };
     if ((BOUND_FORECASTERS as readonly string[]).includes(name)) return boundForecaster(name, history);
@@ -137,7 +146,8 @@ function warmUpPeriods(history: MarketHistory, first: TestPeriod | undefined, lo
 export async function evaluateForecasters(options: EvaluateOptions): Promise<EvaluationReport> {
   const started = performance.now();
   const names = options.forecasters?.length ? options.forecasters : [...TRAINABLE_FORECASTERS, ...UNTRAINED_FORECASTERS];
-  const unknown = names.filter((n) => !ALL_FORECASTERS.includes(n) && !parseForecasterName(n) && !isTrainableName(n));
+  const known = (n: string): boolean => ALL_FORECASTERS.includes(n) || parseForecasterName(n) !== null || isTrainableName(n);
+  const unknown = names.filter((n) => !known(n) && !(meanMembers(n)?.every(known) ?? false));
   if (unknown.length) throw new InputError(`unknown forecaster ${unknown.map((u) => `"${u}"`).join(', ')} (expected some of ${ALL_FORECASTERS.join(', ')})`, { field: '--forecaster' });
   for (const [field, v] of [['--from', options.from], ['--to', options.to]] as const) {
     if (!/^\d{4}-\d{2}(-\d{2})?$/.test(v)) throw new InputError(`expected YYYY-MM or YYYY-MM-DD, got "${v}"`, { field });

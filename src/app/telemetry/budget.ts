@@ -41,21 +41,30 @@ export function nextMonthStartMs(nowMs: number): number {
 export class AccountBudget implements CallBudget {
   constructor(private readonly db: Executor, readonly accountKey: string, readonly limits: BudgetLimits) {}
 
+  /**
+   * One unit from the month and the minute, or BudgetExhausted and nothing counted: both rows are upserted with
+   * calls + 1 in one statement (its row locks serialise concurrent reservers on PostgreSQL) and the transaction is
+   * rolled back when either count went past its limit or a 429 block is still running (the month is checked first).
+   * Three round trips (begin, upsert, commit) where an insert, select-for-update and update per period took eight.
+   */
   async reserve(nowMs: number): Promise<void> {
+    const monthStart = new Date(monthStartMs(nowMs));
+    const minuteStart = new Date(minuteStartMs(nowMs));
     await inTransaction(this.db, async (trx) => {
-      const e = enphaseDb(trx);
+      const rows = await enphaseDb(trx).insertInto('enphase_api_usage')
+        .values([
+          { account_key: this.accountKey, period: 'month', period_start: monthStart, calls: 1 },
+          { account_key: this.accountKey, period: 'minute', period_start: minuteStart, calls: 1 },
+        ])
+        .onConflict((oc) => oc.columns(['account_key', 'period', 'period_start']).doUpdateSet({ calls: sql<number>`enphase_api_usage.calls + 1` as unknown as number }))
+        .returning(['period', 'calls', 'blocked_until']).execute();
       for (const period of ['month', 'minute'] as const) {
-        const start = new Date(period === 'month' ? monthStartMs(nowMs) : minuteStartMs(nowMs));
+        const row = rows.find((r) => r.period === period);
+        if (!row) throw new Error(`enphase_api_usage: no ${period} row after the upsert`);
         const limit = period === 'month' ? this.limits.perMonth : this.limits.perMinute;
         const until = period === 'month' ? nextMonthStartMs(nowMs) : minuteStartMs(nowMs) + 60_000;
-        await e.insertInto('enphase_api_usage').values({ account_key: this.accountKey, period, period_start: start, calls: 0 })
-          .onConflict((oc) => oc.columns(['account_key', 'period', 'period_start']).doNothing()).execute();
-        const row = await e.selectFrom('enphase_api_usage').select(['calls', 'blocked_until'])
-          .where('account_key', '=', this.accountKey).where('period', '=', period).where('period_start', '=', start).forUpdate().executeTakeFirstOrThrow();
         if (row.blocked_until && row.blocked_until.getTime() > nowMs) throw new BudgetExhausted(period, row.blocked_until.getTime());
-        if (row.calls >= limit) throw new BudgetExhausted(period, until);
-        await e.updateTable('enphase_api_usage').set({ calls: sql<number>`calls + 1` as unknown as number })
-          .where('account_key', '=', this.accountKey).where('period', '=', period).where('period_start', '=', start).execute();
+        if (row.calls > limit) throw new BudgetExhausted(period, until);
       }
     });
   }

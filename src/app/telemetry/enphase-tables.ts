@@ -2,7 +2,7 @@
  * Queries on the Enphase tables of migration 0002_enphase_telemetry (quarantine, site state, API usage). The core
  * tables (sites, credentials, telemetry) are used only through the store's repositories.
  */
-import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
+import { sql, type ColumnType, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Executor } from '../../store/database.js';
 import type { Database } from '../../store/schema.js';
 
@@ -116,7 +116,10 @@ export interface SiteState {
 
 export async function getSiteState(db: Executor, siteId: string): Promise<SiteState | null> {
   const r = await enphaseDb(db).selectFrom('enphase_site_state').selectAll().where('site_id', '=', siteId).executeTakeFirst();
-  if (!r) return null;
+  return r ? siteStateFromRow(r) : null;
+}
+
+export function siteStateFromRow(r: Selectable<EnphaseSiteStateTable>): SiteState {
   return {
     siteId: r.site_id, hasBattery: r.has_battery, batteryMode: r.battery_mode, batteryModeRaw: r.battery_mode_raw, reserveSoc: r.reserve_soc,
     chargeFromGrid: r.charge_from_grid, stormGuardEnabled: r.storm_guard_enabled, stormAlert: r.storm_alert, gridState: r.grid_state,

@@ -9,10 +9,10 @@ import {
 } from '../../adapters/enphase/normalise.js';
 import type { WireTelemetry } from '../../adapters/enphase/wire.js';
 import type { Clock } from '../../domain/time/clock.js';
-import { INTERVAL_MS, isoUtc } from '../../domain/time/interval.js';
+import { isoUtc } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { withAccountLock } from '../../store/credentials-repo.js';
-import { getTelemetry, upsertTelemetry, type StoredTelemetry, type TelemetryRecord } from '../../store/telemetry-repo.js';
+import { upsertTelemetry, type TelemetryColumn, type TelemetryRecord } from '../../store/telemetry-repo.js';
 import type { Logger } from '../logger.js';
 import { recordQuarantine } from './enphase-tables.js';
 
@@ -47,11 +47,16 @@ function check(product: TelemetryProduct, response: WireTelemetry): Checked<Read
   return checkProductionIntervals(response.intervals);
 }
 
-function merge(product: TelemetryProduct, siteId: string, r: Reading, prev: StoredTelemetry | undefined): TelemetryRecord {
-  const base: TelemetryRecord = {
-    siteId, intervalEndMs: r.endMs, socPercent: prev?.socPercent ?? null, chargeWh: prev?.chargeWh ?? null, dischargeWh: prev?.dischargeWh ?? null,
-    consumptionWh: prev?.consumptionWh ?? null, productionWh: prev?.productionWh ?? null, devicesReporting: prev?.devicesReporting ?? null,
-  };
+/** The telemetry columns each product fills. */
+const PRODUCT_COLUMNS: Record<TelemetryProduct, readonly TelemetryColumn[]> = {
+  battery: ['soc_percent', 'charge_wh', 'discharge_wh'],
+  consumption: ['consumption_wh'],
+  production: ['production_wh'],
+};
+
+/** A row with this product's readings (the other columns null: on an existing row they are left as stored). */
+function record(product: TelemetryProduct, siteId: string, r: Reading): TelemetryRecord {
+  const base: TelemetryRecord = { siteId, intervalEndMs: r.endMs, socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: null };
   if (product === 'battery') return { ...base, socPercent: r.socPercent!, chargeWh: r.chargeWh!, dischargeWh: r.dischargeWh! };
   if (product === 'consumption') return { ...base, consumptionWh: r.wh! };
   return { ...base, productionWh: r.wh! };
@@ -64,19 +69,16 @@ export async function ingestResponse(opts: { db: Executor; clock: Clock; logger?
     opts.logger?.warn({ siteId, product, interval: q.endMs !== undefined ? isoUtc(q.endMs) : null, reason: q.reason }, 'telemetry interval quarantined');
   }
   let stored = 0;
-  // Per-site lock: the poll and the backfill may run at once, and the merge is read-modify-write.
-  await withAccountLock(db, `telemetry-site:${siteId}`, async (trx) => {
-    if (checked.ok.length) {
-      const ends = checked.ok.map((r) => r.endMs);
-      const existing = await getTelemetry(trx, siteId, Math.min(...ends) - INTERVAL_MS, Math.max(...ends));
-      const byEnd = new Map(existing.map((e) => [e.intervalEndMs, e]));
-      const records = checked.ok.map((r) => merge(product, siteId, r, byEnd.get(r.endMs)));
-      stored = (await upsertTelemetry(trx, records)).written;
-    }
-    if (checked.quarantined.length) {
-      await recordQuarantine(trx, checked.quarantined.map((q) => ({ siteId, product, intervalEndMs: q.endMs ?? null, reason: q.reason, raw: q.raw })), opts.clock.nowMs());
-    }
-  });
+  // The product's columns merge into the stored rows inside the upsert itself (one statement, atomic per row), so
+  // the poll and the backfill may run at once without a lock or a read-modify-write.
+  if (checked.ok.length) {
+    stored = (await upsertTelemetry(db, checked.ok.map((r) => record(product, siteId, r)), { columns: PRODUCT_COLUMNS[product] })).written;
+  }
+  if (checked.quarantined.length) {
+    // Per-site lock: recording a quarantined interval is read-then-insert, and the poll and the backfill may run at once.
+    await withAccountLock(db, `telemetry-site:${siteId}`, (trx) =>
+      recordQuarantine(trx, checked.quarantined.map((q) => ({ siteId, product, intervalEndMs: q.endMs ?? null, reason: q.reason, raw: q.raw })), opts.clock.nowMs()));
+  }
   const newest = checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null;
   return { product, received: opts.response.intervals.length, stored, quarantined: checked.quarantined.length, pending: checked.pending, newestEndMs: newest };
 }

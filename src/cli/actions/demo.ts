@@ -34,7 +34,9 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
   const cfg = loadConfig({ ...process.env, DATABASE_URL: undefined });
   const dataDir = flags.dataDir ?? mkdtempSync(join(tmpdir(), 'ercot-arb-demo-'));
   const logger = ctx.logger();
-  const store = await openStore(cfg, { dataDir, logger });
+  // The demo's own lines say what happens; the jobs' info logs would drown them. LOG_LEVEL=info shows them again.
+  if (!process.env.LOG_LEVEL) logger.level = 'warn';
+  const store = await openStore(cfg, { dataDir, logger, createInChild: true });
   try {
     const world = await createDemoWorld(store.db, logger, { sites, steps });
     mountReviewPages(world.daemon.http, { db: store.db, cfg, logger, publicRead: true, nowMs: () => world.world.clock.nowMs() });

@@ -20,7 +20,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .description('walk-forward: per test month, train on earlier data only, replay rolling with each forecaster, report capture and errors')
     .requiredOption('--from <date>', 'first test month (YYYY-MM or YYYY-MM-DD)')
     .requiredOption('--to <date>', 'last test month, inclusive (YYYY-MM or YYYY-MM-DD)')
-    .option('--forecaster <name...>', 'forecasters to compare (default: every non-oracle one; oracle-15m, oracle-1h, lookahead-2h, lookahead-6h measure the information bound)')
+    .option('--forecaster <name...>', 'forecasters to compare (default: every non-oracle one; oracle-15m, oracle-1h, lookahead-2h, lookahead-6h measure the information bound; sweeps: dam-fade:fraction=F,halfLifeHours=H[,prop=R,propUpTo=X], shape+NAME, shape1+NAME, "mean(A|B|…)")')
     .option('--data <dir>', 'directory with *rt*.csv[.gz] and *dam*.csv[.gz] (default: datasets/ercot/hubavg, else ../shared/data/ercot/hubavg)')
     .option('--solver <name>', 'optimizer solver', 'dp')
     .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)

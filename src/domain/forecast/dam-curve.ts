@@ -61,6 +61,22 @@ export function recentErrorUsdPerMwh(known: KnownAt, window: number): number {
   return n ? sum / n : 0;
 }
 
+/** Mean DAM price over the last `window` settled intervals that have both RT and DAM (NaN when none). */
+export function recentDamUsdPerMwh(known: KnownAt, window: number): number {
+  const last = known.lastSettledStartMs();
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < window; i++) {
+    const ms = last - i * INTERVAL_MS;
+    const rt = known.realTimeUsdPerMwh(ms);
+    const dam = known.dayAheadUsdPerMwh(ms);
+    if (Number.isNaN(rt) || Number.isNaN(dam)) continue;
+    sum += dam;
+    n++;
+  }
+  return n ? sum / n : NaN;
+}
+
 /**
  * The base curve of `count` intervals from `fromMs`: the DAM curve where known, persistence where not; counts the
  * persistence intervals.

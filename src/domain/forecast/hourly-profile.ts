@@ -24,6 +24,8 @@ export interface HourlyProfileOptions {
    * same days (DAM prices are hourly; real-time prices move within the hour in a repeatable way, e.g. ramps).
    */
   intraHourShape?: boolean;
+  /** Apply the shape to the next interval too (default: from the second interval on, the recent error speaks for the next). */
+  shapeOnNextInterval?: boolean;
 }
 
 export class HourlyProfileForecaster implements TrainableForecaster {
@@ -84,9 +86,10 @@ export class HourlyProfileForecaster implements TrainableForecaster {
     const out = Float64Array.from(f.pricesUsdPerMwh);
     for (let j = 0; j < count; j++) {
       const ms = fromMs + j * INTERVAL_MS;
-      if (ms - known.cutMs < HOUR_MS / 4) continue; // the next interval: the recent error already speaks for it
+      const next = ms - known.cutMs < HOUR_MS / 4; // the next interval: the recent error already speaks for it
+      if (next && !this.options.shapeOnNextInterval) continue;
       const minute = localTime(ms).minuteOfDay;
-      out[j] = floorPrice(out[j] + this.premium[Math.floor(minute / 60)] + this.shape[Math.floor(minute / 15)]);
+      out[j] = floorPrice(out[j] + (next ? 0 : this.premium[Math.floor(minute / 60)]) + this.shape[Math.floor(minute / 15)]);
     }
     return { pricesUsdPerMwh: out, fallbackIntervals: f.fallbackIntervals };
   }

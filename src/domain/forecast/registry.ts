@@ -10,6 +10,10 @@ export interface ForecasterParams {
   biasWindowIntervals?: number;
   biasFraction?: number;
   biasClipUsdPerMwh?: number;
+  /** dam-fade: proportional correction, the ratio's upper limit (see BiasCorrectionOptions.proportionalMax). */
+  biasProportionalMax?: number;
+  /** dam-fade: the part of the error that is proportional (see BiasCorrectionOptions.proportionalUpToUsdPerMwh). */
+  biasProportionalUpToUsdPerMwh?: number;
 }
 
 export function untrainedForecaster(name: UntrainedForecasterName, params: ForecasterParams = {}): Forecaster {
@@ -19,7 +23,7 @@ export function untrainedForecaster(name: UntrainedForecasterName, params: Forec
     case 'dam-bias':
       return damBiasForecaster(params.biasHalfLifeHours ?? 4, params.biasWindowIntervals ?? 4);
     case 'dam-fade':
-      return damFadeForecaster(params.biasFraction ?? 0.5, params.biasHalfLifeHours ?? 12, params.biasWindowIntervals ?? 4, params.biasClipUsdPerMwh);
+      return damFadeForecaster(params.biasFraction ?? 0.5, params.biasHalfLifeHours ?? 12, params.biasWindowIntervals ?? 4, params.biasClipUsdPerMwh, params.biasProportionalMax, params.biasProportionalUpToUsdPerMwh);
     case 'persistence':
       return persistenceForecaster();
   }
@@ -33,7 +37,7 @@ export function parseForecasterName(text: string): { name: UntrainedForecasterNa
   const [base, rest] = text.split(':', 2);
   if (!(UNTRAINED_FORECASTERS as readonly string[]).includes(base)) return null;
   const params: ForecasterParams = {};
-  const keys: Record<string, keyof ForecasterParams> = { fraction: 'biasFraction', halfLifeHours: 'biasHalfLifeHours', windowIntervals: 'biasWindowIntervals', clip: 'biasClipUsdPerMwh' };
+  const keys: Record<string, keyof ForecasterParams> = { fraction: 'biasFraction', halfLifeHours: 'biasHalfLifeHours', windowIntervals: 'biasWindowIntervals', clip: 'biasClipUsdPerMwh', prop: 'biasProportionalMax', propUpTo: 'biasProportionalUpToUsdPerMwh' };
   for (const pair of rest ? rest.split(',') : []) {
     const [k, v] = pair.split('=');
     const key = keys[k];

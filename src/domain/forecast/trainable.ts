@@ -16,13 +16,18 @@ const SHAPE = { days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true
  */
 export const DAM_FADE_SHAPE_BASE = { fraction: 0.75, halfLifeHours: 6, windowIntervals: 4, clipUsdPerMwh: 100 };
 
-/** `shape+<forecaster spec>`: the intra-hour shape on top of another forecaster, e.g. `shape+dam-fade:fraction=0.3`. */
+/**
+ * `shape+<forecaster spec>`: the intra-hour shape on top of another forecaster, e.g. `shape+dam-fade:fraction=0.3`;
+ * `shape1+<spec>`: the same with the shape also on the next interval (the one being decided).
+ */
 function shapeOn(name: string): TrainableForecaster | null {
-  if (!name.startsWith('shape+')) return null;
-  if (name === 'shape+learned') return new HourlyProfileForecaster(SHAPE, name, new LearnedForecaster());
-  const parsed = parseForecasterName(name.slice(6));
+  const m = /^(shape|shape1)\+(.+)$/.exec(name);
+  if (!m) return null;
+  const options = m[1] === 'shape1' ? { ...SHAPE, shapeOnNextInterval: true } : SHAPE;
+  if (m[2] === 'learned') return new HourlyProfileForecaster(options, name, new LearnedForecaster());
+  const parsed = parseForecasterName(m[2]);
   if (!parsed) return null;
-  return new HourlyProfileForecaster(SHAPE, name, untrainedForecaster(parsed.name, parsed.params));
+  return new HourlyProfileForecaster(options, name, untrainedForecaster(parsed.name, parsed.params));
 }
 
 export function isTrainableName(name: string): boolean {

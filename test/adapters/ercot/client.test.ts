@@ -4,6 +4,7 @@ import { InvalidErcotData } from '../../../src/adapters/ercot/wire.js';
 import { PermanentError, RetryableError } from '../../../src/domain/errors.js';
 import { ercotDay } from '../../../src/domain/time/ercot-calendar.js';
 import { INTERVAL_MS, HOUR_MS } from '../../../src/domain/time/interval.js';
+import { FAKE_TOKEN_PATH } from '../../../src/adapters/fakes/ercot/server.js';
 import { rtDay, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -101,6 +102,16 @@ describe('ErcotClient against the fake ERCOT server', () => {
     const backoffs = h.slept.filter((ms) => ms >= 500);
     expect(backoffs).toEqual([750, 1500, 3000]);
     expect(h.fake.apiRequests()).toHaveLength(4);
+  });
+
+  it('retries a token request whose connection was reset or that got a 5xx, then fetches', async () => {
+    h = await startHarness();
+    h.fake.data.upsert('NP6-905-CD', rtDay('2024-08-20', 'HB_NORTH', () => 1));
+    h.fake.enqueue({ path: FAKE_TOKEN_PATH, reset: true }, { path: FAKE_TOKEN_PATH, status: 503 });
+    const rows = await h.client.fetchPrices(RT_SPP, { fromDate: '2024-08-20', toDate: '2024-08-20', settlementPoints: ['HB_NORTH'] });
+    expect(rows).toHaveLength(96);
+    expect(h.fake.requests.filter((r) => r.path === FAKE_TOKEN_PATH)).toHaveLength(3);
+    expect(h.client.http.stats.retries).toBe(2);
   });
 
   it('times out a slow response and retries it', async () => {

@@ -45,6 +45,8 @@ describe.each(backends())('daemon dispatch jobs on $name', (backend) => {
     const commands = await listCommands(db, 'S1');
     expect(commands.filter((c) => c.mode === 'discharge').length).toBeGreaterThanOrEqual(1);
     const sentBefore = commands.filter((c) => c.sentAtMs !== null).length;
+    // The default lead (1 min): the 19:00 discharge goes out at 18:50, 10 minutes ahead (the configured-lead test below asks for 15).
+    expect(commands.some((c) => c.sentAtMs !== null && c.windowStartMs - c.sentAtMs < 15 * 60_000)).toBe(true);
     expect(sentBefore).toBeGreaterThanOrEqual(1);
     const [run] = await listJobRuns(db, { jobName: DISPATCH_JOB });
     const statuses = (run.details as { statuses: { siteId: string; status: string; reason: string }[] }).statuses;
@@ -58,5 +60,38 @@ describe.each(backends())('daemon dispatch jobs on $name', (backend) => {
     expect((await listCommands(db, 'S1')).filter((c) => c.sentAtMs !== null).length).toBe(sentBefore);
     const text = await metrics.text();
     expect(text).toMatch(/ercot_arb_solve_seconds_count\{solver="dp"\} [1-9]/);
+    // time per dispatch stage, summed over sites (the dispatch-cycle bench reads its split from here)
+    const stages = await metrics.dispatchStageSeconds();
+    expect(Object.keys(stages).sort()).toEqual(['apply', 'decide', 'plan', 'refresh']);
+    expect(stages.plan).toBeGreaterThan(0);
   }, 120_000);
+});
+
+// Its own database: the test above's daemon already claimed these job slots in job_runs.
+describe.each(backends())('daemon dispatch settings on $name', (backend) => {
+  const database = useDatabase(backend);
+
+  it('honours DISPATCH_LEAD_SECONDS: every command is sent at least that long before it takes effect', async () => {
+    const db = database().db;
+    const clock = new FixedClock(T_1850);
+    await upsertSite(db, { siteId: 'L1', name: 'L1', settlementPoint: POINT, battery, reservePercent: 20, controlChannel: 'simulator' });
+    await seedPrices(db, intervalFloor(T_1850) - 8 * 24 * HOUR_MS, intervalFloor(T_1850));
+    await upsertTelemetry(db, [{ siteId: 'L1', intervalEndMs: intervalFloor(T_1850), socPercent: 50, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }]);
+    const cfg = loadConfig({ DISPATCH_LEAD_SECONDS: '900' });
+    const daemon = new Daemon({ db, clock, logger: silentLogger(), jobs: dispatchJobs({ db, cfg, clock, logger: silentLogger() }), instanceId: 'd' });
+    for (let i = 0; i < 3; i++) {
+      await daemon.tick();
+      clock.advance(5 * 60_000);
+    }
+    const sent = (await listCommands(db, 'L1')).filter((c) => c.sentAtMs !== null);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    for (const c of sent) expect(c.windowStartMs - c.sentAtMs!).toBeGreaterThanOrEqual(900_000);
+  }, 120_000);
+});
+
+describe('dispatcher settings from the environment', () => {
+  it('rejects a lead below one minute or a negative churn threshold, naming the variable', () => {
+    expect(() => loadConfig({ DISPATCH_LEAD_SECONDS: '30' })).toThrow(/DISPATCH_LEAD_SECONDS/);
+    expect(() => loadConfig({ DISPATCH_CHURN_THRESHOLD_USD: '-1' })).toThrow(/DISPATCH_CHURN_THRESHOLD_USD/);
+  });
 });

@@ -8,6 +8,7 @@ import type { SimulatorChannel } from '../../../src/adapters/control/simulator.j
 import { backends, useDatabase } from '../../store/harness.js';
 import { makeWorld, T_1850 } from './fixture.js';
 import { refreshDispatchStatuses } from '../../../src/app/dispatch/cycle.js';
+import { SENDING_GRACE_MS } from '../../../src/app/dispatch/status.js';
 
 /** The simulator behind a channel that fails in the ways a crash or a lost reply looks from inside. */
 function faulty(inner: SimulatorChannel, fault: 'crash-after-send' | 'lost-before-channel'): ControlChannel {
@@ -42,7 +43,7 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
     await w.cycle({}, () => faulty(w.channel, 'crash-after-send'));
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
     expect(w.channel.sendCount('S1')).toBe(1);
-    w.clock.advance(30_000); // restart
+    w.clock.advance(SENDING_GRACE_MS); // restart
     await w.cycle();
     const rows = await listCommands(db().db, 'S1');
     expect(rows.map((c) => c.state)).toEqual(['scheduled']);
@@ -53,22 +54,78 @@ describe.each(backends())('dispatch apply on $name: idempotency, recovery, error
   it('the status-refresh job alone also resolves a row left in sending (no planning, no send)', async () => {
     const w = await fresh();
     await w.cycle({}, () => faulty(w.channel, 'crash-after-send'));
-    w.clock.advance(30_000);
+    w.clock.advance(SENDING_GRACE_MS);
     const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() });
     expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 1, lost: 0 })]);
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
     expect(w.channel.sendCount('S1')).toBe(1);
   });
 
-  it('a request that never reached the channel: marked lost only after the grace, then re-sent once while the lead allows', async () => {
+  it('a request that never reached the channel: after the grace, the same row is sent again once while the lead allows', async () => {
     const w = await fresh();
     await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
     expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
-    w.clock.advance(30_000);
+    w.clock.advance(SENDING_GRACE_MS);
     await w.cycle();
     const rows = await listCommands(db().db, 'S1');
-    expect(rows.map((c) => c.state).sort()).toEqual(['lost', 'scheduled']);
+    expect(rows.map((c) => c.state)).toEqual(['scheduled']);
+    expect(rows[0].attempts).toBe(2); // the claim that crashed, and the send
     expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('a row whose call is still in flight in this process is left alone by a status refresh beside it (never re-sent)', async () => {
+    const w = await fresh();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const atChannel = new Promise<void>((r) => (arrived = r));
+    const slow: ControlChannel = {
+      ...faulty(w.channel, 'lost-before-channel'),
+      async send(request: ChannelCommandRequest) {
+        arrived();
+        await held; // the channel has not processed it yet
+        return w.channel.send(request);
+      },
+      findSent: (request: ChannelCommandRequest) => w.channel.findSent(request),
+    };
+    const cycle = w.cycle({}, () => slow);
+    await atChannel;
+    // A refresh a minute later (the row looks older than the grace on the cycle's clock).
+    const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + MINUTE_MS });
+    expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 0 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
+    release();
+    await cycle;
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['scheduled']);
+    expect(w.channel.sendCount('S1')).toBe(1);
+  });
+
+  it('a slow call in another process (row `sending` 40 s on the cycle\'s clock, no trace yet): a status refresh leaves it alone until the grace', async () => {
+    // Another daemon or fleet worker claimed the row and is still waiting for the channel (request timeout 30 s for
+    // the headers + 30 s for the body); nothing of it is in this process's in-flight set. Re-sending it now could
+    // book the window twice once that call lands.
+    const w = await fresh();
+    await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
+    const [row] = await listCommands(db().db, 'S1');
+    expect(row.state).toBe('sending');
+    const early = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + 40_000 });
+    expect(early).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 0 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['sending']);
+    // Past the grace it is a crash: no trace on the channel and still in time → back to `planned`, to be sent again.
+    await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() + SENDING_GRACE_MS });
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['planned']);
+    expect(w.channel.sendCount('S1')).toBe(0);
+  });
+
+  it('a request that never reached the channel, found out too late to send it: lost', async () => {
+    const w = await fresh();
+    await w.cycle({}, () => faulty(w.channel, 'lost-before-channel'));
+    const [row] = await listCommands(db().db, 'S1');
+    w.clock.set(row.windowEndMs - 30_000);
+    const r = await refreshDispatchStatuses({ db: db().db, channelFor: () => w.channel }, { nowMs: w.clock.nowMs() });
+    expect(r).toEqual([expect.objectContaining({ siteId: 'S1', resolved: 0, lost: 1 })]);
+    expect((await listCommands(db().db, 'S1')).map((c) => c.state)).toEqual(['lost']);
+    expect(w.channel.sendCount('S1')).toBe(0);
   });
 
   it('permanent error: the command fails, the status says why, and the window is not re-sent every cycle', async () => {

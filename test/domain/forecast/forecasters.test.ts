@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { FORECAST_FLOOR_USD_PER_MWH } from '../../../src/domain/forecast/dam-curve.js';
 import { KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
-import { UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
+import { HourlyProfileForecaster } from '../../../src/domain/forecast/hourly-profile.js';
+import { MeanForecaster } from '../../../src/domain/forecast/mean-forecast.js';
+import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
 import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../../src/domain/forecast/trainable.js';
 import { monthlyPeriods } from '../../../src/domain/forecast/walk-forward.js';
 import { emptySeries } from '../../../src/domain/prices/price-series.js';
@@ -93,5 +95,57 @@ describe('walk-forward training', () => {
     const third = new LearnedForecaster({ trainingDays: 20, ridge: 1e-3 });
     third.train(new KnownAt(onlyBefore, monthStart));
     expect(Array.from(third.coefficients)).toEqual(Array.from(learned.coefficients));
+  });
+});
+
+describe('dam-fade with a proportional correction (prop)', () => {
+  // Two days; DAM 20 $/MWh except day 2 10:00 (40) and 11:00 (10); real time 60 everywhere, so the recent error is +40
+  // over a DAM of 20. Decision at 08:59 on day 2 (the last settled interval is 08:30).
+  const from = parseIsoInstant('2024-06-01T00:00:00-05:00');
+  const rt = emptySeries(from, from + 2 * DAY);
+  const dam = emptySeries(from, from + 2 * DAY);
+  rt.pricesUsdPerMwh.fill(60);
+  dam.pricesUsdPerMwh.fill(20);
+  const at = (hour: number) => (DAY + hour * 3_600_000) / Q;
+  dam.pricesUsdPerMwh.fill(40, at(10), at(11));
+  dam.pricesUsdPerMwh.fill(10, at(11), at(12));
+  const cut = from + DAY + 9 * 3_600_000 - 60_000;
+  const run = (prop?: number) => {
+    const f = untrainedForecaster('dam-fade', { biasFraction: 1, biasHalfLifeHours: 1e9, biasWindowIntervals: 4, ...(prop !== undefined ? { biasProportionalMax: prop } : {}) });
+    const out = f.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 12).pricesUsdPerMwh;
+    return [out[0], out[4], out[8]]; // 09:00 (DAM 20), 10:00 (DAM 40), 11:00 (DAM 10)
+  };
+
+  it('additive: the same +40 on every hour', () => {
+    run().forEach((v, k) => expect(v).toBeCloseTo([60, 80, 50][k], 6));
+  });
+  it('prop=1: the error scaled by DAM(t) / 20, never above 1 (+40, +40, +20)', () => {
+    run(1).forEach((v, k) => expect(v).toBeCloseTo([60, 80, 30][k], 6));
+  });
+  it('prop=3: dearer hours lifted in proportion (+40, +80, +20)', () => {
+    run(3).forEach((v, k) => expect(v).toBeCloseTo([60, 120, 30][k], 6));
+  });
+  it('propUpTo=10: only ±10 of the error is proportional, the other +30 additive (+40, +50, +35)', () => {
+    const f = untrainedForecaster('dam-fade', { biasFraction: 1, biasHalfLifeHours: 1e9, biasWindowIntervals: 4, biasProportionalMax: 3, biasProportionalUpToUsdPerMwh: 10 });
+    const out = f.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 12).pricesUsdPerMwh;
+    [out[0], out[4], out[8]].forEach((v, k) => expect(v).toBeCloseTo([60, 90, 45][k], 6));
+  });
+  it('the name syntax reaches it', () => {
+    expect(parseForecasterName('dam-fade:fraction=0.75,prop=1,propUpTo=25')?.params).toEqual({ biasFraction: 0.75, biasProportionalMax: 1, biasProportionalUpToUsdPerMwh: 25 });
+  });
+  it('mean(…) averages its members interval by interval: dam (20, 40, 10) and dam + 40 → +20 each', () => {
+    const m = new MeanForecaster('mean', [untrainedForecaster('dam'), untrainedForecaster('dam-fade', { biasFraction: 1, biasHalfLifeHours: 1e9, biasWindowIntervals: 4 })]);
+    const out = m.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 12).pricesUsdPerMwh;
+    [out[0], out[4], out[8]].forEach((v, k) => expect(v).toBeCloseTo([40, 60, 30][k], 6));
+  });
+  it('the intra-hour shape reaches the interval being decided only with shapeOnNextInterval (shape1+)', () => {
+    const make = (next: boolean) => {
+      const f = new HourlyProfileForecaster({ days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true, shapeOnNextInterval: next }, 'x', untrainedForecaster('dam'));
+      f.shape.fill(7);
+      return f.forecast(new KnownAt({ realTime: rt, dayAhead: dam }, cut), cut + 60_000, 8).pricesUsdPerMwh;
+    };
+    expect(make(false)[0]).toBe(20);
+    expect(make(true)[0]).toBe(27);
+    expect(make(false)[1]).toBe(27);
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { damPublishedMs, KnownAt, type MarketHistory, type SystemForecastPoint } from '../../../src/domain/forecast/known-at.js';
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
+import { MeanForecaster } from '../../../src/domain/forecast/mean-forecast.js';
 import { UNTRAINED_FORECASTERS, untrainedForecaster } from '../../../src/domain/forecast/registry.js';
 import type { Forecaster } from '../../../src/domain/ports/forecaster.js';
 import { TRAINABLE_FORECASTERS, trainableForecaster } from '../../../src/domain/forecast/trainable.js';
@@ -98,6 +99,25 @@ describe('no forecaster reads anything published after its decision time', () =>
       }
     });
   }
+
+  it('the sweep variants (shape1+, prop, propUpTo, mean(…)) read nothing published after the decision either', () => {
+    const names = ['shape1+dam-fade:fraction=0.75,halfLifeHours=6,windowIntervals=4,clip=100,prop=3,propUpTo=25', 'shape1+dam-fade:fraction=1,halfLifeHours=3,prop=1'];
+    const sweep = (mm: MarketHistory): Forecaster[] => {
+      const fs = names.map((n) => {
+        const f = trainableForecaster(n);
+        f.train(new KnownAt(mm, trainCut));
+        return f;
+      });
+      return [...fs, new MeanForecaster('mean', fs)];
+    };
+    for (const cut of decisions) {
+      const clean = sweep(m).map((f) => Array.from(f.forecast(new KnownAt(m, cut), cut + 60_000, 192).pricesUsdPerMwh));
+      for (const poison of [NaN, 1e6, -1e6]) {
+        const dirty = sweep(poisoned(m, cut, poison)).map((f) => Array.from(f.forecast(new KnownAt(poisoned(m, cut, poison), cut), cut + 60_000, 192).pricesUsdPerMwh));
+        expect(dirty).toEqual(clean);
+      }
+    }
+  });
 
   it('the poisoning itself is visible to a reader that ignores the cut (the test can fail)', () => {
     const cut = decisions[0];

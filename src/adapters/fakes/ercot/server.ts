@@ -28,8 +28,10 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Wait this long before answering (with the scripted or, when status is absent, the real response). */
   delayMs?: number;
-  /** Only requests whose path contains this (default: any API request, never the token endpoint). */
+  /** Only requests whose path contains this (default: any API request, never the token endpoint: script that with `path: FAKE_TOKEN_PATH`). */
   path?: string;
+  /** Drop the connection without an answer (the client sees ECONNRESET / "other side closed"). */
+  reset?: boolean;
 }
 
 export interface FakeErcotOptions {
@@ -148,10 +150,15 @@ export class FakeErcotServer {
     this.requests.push(log);
     const body = await readBody(req);
     res.on('finish', () => (log.status = res.statusCode));
-    if (url.pathname === FAKE_TOKEN_PATH && req.method === 'POST') return this.token(body.toString('utf8'), res);
-    const scripted = this.takeScripted(url.pathname);
+    const isToken = url.pathname === FAKE_TOKEN_PATH && req.method === 'POST';
+    const scripted = this.takeScripted(url.pathname, isToken);
     if (scripted?.delayMs) await new Promise((r) => setTimeout(r, scripted.delayMs));
     if (res.destroyed) return;
+    if (scripted?.reset) {
+      req.socket.destroy();
+      return;
+    }
+    if (isToken && !scripted?.status) return this.token(body.toString('utf8'), res);
     if (scripted?.status) {
       res.writeHead(scripted.status, { 'content-type': 'application/json', ...scripted.headers });
       res.end(scripted.body ?? JSON.stringify(scripted.status === 429
@@ -180,8 +187,8 @@ export class FakeErcotServer {
     return this.report(product.id, url.searchParams, res);
   }
 
-  private takeScripted(path: string): ScriptedResponse | undefined {
-    const i = this.script.findIndex((s) => (s.path ? path.includes(s.path) : true));
+  private takeScripted(path: string, isToken: boolean): ScriptedResponse | undefined {
+    const i = this.script.findIndex((s) => (s.path ? path.includes(s.path) : !isToken));
     return i >= 0 ? this.script.splice(i, 1)[0] : undefined;
   }
 

@@ -93,6 +93,11 @@ export class FakeVpp {
   loseNext(count = 1, how: Lost['how'] = 'destroy', match: Lost['match'] = isCreate): void {
     for (let i = 0; i < count; i++) this.lost.push({ how, match });
   }
+  /** Disarms `loseNext` and `failNext` switches no request has used yet. */
+  clearFaults(): void {
+    this.lost.length = 0;
+    this.failures.length = 0;
+  }
   /** The next `count` matching API requests fail with `status` (429 carries Retry-After) without being processed. */
   failNext(count: number, status: number, options: { retryAfterSec?: number; match?: Failure['match'] } = {}): void {
     for (let i = 0; i < count; i++) this.failures.push({ status, retryAfterSec: options.retryAfterSec, match: options.match ?? (() => true) });

@@ -1,0 +1,105 @@
+/**
+ * Everything one site's dispatch cycle reads from the store, in ONE statement: the site, its dispatch row, the newest
+ * telemetry SoC, the Enphase site state, the reconciler's calibration, the window overrides, the home load and solar
+ * history and the site's commands (every open one, and every one whose window ends after the earliest instant the cycle
+ * looks at). It replaces ~14 single-row reads per site and cycle (docs/fleet.md, "Benchmark"); each part is mapped by
+ * the same row mapper as its repository's own read.
+ */
+import { sql } from 'kysely';
+import type { WindowOverride } from '../../domain/dispatch/window-overrides.js';
+import type { HourlyHomeEnergy } from '../../domain/forecast/home-load.js';
+import { HOUR_MS, INTERVAL_HOURS } from '../../domain/time/interval.js';
+import { commandFromRow, OPEN_COMMAND_STATES, type Command } from '../../store/commands-repo.js';
+import type { Executor } from '../../store/database.js';
+import { siteDispatchFromRow, type SiteDispatch } from '../../store/dispatch-repo.js';
+import { toDate } from '../../store/mappers.js';
+import { calibrationFromRow, type StoredSiteCalibration } from '../../store/reconcile-repo.js';
+import { siteFromRow, type Site } from '../../store/sites-repo.js';
+import { telemetryFromRow, type StoredTelemetry } from '../../store/telemetry-repo.js';
+import { siteStateFromRow, type SiteState } from '../telemetry/enphase-tables.js';
+import { homeHistoryWindow } from './plan-knowledge.js';
+
+export interface SiteContext {
+  site: Site;
+  dispatch: SiteDispatch | null;
+  /** The newest telemetry row with a SoC. */
+  soc: StoredTelemetry | null;
+  siteState: SiteState | null;
+  calibration: StoredSiteCalibration | null;
+  overrides: WindowOverride[];
+  homeHistory: HourlyHomeEnergy[];
+  /** Every open command and every command whose window ends after `commandsFromMs`, by window start, planned time. */
+  commands: Command[];
+  commandsFromMs: number;
+}
+
+/** How far back the cycle looks at commands: opted-out overrides (`optOutMs`), and an hour before the SoC measurement. */
+export interface SiteContextWindow {
+  optOutMs: number;
+}
+
+const DATE_COLUMNS: Record<string, readonly string[]> = {
+  sites: ['created_at', 'updated_at'],
+  site_dispatch: ['throttled_until', 'paused_at', 'updated_at'],
+  telemetry: ['interval_end', 'received_at'],
+  enphase_site_state: ['settings_fetched_at', 'storm_guard_fetched_at', 'grid_fetched_at', 'updated_at'],
+  site_calibration: ['window_start', 'window_end', 'updated_at'],
+  commands: ['window_start', 'window_end', 'planned_at', 'sent_at', 'accepted_at', 'active_at', 'finished_at', 'state_changed_at', 'send_at', 'next_attempt_at', 'scheduled_at'],
+};
+
+/** A row as to_jsonb gives it, with its timestamptz columns back as Date (as the driver reads them). */
+function revive<T>(table: string, row: Record<string, unknown> | null): T | null {
+  if (!row) return null;
+  for (const c of DATE_COLUMNS[table]!) {
+    const v = row[c];
+    if (typeof v === 'string') row[c] = new Date(v);
+  }
+  return row as T;
+}
+
+/** One round trip; null when the site does not exist. */
+export async function loadSiteContext(db: Executor, siteId: string, nowMs: number, w: SiteContextWindow): Promise<SiteContext | null> {
+  const home = homeHistoryWindow(nowMs);
+  const optOutFrom = toDate(nowMs - w.optOutMs);
+  const r = await sql<{
+    site: Record<string, unknown> | null;
+    dispatch: Record<string, unknown> | null;
+    soc: Record<string, unknown> | null;
+    site_state: Record<string, unknown> | null;
+    calibration: Record<string, unknown> | null;
+    overrides: { window_start: string; window_end: string; mode: WindowOverride['mode']; power_kw: number | null; set_by: string }[];
+    home: { hour: number; load_wh: number | null; solar_wh: number | null }[];
+    commands: Record<string, unknown>[];
+    commands_from_ms: number | string;
+  }>`
+    with soc as (select * from telemetry where site_id = ${siteId} and soc_percent is not null order by interval_end desc limit 1),
+    bound as (select least(${optOutFrom}::timestamptz, (select interval_end from soc) - interval '1 hour') as from_at)
+    select
+      (select to_jsonb(s) from sites s where s.site_id = ${siteId}) as site,
+      (select to_jsonb(d) from site_dispatch d where d.site_id = ${siteId}) as dispatch,
+      (select to_jsonb(soc) from soc) as soc,
+      (select to_jsonb(e) from enphase_site_state e where e.site_id = ${siteId}) as site_state,
+      (select to_jsonb(k) from site_calibration k where k.site_id = ${siteId}) as calibration,
+      (select coalesce(jsonb_agg(jsonb_build_object('window_start', o.window_start, 'window_end', o.window_end, 'mode', o.mode, 'power_kw', o.power_kw, 'set_by', o.set_by) order by o.window_start), '[]'::jsonb)
+        from window_overrides o where o.site_id = ${siteId} and o.window_start < ${toDate(nowMs + 3 * 24 * HOUR_MS)} and o.window_end > ${toDate(nowMs - 6 * HOUR_MS)}) as overrides,
+      (select coalesce(jsonb_agg(jsonb_build_object('hour', h.hour, 'load_wh', h.load_wh, 'solar_wh', h.solar_wh) order by h.hour), '[]'::jsonb) from (
+        select floor((extract(epoch from interval_end) - 900) / 3600)::float8 as hour, avg(consumption_wh)::float8 as load_wh, avg(production_wh)::float8 as solar_wh
+        from telemetry where site_id = ${siteId} and interval_end > ${toDate(home.fromMs)} and interval_end <= ${toDate(home.toMs)} group by 1) h) as home,
+      (select coalesce(jsonb_agg(to_jsonb(c) order by c.window_start, c.planned_at), '[]'::jsonb) from commands c
+        where c.site_id = ${siteId} and (c.state in (${sql.join([...OPEN_COMMAND_STATES])}) or c.window_end > (select from_at from bound))) as commands,
+      (extract(epoch from (select from_at from bound)) * 1000)::float8 as commands_from_ms`.execute(db);
+  const row = r.rows[0];
+  if (!row?.site) return null;
+  const kw = (wh: number | null): number | null => (wh === null ? null : wh / 1000 / INTERVAL_HOURS);
+  return {
+    site: siteFromRow(revive('sites', row.site)!),
+    dispatch: row.dispatch ? siteDispatchFromRow(revive('site_dispatch', row.dispatch)!) : null,
+    soc: row.soc ? telemetryFromRow(revive('telemetry', row.soc)!) : null,
+    siteState: row.site_state ? siteStateFromRow(revive('enphase_site_state', row.site_state)!) : null,
+    calibration: row.calibration ? calibrationFromRow(revive('site_calibration', row.calibration)!) : null,
+    overrides: row.overrides.map((o) => ({ startMs: Date.parse(o.window_start), endMs: Date.parse(o.window_end), mode: o.mode, powerKw: o.power_kw, setBy: o.set_by })),
+    homeHistory: row.home.map((h) => ({ hourStartMs: h.hour * HOUR_MS, loadKw: kw(h.load_wh), solarKw: kw(h.solar_wh) })),
+    commands: row.commands.map((c) => commandFromRow(revive('commands', c)!)),
+    commandsFromMs: Math.ceil(Number(row.commands_from_ms)),
+  };
+}
