@@ -7,7 +7,7 @@
  * - Files sharing a worker thread (the shared-process project): the thread's CPU from this file's set-up to its end;
  *   `children` is then the process's, over the same span (other threads' children may be counted too).
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { afterAll, expect } from 'vitest';
@@ -29,6 +29,7 @@ if (folder) {
     const self = now.self - start.self;
     const children = now.children - start.children;
     const file = expect.getState().testPath ?? 'unknown';
+    mkdirSync(folder, { recursive: true });
     appendFileSync(join(folder, 'cpu.jsonl'), `${JSON.stringify({ file, self, children, total: self + children, shared, pid: process.pid })}\n`);
   });
 }
