@@ -45,8 +45,8 @@ export function persistenceUsdPerMwh(known: KnownAt, ms: number): number {
   return lastSettledPrice(known);
 }
 
-/** Mean of RT − DAM over the last `window` settled intervals that have both (0 when none). */
-export function recentErrorUsdPerMwh(known: KnownAt, window: number): number {
+/** Mean of `pick(rt, dam)` over the last `window` settled intervals that have both prices (NaN when none). */
+function meanOverRecent(known: KnownAt, window: number, pick: (rt: number, dam: number) => number): number {
   const last = known.lastSettledStartMs();
   let sum = 0;
   let n = 0;
@@ -55,26 +55,21 @@ export function recentErrorUsdPerMwh(known: KnownAt, window: number): number {
     const rt = known.realTimeUsdPerMwh(ms);
     const dam = known.dayAheadUsdPerMwh(ms);
     if (Number.isNaN(rt) || Number.isNaN(dam)) continue;
-    sum += rt - dam;
+    sum += pick(rt, dam);
     n++;
   }
-  return n ? sum / n : 0;
+  return n ? sum / n : NaN;
+}
+
+/** Mean of RT − DAM over the last `window` settled intervals that have both (0 when none). */
+export function recentErrorUsdPerMwh(known: KnownAt, window: number): number {
+  const mean = meanOverRecent(known, window, (rt, dam) => rt - dam);
+  return Number.isNaN(mean) ? 0 : mean;
 }
 
 /** Mean DAM price over the last `window` settled intervals that have both RT and DAM (NaN when none). */
 export function recentDamUsdPerMwh(known: KnownAt, window: number): number {
-  const last = known.lastSettledStartMs();
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < window; i++) {
-    const ms = last - i * INTERVAL_MS;
-    const rt = known.realTimeUsdPerMwh(ms);
-    const dam = known.dayAheadUsdPerMwh(ms);
-    if (Number.isNaN(rt) || Number.isNaN(dam)) continue;
-    sum += dam;
-    n++;
-  }
-  return n ? sum / n : NaN;
+  return meanOverRecent(known, window, (_rt, dam) => dam);
 }
 
 /**
