@@ -250,31 +250,29 @@ export function sendInFlight(commandId: string): boolean {
   return inFlight.has(commandId);
 }
 
-async function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  inFlight.add(c.commandId);
+/** Runs `fn` with the row marked in flight in this process (a status refresh beside it leaves the row alone). */
+async function whileInFlight(commandId: string, fn: () => Promise<void>): Promise<void> {
+  inFlight.add(commandId);
   try {
-    await claimAndSend(ctx, c, request, out);
+    await fn();
   } finally {
-    inFlight.delete(c.commandId);
+    inFlight.delete(commandId);
   }
 }
 
-async function claimAndSend(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  // A row sent late records the later start it is sent with (the start it stood for never happened).
-  const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
-  const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
-  if (!claimed) return;
-  await sendClaimed(ctx, c, request, out);
+/** Claims a planned row (planned → sending, recording the start it is sent with) and calls the channel. */
+function sendOne(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  return whileInFlight(c.commandId, async () => {
+    // A row sent late records the later start it is sent with (the start it stood for never happened).
+    const windowStartMs = request.startMs !== c.windowStartMs ? request.startMs : undefined;
+    const claimed = await tryTransition(commandsOf(ctx), c.commandId, 'sending', { from: 'planned', atMs: ctx.nowMs, channelResponse: { request }, countAttempt: true, windowStartMs });
+    if (claimed) await callChannel(ctx, c, request, out);
+  });
 }
 
 /** Calls the channel for a row this process holds in `sending`, with in-cycle retries of transient errors. */
-async function sendClaimed(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
-  inFlight.add(c.commandId);
-  try {
-    await callChannel(ctx, c, request, out);
-  } finally {
-    inFlight.delete(c.commandId);
-  }
+function sendClaimed(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
+  return whileInFlight(c.commandId, () => callChannel(ctx, c, request, out));
 }
 
 async function callChannel(ctx: ApplyContext, c: Command, request: ChannelCommandRequest, out: ApplyOutcome): Promise<void> {
