@@ -3,11 +3,12 @@
  * `<dataDir>/pglite` (ERCOT_ARB_DATA_DIR, default ./data; one process at a time, see pglite-store.ts), or in memory.
  * Same schema, same queries.
  */
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type DatabaseIntrospector, type Transaction } from 'kysely';
 import type { StoreLogger } from './store-logger.js';
 import { DatabaseUnreachable } from './errors.js';
 import { openPgliteFolder, openPgliteInMemory } from './pglite-store.js';
 import { PgliteDialect } from './pglite-dialect.js';
+import { SchemaIntrospector } from './schema-introspector.js';
 import type { Database } from './schema.js';
 
 export { checkPgliteDir, pgliteDir } from './pglite-store.js';
@@ -42,6 +43,19 @@ export interface OpenedDatabase {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** kysely's PostgreSQL dialect with introspection limited to the store's schema (see schema-introspector.ts). */
+class ScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    private readonly schema: string,
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+  ) {
+    super(config);
+  }
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SchemaIntrospector(db, this.schema);
+  }
+}
+
 
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   const schema = options.schema ?? 'public';
@@ -72,7 +86,7 @@ async function openPostgres(url: string, schema: string, options: OpenDatabaseOp
     await pool.end().catch(() => undefined);
     throw new DatabaseUnreachable(host, port, connectReason(error, url));
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new ScopedPostgresDialect(schema, { pool }) });
   options.logger?.debug({ host, port, database, schema }, 'database: PostgreSQL');
   return {
     db,
@@ -91,7 +105,7 @@ async function openPglite(schema: string, options: OpenDatabaseOptions): Promise
     await opened.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new PgliteDialect(opened.pglite) });
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(opened.pglite, schema) });
   options.logger?.debug({ dir: opened.dir ?? 'memory', schema, created: opened.created }, 'database: PGlite');
   return {
     db,

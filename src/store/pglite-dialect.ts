@@ -1,14 +1,14 @@
 /**
  * A small kysely dialect over PGlite (embedded PostgreSQL in WebAssembly). PGlite is one session, so the driver
  * hands out its single connection to one user at a time (a FIFO mutex): a transaction holds it from BEGIN to
- * COMMIT/ROLLBACK and other queries wait. Query compilation, adapter and introspection are kysely's PostgreSQL ones,
+ * COMMIT/ROLLBACK and other queries wait. Query compilation and adapter are kysely's PostgreSQL ones (introspection is
+ * limited to the store's schema, schema-introspector.ts),
  * so the SQL is exactly what runs on a real server.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
-  PostgresIntrospector,
   PostgresQueryCompiler,
   type DatabaseConnection,
   type DatabaseIntrospector,
@@ -20,9 +20,14 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { SchemaIntrospector } from './schema-introspector.js';
 
 export class PgliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  /** `schema`: the one the store's tables live in, for introspection (see schema-introspector.ts); default public. */
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly schema = 'public',
+  ) {}
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
   }
@@ -30,7 +35,7 @@ export class PgliteDialect implements Dialect {
     return new PgliteDriver(this.pglite);
   }
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
-    return new PostgresIntrospector(db);
+    return new SchemaIntrospector(db, this.schema);
   }
   createQueryCompiler(): QueryCompiler {
     return new PostgresQueryCompiler();
@@ -65,7 +70,11 @@ export function slimParsers(pglite: PGlite): void {
 }
 
 class PgliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  /** `schema`: the one the store's tables live in, for introspection (see schema-introspector.ts); default public. */
+  constructor(
+    private readonly pglite: PGlite,
+    private readonly schema = 'public',
+  ) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pglite.query<R>(compiledQuery.sql, compiledQuery.parameters as unknown[]);

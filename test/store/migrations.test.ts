@@ -2,14 +2,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkPgliteDir, openDatabase, pgliteDir } from '../../src/store/database.js';
 import { DatabaseUnreachable, MigrationsAhead, NotAPgliteStore } from '../../src/store/errors.js';
-import { MIGRATION_TABLE, migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
+import { createMigrator, MIGRATION_TABLE, migrateToLatest, migrationStatus } from '../../src/store/migrator.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { upsertPrices, getPrices } from '../../src/store/prices-repo.js';
 import { InputError } from '../../src/domain/errors.js';
-import { backends } from './harness.js';
+import { backends, DATABASE_URL, dropSchema, uniqueSchema } from './harness.js';
 import { openStore } from '../../src/store/open.js';
 
 const ALL = Object.keys(MIGRATIONS).sort();
@@ -70,6 +71,42 @@ describe.each(backends())('migrations on $name', (backend) => {
       expect((await migrationStatus(t.db, { schema: t.schema })).unknown).toEqual(['9999_from_the_future']);
     } finally {
       await t.dispose();
+    }
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('migrations beside another session dropping schemas (PostgreSQL)', () => {
+  // CI once failed with `relation "fleet_…_jobs.job_queues" does not exist` inside migrateToLatest: kysely's own
+  // introspector lists every schema's columns by name, and a schema another test dropped at that moment no longer
+  // resolved. The store's introspector reads only its schema, by OID.
+  it('checking the migration table never fails while schemas come and go', async () => {
+    const schema = uniqueSchema('mrace');
+    const opened = await openDatabase({ databaseUrl: DATABASE_URL!, schema, poolSize: 2 });
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    const errors: string[] = [];
+    let checks = 0;
+    try {
+      let done = false;
+      const churn = (async () => {
+        for (let i = 0; i < 120; i++) {
+          const other = `${schema}_x${i}`;
+          await admin.query(`create schema ${other}; create table ${other}.a (id serial primary key, note text); create table ${other}.b (id serial primary key)`);
+          await admin.query(`drop schema ${other} cascade`);
+        }
+      })().finally(() => void (done = true));
+      while (!done) {
+        checks++;
+        await createMigrator(opened.db, { schema }).getMigrations().catch((e: unknown) => void errors.push(String(e)));
+      }
+      await churn;
+      expect(checks).toBeGreaterThan(50);
+      expect(errors).toEqual([]);
+      expect((await migrateToLatest(opened.db, { schema })).applied).toEqual(ALL);
+    } finally {
+      await admin.end();
+      await opened.close();
+      await dropSchema(DATABASE_URL!, schema);
     }
   });
 });
