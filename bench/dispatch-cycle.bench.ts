@@ -13,7 +13,9 @@
  *   dispatch    :07  plan-dispatch: per site resolve/refresh, plan (DP), decide, apply to the VPP / Texture fakes
  *   rest        :10, :14  reconcile, command-status-refresh, backfill (reported, not part of the cycle)
  * The dispatch tick's split (refresh, plan, decide, apply) comes from the daemon's own per-stage metric. Wall and
- * CPU (user+sys of this process, which also serves the fakes) per stage. N = DISPATCH_CYCLE_SITES (default 100).
+ * CPU (user+sys of this process) per stage. The fakes run in a child process, as the outside world would (this
+ * process is the daemon alone; DISPATCH_CYCLE_FAKES=local keeps them in this process, whose CPU then includes
+ * serving them). N = DISPATCH_CYCLE_SITES (default 100).
  * `npm run bench -- dispatch-cycle`. Prints figures; asserts nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,8 +25,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { DEMO_SETTLEMENT_POINT, DEMO_START_MS, demoErcotData } from '../src/app/demo/live-demo.js';
-import { createSimWorld, type SimSiteSpec } from '../src/app/demo/sim-world.js';
+import { DEMO_SETTLEMENT_POINT, DEMO_START_MS, demoErcotData, demoErcotFiles } from '../src/app/demo/live-demo.js';
+import { createSimWorld, createSimWorldWithFakesInChild, type SimSiteSpec } from '../src/app/demo/sim-world.js';
 import { silentLogger } from '../src/app/logger.js';
 import { MINUTE_MS, INTERVAL_MS, intervalFloor } from '../src/domain/time/interval.js';
 import { openDatabase } from '../src/store/database.js';
@@ -81,19 +83,19 @@ export async function run(): Promise<void> {
     const sites: SimSiteSpec[] = Array.from({ length: n }, (_, i) => (i % 2 === 0
       ? { channel: 'enphase-vpp' as const, systemId: 1001 + i }
       : { channel: 'texture' as const, systemId: 1001 + i, controlSettings: { exportAllowed: true } }));
-    const world = await createSimWorld({
-      db: opened.db, logger: silentLogger(), startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotData: demoErcotData(), sites, historyDays: 18,
+    const fakesLocal = process.env.DISPATCH_CYCLE_FAKES === 'local';
+    const common = {
+      db: opened.db, logger: silentLogger(), startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, sites, historyDays: 18,
       env: { RECONCILE_LOOKBACK_HOURS: '6', ENPHASE_CALLS_PER_MINUTE: String(Math.max(1000, 10 * n)) },
-    });
+    };
+    const world = fakesLocal ? await createSimWorld({ ...common, ercotData: demoErcotData() }) : await createSimWorldWithFakesInChild({ ...common, ercotFiles: demoErcotFiles() });
     const demo = world;
     try {
       const setupMs = performance.now() - tSetup;
       const warm = await measure(async () => (await world.step()).reports);
       const startMs = intervalFloor(world.clock.nowMs());
       const tickAt = (minute: number) => measure(async () => {
-        world.clock.set(startMs + minute * MINUTE_MS);
-        world.vpp.advanceTo(world.clock.nowMs());
-        await world.texture.advanceTo(world.clock.nowMs());
+        await world.moveTo(startMs + minute * MINUTE_MS);
         return world.daemon.tick();
       });
       const profile = process.env.DISPATCH_CYCLE_PROFILE;
@@ -116,7 +118,7 @@ export async function run(): Promise<void> {
       }
       sqlOn = false;
       const rest = [await tickAt(10), await tickAt(14)];
-      world.clock.set(startMs + INTERVAL_MS);
+      await world.moveTo(startMs + INTERVAL_MS);
       const split = Object.fromEntries(Object.keys(stageAfter).map((k) => [k, (stageAfter[k] - (stageBefore[k] ?? 0)) * 1000]));
       const cycle = [telemetry, prices, dispatch];
       const failed = [...warm.failed, ...cycle.flatMap((m) => m.failed), ...rest.flatMap((m) => m.failed)];
@@ -128,7 +130,7 @@ export async function run(): Promise<void> {
         line('telemetry', telemetry), line('prices', prices), line('dispatch', dispatch),
         `             of which refresh ${s(split.refresh ?? 0)}, plan ${s(split.plan ?? 0)}, decide ${s(split.decide ?? 0)}, apply ${s(split.apply ?? 0)}`,
         line('after', { wallMs: rest[0].wallMs + rest[1].wallMs, cpuMs: rest[0].cpuMs + rest[1].cpuMs, jobs: [...rest[0].jobs, ...rest[1].jobs], failed: [] }),
-        `  commands received by the fakes ${world.commandsReceived()}; rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB` +
+        `  commands received by the fakes ${await world.fakes.commandsReceived()} (fakes ${fakesLocal ? 'in this process' : 'in a child process'}); rss ${(process.memoryUsage().rss / 1e6).toFixed(0)} MB, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB` +
           (failed.length ? `\n  FAILED: ${failed.join('; ')}` : ''),
       ].join('\n'));
       if (sqlStats.size) {

@@ -20,7 +20,7 @@ import { getPrices } from '../../store/prices-repo.js';
 import type { Database } from '../../store/schema.js';
 import type { Logger } from '../logger.js';
 import type { Daemon } from '../daemon/daemon.js';
-import { createSimWorld, type SimSiteSpec, type SimWorld } from './sim-world.js';
+import { createSimWorldWithFakesInChild, type SimSiteSpec, type SimWorld } from './sim-world.js';
 
 export const DEMO_SETTLEMENT_POINT = 'HB_HOUSTON';
 /** 2024-08-19 00:00 CDT: two days of real prices follow (the history before it is fetched at start). */
@@ -40,8 +40,13 @@ function bundledFile(relative: string): string {
 /** The fake ERCOT server's rows: the bundled August 2024 real-time and 2024 DAM files, as ERCOT serves them. */
 export function demoErcotData(): FakeErcotData {
   const data = new FakeErcotData();
-  for (const file of DEMO_FILES) data.loadCsv(readDataFileSync(bundledFile(file)), file);
+  for (const file of demoErcotFiles()) data.loadCsv(readDataFileSync(file), file);
   return data;
+}
+
+/** The bundled price files behind the demo's fake ERCOT server. */
+export function demoErcotFiles(): string[] {
+  return DEMO_FILES.map(bundledFile);
 }
 
 export interface DemoOptions {
@@ -76,7 +81,9 @@ function demoSites(n: number): SimSiteSpec[] {
 }
 
 export async function createDemoWorld(db: Kysely<Database>, logger: Logger, options: DemoOptions): Promise<DemoWorld> {
-  const world = await createSimWorld({ db, logger, startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotData: demoErcotData(), sites: demoSites(options.sites), historyDays: DEMO_HISTORY_DAYS, env: { RECONCILE_LOOKBACK_HOURS: '6' } });
+  // The fakes run in a child process: this one holds the daemon alone, as a deployed daemon would be.
+  const world = await createSimWorldWithFakesInChild({ db, logger, startMs: DEMO_START_MS, settlementPoint: DEMO_SETTLEMENT_POINT, ercotFiles: demoErcotFiles(), sites: demoSites(options.sites), historyDays: DEMO_HISTORY_DAYS, env: { RECONCILE_LOOKBACK_HOURS: '6' } });
+  const systemIds = world.sites.map((s) => s.systemId);
   const siteIds = world.sites.map((s) => s.siteId);
   return {
     world, daemon: world.daemon, siteIds,
@@ -89,7 +96,7 @@ export async function createDemoWorld(db: Kysely<Database>, logger: Logger, opti
       const commands = await listCommands(db, null);
       const failed = reports.filter((r) => r.outcome === 'failed').map((r) => `${r.job} failed: ${r.error ?? ''}`);
       const statuses = [...failed, ...(await listSiteDispatch(db)).map((s) => `${s.siteId}: ${s.status}${s.reason ? ` (${s.reason})` : ''}`)];
-      return { nowMs, realTimeUsdPerMwh: last?.priceUsdPerMwh ?? null, socPercent: siteIds.map((id) => world.battery(id).socPercent), commandsSent: commands.filter((c) => c.sentAtMs !== null).length, statuses };
+      return { nowMs, realTimeUsdPerMwh: last?.priceUsdPerMwh ?? null, socPercent: await world.fakes.socPercent(systemIds), commandsSent: commands.filter((c) => c.sentAtMs !== null).length, statuses };
     },
     close: () => world.close(),
   };

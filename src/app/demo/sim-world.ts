@@ -11,12 +11,12 @@
 import type { Kysely } from 'kysely';
 import { ErcotClient } from '../../adapters/ercot/client.js';
 import { DAM_SPP, RT_SPP } from '../../adapters/ercot/products.js';
-import type { FakeBattery, FakeBatteryOptions } from '../../adapters/fakes/control/fake-battery.js';
+import type { FakeBattery } from '../../adapters/fakes/control/fake-battery.js';
 import { FakeErcotData } from '../../adapters/fakes/ercot/data.js';
-import { FakeErcotServer } from '../../adapters/fakes/ercot/server.js';
-import { startFakeEnphase, type FakeEnphase } from '../../adapters/fakes/enphase/server.js';
-import { startFakeTexture, type FakeTexture } from '../../adapters/fakes/texture/server.js';
-import { startFakeVpp, type FakeVpp } from '../../adapters/fakes/vpp/server.js';
+import type { FakeErcotServer } from '../../adapters/fakes/ercot/server.js';
+import type { FakeEnphase } from '../../adapters/fakes/enphase/server.js';
+import type { FakeTexture } from '../../adapters/fakes/texture/server.js';
+import type { FakeVpp } from '../../adapters/fakes/vpp/server.js';
 import { FixedClock } from '../../domain/time/clock.js';
 import { TokenBucket } from '../../adapters/ercot/rate-limiter.js';
 import { ercotDateOf } from '../../domain/time/ercot-calendar.js';
@@ -34,17 +34,10 @@ import type { TickReport } from '../scheduler/scheduler.js';
 import { Daemon } from '../daemon/daemon.js';
 import { buildDaemonJobs } from '../daemon/jobs.js';
 import { DaemonMetrics } from '../daemon/metrics.js';
+import { startLocalSimFakes, type SimChannel, type SimFakesEndpoints, type SimFakesHandle, type SimSiteSpec } from './sim-fakes.js';
+import { startSimFakesInChild } from './sim-fakes-child.js';
 
-export type SimChannel = 'enphase-vpp' | 'texture';
-
-export interface SimSiteSpec {
-  channel: SimChannel;
-  /** The Enphase system id (also the VPP site id, and the Texture device id as text). */
-  systemId: number;
-  battery?: FakeBatteryOptions;
-  /** The site's control_settings (e.g. `{ exportAllowed: true }` for a Texture site enrolled in grid services). */
-  controlSettings?: Record<string, unknown>;
-}
+export type { SimChannel, SimSiteSpec } from './sim-fakes.js';
 
 export interface SimWorldOptions {
   db: Kysely<Database>;
@@ -63,6 +56,9 @@ export interface SimWorldOptions {
   env?: Record<string, string>;
 }
 
+/** The same world with the fakes in a child process: they load their prices from files there. */
+export type ChildSimWorldOptions = Omit<SimWorldOptions, 'ercotData'> & { ercotFiles: string[] };
+
 export interface SimSite {
   siteId: string;
   systemId: number;
@@ -76,21 +72,29 @@ export interface SimStepReport {
 }
 
 export interface SimWorld {
+  /** The daemon's clock (the fakes' clock follows it through `moveTo`). */
   clock: FixedClock;
   daemon: Daemon;
   cfg: Config;
+  sites: SimSite[];
+  fakes: SimFakesHandle;
+  /** Moves the daemon's and the fakes' clocks to `ms`. */
+  moveTo(ms: number): Promise<void>;
+  /** One quarter hour: the daemon ticks at minutes 3, 5, 7, 10 and 14 (the jobs' cron minutes), then the clock moves to the next quarter. */
+  step(): Promise<SimStepReport>;
+  close(): Promise<void>;
+}
+
+/** The world with its fakes in this process, open to inspection (tests). */
+export interface LocalSimWorld extends SimWorld {
   ercot: FakeErcotServer;
   enphase: FakeEnphase;
   vpp: FakeVpp;
   texture: FakeTexture;
-  sites: SimSite[];
   /** The battery a site's channel fake drives, advanced to now. */
   battery(siteId: string): FakeBattery;
   /** Commands the channel fakes really received (VPP events booked + Texture mode commands; a Texture `reset` is a cancel). */
   commandsReceived(): number;
-  /** One quarter hour: the daemon ticks at minutes 3, 5, 7, 10 and 14 (the jobs' cron minutes), then the clock moves to the next quarter. */
-  step(): Promise<SimStepReport>;
-  close(): Promise<void>;
 }
 
 /**
@@ -102,42 +106,62 @@ const TICK_MINUTES = [3, 5, 7, 10, 14] as const;
 const SECRET = 'sim-world secret key';
 
 /** The daemon's configuration pointing every client at the fakes. */
-function simConfig(o: SimWorldOptions, ercot: FakeErcotServer, enphase: FakeEnphase, vpp: FakeVpp, texture: FakeTexture): Config {
+function simConfig(o: Omit<SimWorldOptions, 'ercotData'>, f: SimFakesEndpoints): Config {
   return loadConfig({
     LOG_LEVEL: 'warn',
-    ERCOT_API_BASE_URL: ercot.baseUrl, ERCOT_TOKEN_URL: ercot.tokenUrl,
-    ERCOT_API_USERNAME: ercot.credentials.username, ERCOT_API_PASSWORD: ercot.credentials.password, ERCOT_API_SUBSCRIPTION_KEY: ercot.credentials.subscriptionKey,
+    ERCOT_API_BASE_URL: f.ercot.baseUrl, ERCOT_TOKEN_URL: f.ercot.tokenUrl,
+    ERCOT_API_USERNAME: f.ercot.username, ERCOT_API_PASSWORD: f.ercot.password, ERCOT_API_SUBSCRIPTION_KEY: f.ercot.subscriptionKey,
     ERCOT_SETTLEMENT_POINTS: o.settlementPoint,
     ERCOT_ARB_SECRET_KEY: SECRET,
-    ENPHASE_API_BASE_URL: enphase.url, ENPHASE_CLIENT_ID: 'fake-client', ENPHASE_CLIENT_SECRET: 'fake-secret', ENPHASE_API_KEY: enphase.apiKey,
+    ENPHASE_API_BASE_URL: f.enphase.url, ENPHASE_CLIENT_ID: 'fake-client', ENPHASE_CLIENT_SECRET: 'fake-secret', ENPHASE_API_KEY: f.enphase.apiKey,
     ENPHASE_REDIRECT_URI: 'http://127.0.0.1:9/callback', ENPHASE_ACCOUNT: 'sim', ENPHASE_CALLS_PER_MINUTE: '1000', ENPHASE_CALLS_PER_MONTH: '1000000',
     ENPHASE_DEFAULT_SETTLEMENT_POINT: o.settlementPoint,
-    ENPHASE_VPP_BASE_URL: vpp.url, ENPHASE_VPP_PROGRAM_ID: vpp.programId, ENPHASE_VPP_API_KEY: vpp.apiKey, ENPHASE_VPP_CLIENT_ID: vpp.clientId, ENPHASE_VPP_CLIENT_SECRET: vpp.clientSecret,
-    TEXTURE_API_BASE_URL: texture.url, TEXTURE_API_KEY: texture.apiKey,
+    ENPHASE_VPP_BASE_URL: f.vpp.url, ENPHASE_VPP_PROGRAM_ID: f.vpp.programId, ENPHASE_VPP_API_KEY: f.vpp.apiKey, ENPHASE_VPP_CLIENT_ID: f.vpp.clientId, ENPHASE_VPP_CLIENT_SECRET: f.vpp.clientSecret,
+    TEXTURE_API_BASE_URL: f.texture.url, TEXTURE_API_KEY: f.texture.apiKey,
     ...o.env,
   });
 }
 
-export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
+/** The simulated world with its fakes in this process (tests inspect them). */
+export async function createSimWorld(o: SimWorldOptions): Promise<LocalSimWorld> {
+  const local = await startLocalSimFakes({ startMs: o.startMs, sites: o.sites, ercotData: o.ercotData });
+  const world = await assembleWorld(o, local);
+  const systemIdOf = new Map(world.sites.map((s) => [s.siteId, s.systemId]));
+  return {
+    ...world,
+    ercot: local.ercot, enphase: local.enphase, vpp: local.vpp, texture: local.texture,
+    battery(siteId) {
+      const systemId = systemIdOf.get(siteId);
+      if (systemId === undefined) throw new Error(`no simulated site ${siteId}`);
+      return local.battery(systemId);
+    },
+    commandsReceived: () => local.commandsReceivedNow(),
+  };
+}
+
+/** The simulated world with its fakes in a child process: this process holds only the daemon (demo, benchmarks). */
+export async function createSimWorldWithFakesInChild(o: ChildSimWorldOptions): Promise<SimWorld> {
+  return assembleWorld(o, await startSimFakesInChild({ startMs: o.startMs, sites: o.sites, ercotFiles: o.ercotFiles }));
+}
+
+async function assembleWorld(o: Omit<SimWorldOptions, 'ercotData'>, fakes: SimFakesHandle): Promise<SimWorld> {
+  try {
+    return await assembleDaemon(o, fakes);
+  } catch (error) {
+    await fakes.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assembleDaemon(o: Omit<SimWorldOptions, 'ercotData'>, fakes: SimFakesHandle): Promise<SimWorld> {
   const clock = new FixedClock(intervalFloor(o.startMs));
   const { db, logger } = o;
-  const vppSites = o.sites.filter((s) => s.channel === 'enphase-vpp');
-  const textureSites = o.sites.filter((s) => s.channel === 'texture');
-  const ercot = await new FakeErcotServer({ clock, data: o.ercotData, publishedOnly: true, tokenLifetimeS: 30 * 86_400 }).start();
-  const vpp = await startFakeVpp({ clock, sites: vppSites.map((s) => ({ siteId: s.systemId, ...s.battery })) });
-  const texture = await startFakeTexture({ clock, devices: textureSites.map((s) => ({ deviceId: String(s.systemId), ...s.battery })) });
-  const batteryOf = (s: SimSiteSpec) => () => (s.channel === 'enphase-vpp' ? vpp.book.battery(s.systemId) : texture.battery(String(s.systemId)));
-  const enphase = await startFakeEnphase({
-    clock,
-    sites: o.sites.map((s) => ({ systemId: s.systemId, reservePercent: batteryOf(s)().spec.minReservePercent, capacityWh: batteryOf(s)().spec.capacityKwh * 1000, maxChargeW: batteryOf(s)().spec.maxChargeKw * 1000, maxDischargeW: batteryOf(s)().spec.maxDischargeKw * 1000 })),
-    batteries: Object.fromEntries(o.sites.map((s) => [s.systemId, batteryOf(s)])),
-  });
-  const cfg = simConfig(o, ercot, enphase, vpp, texture);
+  const cfg = simConfig(o, fakes.endpoints);
   const box = createSecretBox(SECRET);
 
   // The account is connected and its systems synced as a person would (`enphase connect`, `sites sync`), then each
   // site is put on its channel (`sites set-channel`).
-  await connectAccount({ db, box, oauth: oauthConfig(cfg), clock, accountKey: cfg.ENPHASE_ACCOUNT, code: enphase.oauth.issueCode() });
+  await connectAccount({ db, box, oauth: oauthConfig(cfg), clock, accountKey: cfg.ENPHASE_ACCOUNT, code: await fakes.issueOauthCode() });
   const account = openAccount({ db, box, settings: cfg, clock, accountKey: cfg.ENPHASE_ACCOUNT, logger });
   await syncSites({ db, box, client: account.client, clock, accountKey: cfg.ENPHASE_ACCOUNT, defaultSettlementPoint: o.settlementPoint });
   const sites: SimSite[] = [];
@@ -155,7 +179,8 @@ export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
   let limiterSkewMs = 0;
   const ercotLimiter = new TokenBucket({ clock: { nowMs: () => clock.nowMs() + limiterSkewMs }, sleep: async (ms) => { limiterSkewMs += ms; } });
   // Price history as a first `prices backfill` would fetch it, through the same client path (ERCOT's query API).
-  const client = new ErcotClient({ baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials: ercot.credentials, clock, pageSize: cfg.ERCOT_PAGE_SIZE, limiter: ercotLimiter });
+  const credentials = { username: fakes.endpoints.ercot.username, password: fakes.endpoints.ercot.password, subscriptionKey: fakes.endpoints.ercot.subscriptionKey };
+  const client = new ErcotClient({ baseUrl: cfg.ERCOT_API_BASE_URL, tokenUrl: cfg.ERCOT_TOKEN_URL, credentials, clock, pageSize: cfg.ERCOT_PAGE_SIZE, limiter: ercotLimiter });
   const ingest = { db, client, clock, logger, queryApiFromDate: cfg.ERCOT_QUERY_API_FROM_DATE };
   const fromDate = ercotDateOf(clock.nowMs() - (o.historyDays ?? 30) * DAY_MS);
   const toDate = ercotDateOf(clock.nowMs() + DAY_MS);
@@ -169,17 +194,10 @@ export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
 
   const moveTo = async (ms: number) => {
     clock.set(ms);
-    vpp.advanceTo(ms);
-    await texture.advanceTo(ms);
+    await fakes.moveTo(ms);
   };
   return {
-    clock, daemon, cfg, ercot, enphase, vpp, texture, sites,
-    battery(siteId) {
-      const s = o.sites.find((x) => siteIdFor(x.systemId) === siteId);
-      if (!s) throw new Error(`no simulated site ${siteId}`);
-      return batteryOf(s)();
-    },
-    commandsReceived: () => vpp.createdEvents().length + texture.createdCommands().filter((c) => c.input.operatingMode !== 'reset').length,
+    clock, daemon, cfg, sites, fakes, moveTo,
     async step() {
       const startMs = intervalFloor(clock.nowMs());
       const reports: TickReport[] = [];
@@ -192,7 +210,7 @@ export async function createSimWorld(o: SimWorldOptions): Promise<SimWorld> {
     },
     async close() {
       await daemon.shutdown('SIGTERM');
-      await Promise.all([ercot.stop(), enphase.close(), vpp.close(), texture.close()]);
+      await fakes.close();
     },
   };
 }

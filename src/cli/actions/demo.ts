@@ -45,7 +45,8 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
     ctx.stdout.write(`demo store: ${store.location}\n`);
     ctx.stdout.write(`review pages: http://127.0.0.1:${bound}/fleet (read-only without a password; set ERCOT_ARB_WEB_PASSWORD to approve/hold)\n`);
     ctx.stdout.write(`metrics: http://127.0.0.1:${bound}/metrics\n`);
-    ctx.stdout.write(`fakes on loopback: ERCOT ${w.ercot.origin}, Enphase ${w.enphase.url}, Enphase VPP ${w.vpp.url}, Texture ${w.texture.url}\n`);
+    const f = w.fakes.endpoints;
+    ctx.stdout.write(`fakes on loopback (their own process): ERCOT ${new URL(f.ercot.baseUrl).origin}, Enphase ${f.enphase.url}, Enphase VPP ${f.vpp.url}, Texture ${f.texture.url}\n`);
     ctx.stdout.write(`${sites} simulated batteries (${w.sites.map((s) => `${s.siteId} on ${s.channel}`).join(', ')}), real HB_HOUSTON prices of 2024-08-19/20 as ERCOT published them; one 15-minute step every ${msPerInterval} ms\n`);
     let stop = false;
     const onSignal = () => (stop = true);
@@ -59,7 +60,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    ctx.stdout.write(`demo finished: ${w.commandsReceived()} commands reached the simulated batteries\n`);
+    ctx.stdout.write(`demo finished: ${await w.fakes.commandsReceived()} commands reached the simulated batteries\n`);
     if (!flags.exit && !stop) {
       ctx.stdout.write('the pages stay up: Ctrl-C to stop\n');
       await waitForSignal();

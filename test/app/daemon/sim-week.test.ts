@@ -24,7 +24,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeBattery, type FakeBatteryCommand } from '../../../src/adapters/fakes/control/fake-battery.js';
 import { createPlanner, DEFAULT_SOLVER } from '../../../src/adapters/solvers/planner-factory.js';
-import { createSimWorld, type SimWorld } from '../../../src/app/demo/sim-world.js';
+import { createSimWorld, type LocalSimWorld } from '../../../src/app/demo/sim-world.js';
 import { replayStoredPlan } from '../../../src/app/dispatch/plan-and-store.js';
 import { createLogger } from '../../../src/app/logger.js';
 import type { TickReport } from '../../../src/app/scheduler/scheduler.js';
@@ -48,7 +48,7 @@ const TEXTURE_APPLY_DELAY_MS = 60_000;
 
 const backend = backends().at(-1)!; // PostgreSQL when DATABASE_URL is set (cheaper per query), else PGlite
 let store: TestDatabase;
-let world: SimWorld;
+let world: LocalSimWorld;
 const reports: TickReport[] = [];
 const rt = new Map(realTimeSeries(START_MS, END_MS + INTERVAL_MS * TAIL_STEPS).map((p) => [p.startMs, p.priceUsdPerMwh]));
 
