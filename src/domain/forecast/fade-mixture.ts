@@ -1,0 +1,101 @@
+/**
+ * A weighted mixture of recent-error corrections of the DAM curve in one pass: the same prices as the mean of the
+ * members' `dam-fade` forecasts (each member floored, then the weighted mean), but the DAM curve, the recent error
+ * and the fade factors are computed once per forecast instead of once per member, so a grid of 27 settings costs
+ * about one forecast instead of 27 (docs/forecast.md, "Third round").
+ */
+import type { Forecaster, PriceForecast } from '../ports/forecaster.js';
+import { HOUR_MS, INTERVAL_MS } from '../time/interval.js';
+import { baseCurve, floorPrice, recentDamUsdPerMwh, recentErrorUsdPerMwh } from './dam-curve.js';
+import type { KnownAt } from './known-at.js';
+import { PROPORTIONAL_MIN_DAM_USD_PER_MWH, type BiasCorrectionOptions } from './simple-forecasters.js';
+
+/**
+ * The grid the mixture averages by default: fraction ∈ {½, ¾, 1} × half-life ∈ {3, 6, 12} h × {additive,
+ * proportional up to 1×, proportional up to 3× for the first ±25 $/MWh}, window 4 intervals, error clamped ±100.
+ */
+export const FADE_GRID: BiasCorrectionOptions[] = [0.5, 0.75, 1].flatMap((fraction) =>
+  [3, 6, 12].flatMap((halfLifeHours) =>
+    [{}, { proportionalMax: 1 }, { proportionalMax: 3, proportionalUpToUsdPerMwh: 25 }].map((p) => ({ fraction, halfLifeHours, windowIntervals: 4, clipUsdPerMwh: 100, ...p })),
+  ),
+);
+
+/** The `dam-fade:` spec of a grid member (how `forecast evaluate` names the same setting alone). */
+export function fadeSpec(o: BiasCorrectionOptions): string {
+  const p = o.proportionalMax !== undefined ? `,prop=${o.proportionalMax}${o.proportionalUpToUsdPerMwh !== undefined ? `,propUpTo=${o.proportionalUpToUsdPerMwh}` : ''}` : '';
+  return `dam-fade:fraction=${o.fraction},halfLifeHours=${o.halfLifeHours},windowIntervals=${o.windowIntervals}${o.clipUsdPerMwh !== undefined ? `,clip=${o.clipUsdPerMwh}` : ''}${p}`;
+}
+
+export class FadeMixtureForecaster implements Forecaster {
+  /** Normalised weights (Σ = 1), one per member; replace with `setWeights`. */
+  readonly weights: Float64Array;
+  private readonly decayCache = new Map<string, Float64Array>();
+
+  constructor(readonly name: string, readonly members: BiasCorrectionOptions[] = FADE_GRID, weights?: ArrayLike<number>) {
+    if (members.length === 0) throw new RangeError(`${name}: no members`);
+    for (const m of members) if (!(m.halfLifeHours > 0) || !(m.windowIntervals >= 1)) throw new RangeError(`${name}: half-life must be > 0 and window ≥ 1`);
+    this.weights = new Float64Array(members.length).fill(1 / members.length);
+    if (weights) this.setWeights(weights);
+  }
+
+  /** Sets the members' weights (non-negative, not all 0; normalised to Σ = 1). */
+  setWeights(weights: ArrayLike<number>): void {
+    if (weights.length !== this.members.length) throw new RangeError(`${this.name}: ${weights.length} weights for ${this.members.length} members`);
+    let sum = 0;
+    for (let k = 0; k < weights.length; k++) {
+      if (!(weights[k] >= 0) || !Number.isFinite(weights[k])) throw new RangeError(`${this.name}: weight ${k} is ${weights[k]}`);
+      sum += weights[k];
+    }
+    if (!(sum > 0)) throw new RangeError(`${this.name}: weights sum to 0`);
+    for (let k = 0; k < weights.length; k++) this.weights[k] = weights[k] / sum;
+  }
+
+  /** 0.5^(lead / half-life) for each interval of a forecast, cached by (first lead, count, half-life). */
+  private decay(firstLeadMs: number, count: number, halfLifeHours: number): Float64Array {
+    const key = `${firstLeadMs}/${count}/${halfLifeHours}`;
+    let d = this.decayCache.get(key);
+    if (!d) {
+      d = new Float64Array(count);
+      for (let j = 0; j < count; j++) d[j] = Math.pow(0.5, (firstLeadMs + j * INTERVAL_MS) / (halfLifeHours * HOUR_MS));
+      if (this.decayCache.size > 64) this.decayCache.clear();
+      this.decayCache.set(key, d);
+    }
+    return d;
+  }
+
+  forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
+    const base = baseCurve(known, fromMs, count);
+    const out = new Float64Array(count);
+    const firstLeadMs = fromMs - known.cutMs;
+    const errors = new Map<number, number>();
+    const refs = new Map<number, number>();
+    for (let k = 0; k < this.members.length; k++) {
+      const m = this.members[k];
+      const w = this.weights[k];
+      if (w === 0) continue;
+      if (!errors.has(m.windowIntervals)) errors.set(m.windowIntervals, recentErrorUsdPerMwh(known, m.windowIntervals));
+      const clip = m.clipUsdPerMwh ?? Infinity;
+      const error = m.fraction * Math.max(-clip, Math.min(clip, errors.get(m.windowIntervals)!));
+      const pm = m.proportionalMax;
+      let ref = NaN;
+      if (pm !== undefined && error !== 0) {
+        if (!refs.has(m.windowIntervals)) refs.set(m.windowIntervals, recentDamUsdPerMwh(known, m.windowIntervals));
+        ref = refs.get(m.windowIntervals)!;
+      }
+      const proportional = pm !== undefined && ref > PROPORTIONAL_MIN_DAM_USD_PER_MWH;
+      const upTo = m.proportionalUpToUsdPerMwh ?? Infinity;
+      const part = Math.max(-upTo, Math.min(upTo, error));
+      const decay = error === 0 ? null : this.decay(firstLeadMs, count, m.halfLifeHours);
+      for (let j = 0; j < count; j++) {
+        const b = base.prices[j];
+        if (!base.fromDam[j] || decay === null) {
+          out[j] += w * floorPrice(b);
+          continue;
+        }
+        const e = proportional ? part * Math.max(0, Math.min(pm, b / ref)) + (error - part) : error;
+        out[j] += w * floorPrice(b + e * decay[j]);
+      }
+    }
+    return { pricesUsdPerMwh: out, fallbackIntervals: base.fallbackIntervals };
+  }
+}
