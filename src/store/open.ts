@@ -11,6 +11,7 @@ import type { StoreLogger } from './store-logger.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
 import { assertSchemaNotAhead, migrateToLatest } from './migrator.js';
 import { pgliteDir } from './pglite-store.js';
+import { useLeanWasm } from './lean-wasm.js';
 
 export interface OpenStoreOptions {
   logger?: StoreLogger;
@@ -25,6 +26,8 @@ export interface OpenStoreOptions {
    * a second Node start and PGlite load (~1 s CPU), and their memory is given back when they exit.
    */
   createInChild?: boolean;
+  /** Long-running process on the embedded store: compile PGlite with V8's baseline compiler only (lean-wasm.ts). */
+  leanWasm?: boolean;
 }
 
 /** The two settings the store reads (the app's validated Config has both). */
@@ -35,6 +38,7 @@ export interface StoreSettings {
 
 export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
   const dataDir = options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR;
+  if (!cfg.DATABASE_URL && options.leanWasm) useLeanWasm();
   if (!cfg.DATABASE_URL && options.migrate !== false && options.createInChild) await createInChildProcess(dataDir, options);
   const opened = await openDatabase({
     databaseUrl: cfg.DATABASE_URL,

@@ -36,7 +36,7 @@ export async function runDemo(ctx: CliContext, flags: DemoFlags): Promise<void> 
   const logger = ctx.logger();
   // The demo's own lines say what happens; the jobs' info logs would drown them. LOG_LEVEL=info shows them again.
   if (!process.env.LOG_LEVEL) logger.level = 'warn';
-  const store = await openStore(cfg, { dataDir, logger, createInChild: true });
+  const store = await openStore(cfg, { dataDir, logger, createInChild: true, leanWasm: true });
   try {
     const world = await createDemoWorld(store.db, logger, { sites, steps });
     mountReviewPages(world.daemon.http, { db: store.db, cfg, logger, publicRead: true, nowMs: () => world.world.clock.nowMs() });

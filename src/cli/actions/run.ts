@@ -98,7 +98,7 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
   const port = portOf(options.port, cfg.ERCOT_ARB_HTTP_PORT);
   const workers = workersOf(options, cfg.DATABASE_URL);
   const logger = ctx.logger();
-  const store = await openStore(cfg, { dataDir: options.dataDir, logger, createInChild: true });
+  const store = await openStore(cfg, { dataDir: options.dataDir, logger, createInChild: true, leanWasm: true });
   try {
     const metrics = new DaemonMetrics({ db: store.db, clock, logger });
     const built = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
