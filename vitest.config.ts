@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/longest-first-sequencer.js';
 
 /**
  * Test files that share worker processes (isolate: false): the pure domain tests and the adapter tests against the
@@ -15,6 +16,8 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     // ERCOT_ARB_SUITE_CPU=<folder>: one line of CPU seconds per test file in <folder>/cpu.jsonl (test/support/cpu-probe.ts).
     setupFiles: process.env.ERCOT_ARB_SUITE_CPU ? ['test/support/cpu-probe.ts'] : [],
+    // The longest files start first (a checked-in list; test/support/longest-first-sequencer.ts).
+    sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
