@@ -30,7 +30,7 @@ const START_MS = Date.UTC(2024, 0, 1, 6);
 
 /** Runs the CLI in a child that reports its own wall time, CPU time and peak RSS. */
 function replayYear(): void {
-  const cli = path.join(root, 'dist/src/cli/main.js');
+  const cli = path.join(root, 'dist/src/cli/main.bundle.mjs');
   if (!existsSync(cli)) {
     console.log('(replay-year skipped: run `npm run build` first)');
     return;

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-/** dist/bench/ → dist/src/cli/main.js; bench/ (tsx) → dist/src/cli/main.js as well. */
-const MAIN = [join(here, '../src/cli/main.js'), join(here, '../dist/src/cli/main.js')].find((p) => existsSync(p));
+/** The bundled CLI bin/ercot-arb.js runs: dist/bench/ → dist/src/cli/main.bundle.mjs; bench/ (tsx) → the same file. */
+const MAIN = [join(here, '../src/cli/main.bundle.mjs'), join(here, '../dist/src/cli/main.bundle.mjs')].find((p) => existsSync(p));
 const REPO = [join(here, '../..'), join(here, '..')].find((p) => existsSync(join(p, 'scenarios/smoke-2day.json')))!;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? '3');
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { programFile } from '../runtime-files.js';
 import { fork } from 'node:child_process';
 import type { StoreLogger } from './store-logger.js';
 import { openDatabase, type OpenedDatabase } from './database.js';
@@ -69,8 +69,9 @@ export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = 
  */
 export async function createInChildProcess(dataDir: string, options: OpenStoreOptions & { script?: string } = {}): Promise<string[] | null> {
   if (existsSync(join(pgliteDir(dataDir), 'PG_VERSION'))) return null;
-  const script = options.script ?? join(fileURLToPath(new URL('.', import.meta.url)), 'migrate-worker.js');
-  if (!existsSync(script)) return null;
+  const compiled = programFile('store/migrate-worker');
+  const script = options.script ?? (compiled.execArgv.length === 0 ? compiled.path : '');
+  if (!script || !existsSync(script)) return null;
   try {
     const applied = await new Promise<string[]>((resolve, reject) => {
       let result: string[] = [];

@@ -10,9 +10,9 @@ import { sql } from 'kysely';
 import { openDatabase, type OpenedDatabase } from '../../src/store/database.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BUILT = `${ROOT}dist/src/cli/main.js`;
+const BUILT = `${ROOT}dist/src/cli/main.bundle.mjs`;
 
-/** The built CLI when there is one (npm test builds first), else the sources through tsx. */
+/** The built CLI as bin/ercot-arb.js runs it (the bundle) when there is one (npm test builds first), else the sources through tsx. */
 export function cliArgv(): string[] {
   return existsSync(BUILT) ? [BUILT] : ['--import', 'tsx', `${ROOT}src/cli/main.ts`];
 }

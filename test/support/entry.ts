@@ -45,7 +45,14 @@ export function builtOrSource(file: string): { execArgv: string[]; path: string 
   return distIsFresh() && existsSync(built) ? { execArgv: [], path: built } : { execArgv: ['--import', 'tsx'], path: join(ROOT, file) };
 }
 
-/** Node arguments that run the CLI (`ercot-arb`), followed by its arguments. */
+/** The bundled CLI that bin/ercot-arb.js runs (scripts/bundle-cli.mjs), built by `npm run build` after tsc. */
+export const CLI_BUNDLE = join(ROOT, 'dist/src/cli/main.bundle.mjs');
+
+/**
+ * Node arguments that run the CLI (`ercot-arb`) as users run it (the bundle), followed by its arguments; the sources
+ * through tsx when the build is older than the sources.
+ */
 export function cliArgs(...args: string[]): string[] {
-  return [...nodeArgs('src/cli/main.ts'), ...args];
+  const bundleFresh = distIsFresh() && existsSync(CLI_BUNDLE) && statSync(CLI_BUNDLE).mtimeMs >= newestMtimeMs(join(ROOT, 'src'), '.ts');
+  return [...(bundleFresh ? [CLI_BUNDLE] : nodeArgs('src/cli/main.ts')), ...args];
 }

@@ -1,5 +1,5 @@
 /** GLPK (glpk.js, WebAssembly, synchronous in Node) behind the PlanSolver port. */
-import GLPK from 'glpk.js/node';
+import type GLPK from 'glpk.js/node';
 import { buildLinearProgram, extractSolution } from '../../domain/optimizer/lp-model.js';
 import type { PlanModel, PlanSolver, RawSolution } from '../../domain/optimizer/model.js';
 
@@ -50,5 +50,7 @@ export class GlpkSolver implements PlanSolver {
 }
 
 export async function createGlpkSolver(): Promise<GlpkSolver> {
-  return new GlpkSolver(await GLPK());
+  // Loaded on first use (a WebAssembly package): commands that never solve with GLPK never load it.
+  const { default: load } = await import('glpk.js/node');
+  return new GlpkSolver(await load());
 }

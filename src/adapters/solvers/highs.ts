@@ -3,17 +3,19 @@
  * arrays (CSR) to one persistent native instance and runs it synchronously. MIP gaps are tightened so MIP optima
  * agree with the other solvers to 1e-6.
  */
-import highsModule, { type Highs } from 'highs';
+import type { Highs } from 'highs';
 import { buildLinearProgram, extractSolution } from '../../domain/optimizer/lp-model.js';
 import { SolveTimedOut, UNBOUNDED_BUDGET, type PlanModel, type PlanSolver, type RawSolution, type SolveBudget } from '../../domain/optimizer/model.js';
 
-// The package's types describe a CommonJS default; at runtime Node's ESM import yields the loader function itself.
-const highsLoader = ((highsModule as unknown as { default?: unknown }).default ?? highsModule) as unknown as () => Promise<Highs>;
-
 let runtime: Promise<Highs> | undefined;
 
+/** The HiGHS runtime, loaded on first use (a WebAssembly package: commands that never solve with it never load it). */
 export function loadHighs(): Promise<Highs> {
-  if (!runtime) runtime = highsLoader();
+  runtime ??= import('highs').then((mod) => {
+    // The package's types describe a CommonJS default; at runtime Node's ESM import yields the loader function itself.
+    const highsLoader = ((mod as unknown as { default?: unknown }).default ?? mod) as unknown as () => Promise<Highs>;
+    return highsLoader();
+  });
   return runtime;
 }
 

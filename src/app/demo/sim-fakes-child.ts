@@ -5,7 +5,7 @@
  * deployed daemon's would be), while the fakes serve on loopback from the other core.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { programFile } from '../../runtime-files.js';
 import type { SimFakesEndpoints, SimFakesHandle, SimFakesSpec } from './sim-fakes.js';
 
 /** Requests the parent sends; each gets one reply with the same id. */
@@ -20,9 +20,8 @@ export type SimFakesRequest =
 export type SimFakesReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
 export async function startSimFakesInChild(spec: Omit<SimFakesSpec, 'ercotData'>): Promise<SimFakesHandle> {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const entry = fileURLToPath(new URL(`./sim-fakes-main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const child: ChildProcess = fork(entry, [], { execArgv: fromSource ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const entry = programFile('app/demo/sim-fakes-main');
+  const child: ChildProcess = fork(entry.path, [], { execArgv: entry.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
   let exited: string | undefined;

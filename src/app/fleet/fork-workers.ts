@@ -3,7 +3,7 @@
  * worker-main with the same environment, so they all join the same PostgreSQL job queue.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { programFile } from '../../runtime-files.js';
 
 export interface ForkedWorkers {
   children: ChildProcess[];
@@ -14,9 +14,8 @@ export interface ForkedWorkers {
 }
 
 export function forkFleetWorkers(count: number, env: NodeJS.ProcessEnv): ForkedWorkers {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const entry = fileURLToPath(new URL(`./worker-main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const children = Array.from({ length: count }, () => fork(entry, [], { execArgv: fromSource ? ['--import', 'tsx'] : [], env: { ...process.env, ...env } }));
+  const entry = programFile('app/fleet/worker-main');
+  const children = Array.from({ length: count }, () => fork(entry.path, [], { execArgv: entry.execArgv, env: { ...process.env, ...env } }));
   const exited = Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r()))))).then(() => undefined);
   return {
     children,

@@ -6,7 +6,7 @@
  * injected: tests call `tick()` after moving a FixedClock.
  */
 import { hostname } from 'node:os';
-import cron from 'node-cron';
+import type NodeCron from 'node-cron';
 import { RetryableError } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
 import { systemClock } from '../system-clock.js';
@@ -14,7 +14,7 @@ import type { Executor } from '../../store/database.js';
 import type { JobOutcome } from '../../store/schema.js';
 import { claimJobRun, finishJobRun } from '../../store/job-runs-repo.js';
 import type { Logger } from '../logger.js';
-import { cronMatcher, scheduledBetween, type CronMatcher } from './cron-match.js';
+import { cronMatcher, nodeCron, scheduledBetween, type CronMatcher } from './cron-match.js';
 import { HOUR_MS } from '../../domain/time/interval.js';
 
 export interface JobContext {
@@ -78,7 +78,7 @@ export class Scheduler {
   private readonly clock: Clock;
   private readonly windowMs: number;
   private readonly instanceId: string;
-  private task?: cron.ScheduledTask;
+  private task?: NodeCron.ScheduledTask;
   private ticking?: Promise<TickReport[]>;
   private readonly abort = new AbortController();
   private readonly running = new Map<number, string>();
@@ -104,7 +104,7 @@ export class Scheduler {
   /** Starts the one-minute heartbeat (and runs a first tick right away, which catches up missed runs). */
   start(): void {
     if (this.task) return;
-    this.task = cron.schedule('* * * * *', () => void this.tick(), { timezone: 'UTC' });
+    this.task = nodeCron().cron.schedule('* * * * *', () => void this.tick(), { timezone: 'UTC' });
     void this.tick();
   }
 

@@ -1,5 +1,5 @@
 /**
- * Crash safety of the daemon's dispatch (issue 9): the compiled daemon (`node dist/src/cli/main.js run --once --now
+ * Crash safety of the daemon's dispatch (issue 9): the compiled daemon (`node dist/src/cli/main.bundle.mjs run --once --now
  * ISO`, plain node, no tsx) is SIGKILLed at random points, more than 100 times, against the fake Enphase VPP server
  * running in this test process (so its count of created events survives every child's death), on a PostgreSQL
  * database of its own. After each round a clean `run --once` recovers, and the checks run: no window was ever
@@ -39,7 +39,8 @@ import { battery, POINT, seedPrices } from '../dispatch/fixture.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = `${ROOT}dist/src/cli/main.js`;
+/** The compiled CLI as bin/ercot-arb.js runs it: one bundle (scripts/bundle-cli.mjs). */
+const MAIN = `${ROOT}dist/src/cli/main.bundle.mjs`;
 /** Targets: at least this many kills, this many of them in the send window, and at least ROUNDS days. */
 const KILLS = 100;
 const SEND_WINDOW_KILLS = 20;
