@@ -210,6 +210,24 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     await expect(w.account.budget.reserve(w.clock.nowMs())).resolves.toBeUndefined();
   });
 
+  it('a site\'s calls reserved at once (the fleet\'s poll): all or none, never past the minute or the month', async () => {
+    w = await makeWorld(backend, { settings: { ENPHASE_CALLS_PER_MINUTE: 10, ENPHASE_CALLS_PER_MONTH: 20 } }); // the sync takes 5 calls
+    w.clock.advance(60_000);
+    const now = w.clock.nowMs();
+    const usage = () => budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, now);
+    await w.account.budget.reserve(now, 6);
+    await expect(w.account.budget.reserve(now, 6)).rejects.toMatchObject({ name: 'BudgetExhausted', period: 'minute' });
+    expect(await usage()).toMatchObject({ minuteCalls: 6, monthCalls: 11 }); // the refused 6 counted nowhere
+    await w.account.budget.reserve(now, 4);
+    expect(await usage()).toMatchObject({ minuteCalls: 10, monthCalls: 15 });
+    w.clock.advance(60_000);
+    await expect(w.account.budget.reserve(w.clock.nowMs(), 6)).rejects.toMatchObject({ name: 'BudgetExhausted', period: 'month' });
+    expect((await budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, w.clock.nowMs())).monthCalls).toBe(15);
+    const client = await w.account.client.withCallsReserved(5); // the month's last 5, then the client spends them
+    await client.gridStatus(1001);
+    expect((await budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, w.clock.nowMs())).monthCalls).toBe(20);
+  });
+
   it('a server 429 with a month period blocks the account until period_end', async () => {
     w = await makeWorld(backend, { fake: { perMonthLimit: 8 } });
     const report = await poll();
