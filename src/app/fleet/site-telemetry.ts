@@ -12,7 +12,7 @@ import { BudgetExhausted, EnphaseThrottled, ReauthRequired } from '../../adapter
 import type { Clock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
 import type { SecretBox } from '../../store/secret-box.js';
-import { getSite } from '../../store/sites-repo.js';
+import { sitePollState } from '../telemetry/poll-state.js';
 import { openAccount, type EnphaseSettings } from '../enphase/account.js';
 import { listAccounts } from '../enphase/tokens.js';
 import type { Logger } from '../logger.js';
@@ -69,13 +69,14 @@ export function fleetTelemetry(o: FleetTelemetryOptions): FleetTelemetry {
   return {
     async poll(siteId, nowMs) {
       try {
-        const site = await getSite(o.db, siteId);
+        const read = await sitePollState(o.db, siteId); // the site, its Enphase state, its newest intervals: one statement
+        const site = read.site;
         if (!site?.enphaseSystemId) return { kind: 'not_polled', reason: 'no Enphase system' };
         if (site.status !== 'active') return { kind: 'not_polled', reason: `site ${site.status}` };
         const accountKey = await accountOf(site.enphaseSystemId);
         if (!accountKey) return { kind: 'not_polled', reason: 'no connected, active account lists the system' };
         const ctx: TelemetryRunContext = { db: o.db, client: clientOf(accountKey), clock: { nowMs: () => nowMs }, accountKey, settings, logger: o.logger, reservePerSite: true };
-        const r = await pollSite(ctx, site);
+        const r = await pollSite(ctx, site, undefined, read);
         return { kind: 'polled', requests: r.requests, stored: r.results.reduce((n, x) => n + x.stored, 0) };
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);

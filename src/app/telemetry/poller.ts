@@ -17,7 +17,7 @@ import type { NotReadyReason } from '../enphase/not-ready.js';
 import { getAccount } from '../enphase/tokens.js';
 import { getSiteState, patchSiteState } from './enphase-tables.js';
 import { productCoverage } from './coverage.js';
-import { sitePollState } from './poll-state.js';
+import { sitePollState, type SitePollState } from './poll-state.js';
 import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
 import { refreshSiteState, settingsCallsDue } from './site-state.js';
 
@@ -113,11 +113,12 @@ async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: Tel
 /**
  * One site's poll: one request per product from (newest stored − trailing window), then the settings by TTL. The
  * daemon's poll runs it for every site of an account; a fleet worker runs it inside each site's cycle. Throws what
- * the client throws (throttled, budget used, re-authorisation, unavailable): the caller decides what stops.
+ * the client throws (throttled, budget used, re-authorisation, unavailable): the caller decides what stops. `read`:
+ * the site's poll state when the caller already read it (sitePollState).
  */
-export async function pollSite(ctx: TelemetryRunContext, site: Site, r: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 }): Promise<SiteRunReport> {
+export async function pollSite(ctx: TelemetryRunContext, site: Site, r: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 }, read?: SitePollState): Promise<SiteRunReport> {
   const now = ctx.clock.nowMs();
-  const known = await sitePollState(ctx.db, site.siteId);
+  const known = read ?? (await sitePollState(ctx.db, site.siteId));
   const products = known.state && !known.state.hasBattery ? PRODUCTS.filter((p) => p !== 'battery') : [...PRODUCTS];
   const client = ctx.reservePerSite ? await ctx.client.withCallsReserved(products.length + settingsCallsDue(known.state, now, ctx.settings.settingsTtlMs)) : ctx.client;
   for (const product of products) {
