@@ -2,7 +2,8 @@
  * Telemetry inside a fleet site's cycle: before planning, the site's newest readings are pulled from Enphase through
  * the daemon's own poll of one site (`pollSite`, src/app/telemetry/poller.ts: one request per product, the settings
  * by TTL, ingest and quarantine as usual). The account's call budget is the database's (enphase_api_usage, per minute
- * and per month, shared by every process); the site's calls are reserved in one statement before the first call, and
+ * and per month, shared by every process); the site's calls are reserved at once before the first call (from the
+ * worker's block of the minute, BlockBudget, or in one statement), and
  * a site the budget refuses, or whose calls are throttled or fail, is not retried and does not wait: its cycle goes
  * on with what is stored, so the dispatcher plans on the last good reading or stands aside by the usual staleness
  * rules (docs/dispatch.md), and the other sites are not held up. Sites without an Enphase system of a connected,
@@ -13,7 +14,8 @@ import type { Clock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
 import type { SecretBox } from '../../store/secret-box.js';
 import { sitePollState } from '../telemetry/poll-state.js';
-import { openAccount, type EnphaseSettings } from '../enphase/account.js';
+import { budgetLimits, openAccount, type EnphaseSettings } from '../enphase/account.js';
+import { BlockBudget, blockCallsFor } from '../telemetry/budget.js';
 import { listAccounts } from '../enphase/tokens.js';
 import type { Logger } from '../logger.js';
 import { runSettings } from '../telemetry/jobs.js';
@@ -61,7 +63,12 @@ export function fleetTelemetry(o: FleetTelemetryOptions): FleetTelemetry {
     if (!c) {
       // No waiting inside a site's cycle (it holds a worker slot): a 429 is not waited out and a 5xx is not retried;
       // the site's next cycle asks again.
-      c = openAccount({ db: o.db, box: o.box, settings: o.settings, clock: o.clock, accountKey, logger: o.logger, patience: { maxThrottleWaitMs: 0, maxRetries: 0 } }).client;
+      // The worker takes the account's calls in blocks (one budget statement per block, not per site).
+      const blockCalls = blockCallsFor(budgetLimits(o.settings));
+      c = openAccount({
+        db: o.db, box: o.box, settings: o.settings, clock: o.clock, accountKey, logger: o.logger, patience: { maxThrottleWaitMs: 0, maxRetries: 0 },
+        wrapBudget: blockCalls > 1 ? (b) => new BlockBudget(b, blockCalls) : undefined,
+      }).client;
       clients.set(accountKey, c);
     }
     return c;

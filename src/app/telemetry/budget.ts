@@ -120,3 +120,44 @@ export async function budgetUsage(db: Executor, accountKey: string, limits: Budg
   }
   return { minuteCalls, monthCalls, limits, blockedUntilMs };
 }
+
+/**
+ * A process's share of an account's budget taken in blocks: one statement per block of up to `blockCalls` calls
+ * within a UTC minute instead of one per site (the fleet worker's Enphase client; `blockCalls` is a small fraction of
+ * the per-minute limit, so a block that does not fit falls back to exactly the calls asked). Calls left in the block
+ * when the minute ends are not used: they stay counted, so all processes together never pass the limits, at worst
+ * they send `blockCalls` fewer per process and minute. A 429 from the server empties the block.
+ */
+export class BlockBudget implements CallBudget {
+  private stock = { minuteStartMs: -1, left: 0 };
+  constructor(private readonly inner: AccountBudget, readonly blockCalls: number) {}
+
+  async reserve(nowMs: number, calls = 1): Promise<void> {
+    const minute = minuteStartMs(nowMs);
+    if (this.stock.minuteStartMs !== minute) this.stock = { minuteStartMs: minute, left: 0 };
+    if (this.stock.left >= calls) {
+      this.stock.left -= calls;
+      return;
+    }
+    if (this.blockCalls > calls) {
+      try {
+        await this.inner.reserve(nowMs, this.blockCalls);
+        if (this.stock.minuteStartMs === minute) this.stock.left += this.blockCalls - calls;
+        return;
+      } catch (error) {
+        if (!(error instanceof BudgetExhausted)) throw error;
+      }
+    }
+    await this.inner.reserve(nowMs, calls);
+  }
+
+  async throttled(period: string, periodEndMs: number): Promise<void> {
+    this.stock.left = 0;
+    await this.inner.throttled(period, periodEndMs);
+  }
+}
+
+/** The block a fleet worker takes at once: 2 % of the per-minute limit, at most 120 calls (below 2 calls: none). */
+export function blockCallsFor(limits: BudgetLimits): number {
+  return Math.min(120, Math.floor(limits.perMinute / 50));
+}

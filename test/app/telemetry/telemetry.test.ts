@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/app/logger.js';
 import { BudgetExhausted } from '../../../src/adapters/enphase/errors.js';
-import { budgetUsage } from '../../../src/app/telemetry/budget.js';
+import { AccountBudget, BlockBudget, budgetUsage } from '../../../src/app/telemetry/budget.js';
 import { productCoverage } from '../../../src/app/telemetry/coverage.js';
 import { getSiteState, listQuarantine } from '../../../src/app/telemetry/enphase-tables.js';
 import { latestSoc, standAsideReason } from '../../../src/app/telemetry/freshness.js';
@@ -226,6 +226,31 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     const client = await w.account.client.withCallsReserved(5); // the month's last 5, then the client spends them
     await client.gridStatus(1001);
     expect((await budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, w.clock.nowMs())).monthCalls).toBe(20);
+  });
+
+  it('two processes taking the account\'s calls in blocks (fleet workers) never pass the minute limit together', async () => {
+    w = await makeWorld(backend);
+    w.clock.advance(60_000);
+    const limits = { perMinute: 100, perMonth: 100_000 };
+    const now = w.clock.nowMs();
+    const workers = [new BlockBudget(new AccountBudget(w.db.db, ACCOUNT, limits), 20), new BlockBudget(new AccountBudget(w.db.db, ACCOUNT, limits), 20)];
+    let granted = 0;
+    for (let round = 0; round < 30; round++) {
+      for (const b of workers) {
+        try {
+          await b.reserve(now, 6);
+          granted += 6;
+        } catch (e) {
+          expect(e).toBeInstanceOf(BudgetExhausted);
+        }
+      }
+    }
+    const usage = await budgetUsage(w.db.db, ACCOUNT, limits, now);
+    expect(usage.minuteCalls).toBeLessThanOrEqual(100);
+    expect(granted).toBeLessThanOrEqual(usage.minuteCalls);
+    expect(granted).toBeGreaterThanOrEqual(100 - 2 * 20); // at most a block per process is left unused
+    // A new minute: the blocks start again.
+    await workers[0]!.reserve(now + 60_000, 6);
   });
 
   it('a server 429 with a month period blocks the account until period_end', async () => {
