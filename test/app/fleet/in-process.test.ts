@@ -158,6 +158,7 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     const fakes = await startSimulatedFakes(3);
     const queue = new InProcessJobQueue();
     try {
+      await sql`truncate sites, fleet_site_runs cascade`.execute(db); // the file's earlier tests ran this slot on their sites
       await seedSimulatedFleet(db, 3, SIM_NOW_MS, { channel: 'enphase-vpp', telemetryAtMs: seededAtMs });
       await connectSimulatedAccount(db, fakes, 3);
       const env = fakes.workerEnv({ perMinute: 1000, perMonth: 100_000 });
