@@ -26,8 +26,8 @@ export interface AccessTokenSource {
 
 /** Per-account call accounting (src/app/telemetry/budget.ts). */
 export interface CallBudget {
-  /** Takes one call or throws BudgetExhausted. */
-  reserve(nowMs: number): Promise<void>;
+  /** Takes one call (or `calls` at once) or throws BudgetExhausted. */
+  reserve(nowMs: number, calls?: number): Promise<void>;
   /** The server said 429 for `period` until `periodEndMs`. */
   throttled(period: string, periodEndMs: number): Promise<void>;
 }
@@ -66,6 +66,18 @@ export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   private readonly sleep: Sleep;
   constructor(private readonly opts: EnphaseClientOptions) {
     this.sleep = opts.sleep ?? realSleep;
+  }
+
+  /**
+   * Takes `calls` units of the budget at once (one round trip instead of one per call) and answers a client that
+   * spends them before it asks the budget again (a retry past them reserves as usual). Throws BudgetExhausted when
+   * the budget cannot give them all; units left unspent stay counted (never more calls than the limits).
+   */
+  async withCallsReserved(calls: number): Promise<EnphaseClient> {
+    const budget = this.opts.budget;
+    if (!budget || calls <= 0) return this;
+    await budget.reserve(this.opts.clock.nowMs(), calls);
+    return new EnphaseClient({ ...this.opts, budget: new PrepaidCalls(budget, calls) });
   }
 
   /** All systems of the account (pages of 100). */
@@ -204,6 +216,21 @@ export class EnphaseClient implements TelemetrySource<WireTelemetry> {
     const h: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (this.opts.apiKeyIn === 'header') h.key = this.opts.apiKey;
     return h;
+  }
+}
+
+/** A budget whose first `left` calls are already reserved. */
+class PrepaidCalls implements CallBudget {
+  constructor(private readonly inner: CallBudget, private left: number) {}
+  async reserve(nowMs: number, calls = 1): Promise<void> {
+    if (this.left >= calls) {
+      this.left -= calls;
+      return;
+    }
+    await this.inner.reserve(nowMs, calls);
+  }
+  throttled(period: string, periodEndMs: number): Promise<void> {
+    return this.inner.throttled(period, periodEndMs);
   }
 }
 

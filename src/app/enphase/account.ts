@@ -4,7 +4,7 @@
  * the budget.
  */
 import type { Dispatcher } from 'undici';
-import { EnphaseClient, type Sleep } from '../../adapters/enphase/client.js';
+import { EnphaseClient, type CallBudget, type EnphaseClientOptions, type Sleep } from '../../adapters/enphase/client.js';
 import type { OAuthClientConfig } from '../../adapters/enphase/oauth.js';
 import { InvalidConfig } from '../../domain/errors.js';
 import type { Clock } from '../../domain/time/clock.js';
@@ -54,6 +54,10 @@ export interface AccountDeps {
   tokenHooks?: Pick<AccountTokensOptions, 'afterRefreshBeforeStore' | 'refreshMarginMs'>;
   /** Called after every API request (the daemon's request/throttle metrics). */
   onRequest?: (info: { method: string; path: string; status: number }) => void;
+  /** The budget the client spends (default the account's own, call by call or per site); e.g. a BlockBudget around it. */
+  wrapBudget?: (budget: AccountBudget) => CallBudget;
+  /** How long a 429 may be waited out and how often a 5xx is retried (the client's defaults: 90 s, 2). */
+  patience?: Pick<EnphaseClientOptions, 'maxThrottleWaitMs' | 'maxRetries'>;
 }
 
 export interface EnphaseAccount {
@@ -69,7 +73,7 @@ export function openAccount(deps: AccountDeps): EnphaseAccount {
   const budget = new AccountBudget(deps.db, accountKey, budgetLimits(deps.settings));
   const client = new EnphaseClient({
     baseUrl: deps.settings.ENPHASE_API_BASE_URL, apiKey: required(deps.settings.ENPHASE_API_KEY, 'ENPHASE_API_KEY'), tokens, clock: deps.clock,
-    sleep: deps.sleep, budget, apiKeyIn: deps.settings.ENPHASE_API_KEY_IN, dispatcher: deps.dispatcher, onRequest: deps.onRequest,
+    sleep: deps.sleep, budget: deps.wrapBudget?.(budget) ?? budget, apiKeyIn: deps.settings.ENPHASE_API_KEY_IN, dispatcher: deps.dispatcher, onRequest: deps.onRequest, ...deps.patience,
   });
   return { accountKey, client, tokens, budget };
 }

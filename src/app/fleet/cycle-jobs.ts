@@ -2,14 +2,16 @@
  * The fleet's jobs. `fleet.tick` (one per slot, keyed) fans the 15-minute cycle out into one `site.cycle` job per site
  * keyed by site and slot, and re-enqueues the sites whose run failed or whose worker died (lease expired) under a new
  * key. `site.cycle` claims the site's run for the slot (exactly once per slot even if the engine delivers twice),
- * takes the site's rate-limit tokens, then runs the site's dispatch cycle (status refresh, device state/telemetry,
- * plan, decide, apply; see src/app/dispatch/cycle.ts). Each site is its own job: a slow site holds one worker slot only.
+ * takes the site's rate-limit tokens, pulls the site's telemetry from Enphase (site-telemetry.ts), then runs the
+ * site's dispatch cycle (status refresh, device state, plan, decide, apply; see src/app/dispatch/cycle.ts). Each site is its own job: a slow site holds one worker slot only.
  */
+import { performance } from 'node:perf_hooks';
 import type { JobHandler, JobQueue, JobSpec } from '../../domain/ports/job-queue.js';
 import type { Site } from '../../store/sites-repo.js';
 import { channelSiteRef, newCycleShared, runDispatchCycle, type CycleShared, type DispatchCycleDeps } from '../dispatch/cycle.js';
 import { refreshStatuses, SENDING_GRACE_MS } from '../dispatch/status.js';
 import { getSite } from '../../store/sites-repo.js';
+import type { FleetTelemetry, SiteTelemetryOutcome } from './site-telemetry.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
 import { claimSiteRun, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
@@ -34,6 +36,12 @@ export interface FleetJobDeps extends DispatchCycleDeps {
   shared?: SlotSharedCache;
   /** How often the sites with live commands get a `site.status` job between cycles (default 5 min; 0 = never). */
   statusEveryMs?: number;
+  /** Pulls the site's telemetry from Enphase at the start of its cycle (site-telemetry.ts); absent = none. */
+  telemetry?: FleetTelemetry;
+  /** Called with each site's telemetry outcome (counters, tests). */
+  onTelemetry?(siteId: string, outcome: SiteTelemetryOutcome): void;
+  /** Called with the wall milliseconds of each stage of a site's cycle (the bench's split). */
+  onStages?(stagesMs: SiteStagesMs): void;
 }
 
 /**
@@ -44,6 +52,14 @@ export interface FleetJobDeps extends DispatchCycleDeps {
 export interface SlotSharedCache {
   get(slotMs: number, nowMs: number): Promise<CycleShared>;
   drop(): void;
+}
+
+export interface SiteStagesMs {
+  telemetry: number;
+  refresh: number;
+  plan: number;
+  decide: number;
+  apply: number;
 }
 
 export function slotSharedCache(db: FleetJobDeps['db'], ttlMs = 60_000): SlotSharedCache {
@@ -111,10 +127,18 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     const limits = deps.rateLimitsFor?.(siteId) ?? [];
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
+    // Telemetry first (never throws): refused or failed, the cycle plans on the stored readings or stands aside.
+    const t0 = performance.now();
+    if (deps.telemetry) {
+      const outcome = await deps.telemetry.poll(siteId, nowMs);
+      deps.onTelemetry?.(siteId, outcome);
+    }
+    const telemetryMs = performance.now() - t0;
     const shared = await deps.shared?.get(slotMs, deps.now());
     // The run ends in the same statement as the site's status record (one round trip and one commit fewer).
     const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared, alsoOnRecord: () => finishSiteRunSql({ siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() }) });
     if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
+    if (result.sites[0]) deps.onStages?.({ telemetry: telemetryMs, ...result.sites[0].timingsMs });
     if (!result.sites[0]?.alsoWritten) await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
     deps.shared?.drop();

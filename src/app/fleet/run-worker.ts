@@ -14,11 +14,13 @@ import type { ControlChannel } from '../../domain/ports/control-channel.js';
 import { openDatabase, sql, type OpenedDatabase } from '../../store/database.js';
 import type { Site } from '../../store/sites-repo.js';
 import { simulatedChannel } from './simulated-fleet.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { createSecretBox } from '../../store/secret-box.js';
+import { fleetTelemetry, type FleetTelemetry } from './site-telemetry.js';
 import { siteChannels } from '../daemon/dispatch-job.js';
 import { systemClock } from '../system-clock.js';
 import { slotOf } from './site-runs.js';
-import { startFleetWorker } from './worker.js';
+import { startFleetWorker, type FleetWorker } from './worker.js';
 import { dispatchOptionsFromConfig } from '../dispatch/options-from-config.js';
 
 export interface FleetWorkerProcessOptions {
@@ -41,13 +43,24 @@ export interface FleetWorkerProcessOptions {
   /** With `simulateAtMs`: run the sites on the enphase-vpp channel against this VPP (the fake on loopback) instead of the simulator. */
   vpp?: { baseUrl: string; programId: string; apiKey: string; clientId: string; clientSecret: string };
   channelFor?: (site: Site) => ControlChannel | Promise<ControlChannel>;
+  /**
+   * Pull each site's telemetry from Enphase in its cycle (default: when ERCOT_ARB_SECRET_KEY and the Enphase
+   * application are configured, as for the daemon's poll job; `false` = never).
+   */
+  telemetry?: boolean;
+}
+
+/** The fleet's per-site telemetry when the Enphase application and the secret key are configured (else none). */
+function telemetryFor(db: OpenedDatabase['db'], cfg: Config, wanted: boolean | undefined): FleetTelemetry | undefined {
+  if (wanted === false || !cfg.ERCOT_ARB_SECRET_KEY || !cfg.ENPHASE_API_KEY || !cfg.ENPHASE_CLIENT_ID || !cfg.ENPHASE_CLIENT_SECRET) return undefined;
+  return fleetTelemetry({ db, box: createSecretBox(cfg.ERCOT_ARB_SECRET_KEY), settings: cfg, clock: systemClock });
 }
 
 export function queueFor(opened: OpenedDatabase, databaseUrl: string | undefined): JobQueue {
   return opened.kind === 'postgres' && databaseUrl ? new GraphileJobQueue({ connectionString: databaseUrl, schema: `${opened.schema}_jobs` }) : new InProcessJobQueue();
 }
 
-export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promise<{ ran: number; readyCpuUs: number }> {
+export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promise<{ ran: number; readyCpuUs: number } & ReturnType<FleetWorker['totals']>> {
   const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3 });
   const queue = queueFor(opened, o.databaseUrl);
   const pinned = o.simulateAtMs;
@@ -57,8 +70,10 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   // Without a simulation, each site's own channel from the registry, exactly as the daemon's dispatch job builds it.
   const channelFor = o.channelFor ?? (channel ? () => channel : siteChannels(loadConfig(), systemClock));
   const slotMs = pinned != null ? () => slotOf(pinned) : undefined;
+  const cfg = loadConfig();
   const worker = await startFleetWorker({
-    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, options: dispatchOptionsFromConfig(loadConfig()), concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
+    telemetry: telemetryFor(opened.db, cfg, o.telemetry),
+    db: opened.db, queue, planner: await createPlanner('dp'), channelFor, options: dispatchOptionsFromConfig(cfg), concurrency: o.concurrency, leaseMs: o.leaseMs, tickEveryMs: o.tickEveryMs, statusEveryMs: o.statusEveryMs,
     now: Date.now, slotMs, cycleNowMs: pinned != null ? () => pinned : undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     rateLimitsFor: o.ratePerMinute ? () => [{ bucket: `${channel?.name ?? 'channel'}:minute`, windowMs: o.rateWindowMs ?? 60_000, limit: o.ratePerMinute! }] : undefined,
   });
@@ -88,5 +103,5 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
       }, 250);
     }
   });
-  return { ran: worker.ran(), readyCpuUs: ready.user + ready.system };
+  return { ran: worker.ran(), readyCpuUs: ready.user + ready.system, ...worker.totals() };
 }

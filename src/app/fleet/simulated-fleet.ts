@@ -37,7 +37,11 @@ export function simVppSites(n: number): FakeVppSiteSpec[] {
   return Array.from({ length: n }, (_, i) => ({ siteId: simVppSiteId(i), battery: SIM_BATTERY, initialSocPercent: simSocPercent(i), conditions: () => ({ loadKw: 0, solarKw: 0 }) }));
 }
 
-export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS, o: { channel?: 'simulator' | 'enphase-vpp' } = {}): Promise<void> {
+/**
+ * Prices, n sites and one telemetry row per site at `telemetryAtMs` (default the interval before `nowMs`; null = none:
+ * the workers pull it from the Enphase fake, simulated-fakes.ts).
+ */
+export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS, o: { channel?: 'simulator' | 'enphase-vpp'; telemetryAtMs?: number | null } = {}): Promise<void> {
   const records: PriceRecord[] = [];
   const from = Math.floor((nowMs - 8 * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
   POINTS.forEach((point, p) => {
@@ -50,7 +54,9 @@ export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NO
     const vpp = o.channel === 'enphase-vpp';
     await upsertSite(db, { siteId, name: siteId, settlementPoint: POINTS[i % POINTS.length]!, battery: SIM_BATTERY, reservePercent: 20, controlChannel: vpp ? 'enphase-vpp' : 'simulator', enphaseSystemId: vpp ? String(simVppSiteId(i)) : undefined });
   }
-  const rows = Array.from({ length: n }, (_, i) => ({ siteId: simSiteId(i), intervalEndMs: nowMs - (nowMs % INTERVAL_MS), socPercent: simSocPercent(i), chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }));
+  if (o.telemetryAtMs === null) return;
+  const atMs = o.telemetryAtMs ?? nowMs - (nowMs % INTERVAL_MS);
+  const rows = Array.from({ length: n }, (_, i) => ({ siteId: simSiteId(i), intervalEndMs: atMs, socPercent: simSocPercent(i), chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }));
   for (let i = 0; i < rows.length; i += 2000) await upsertTelemetry(db, rows.slice(i, i + 2000));
 }
 

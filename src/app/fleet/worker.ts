@@ -7,10 +7,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { sql } from '../../store/database.js';
-import { fleetHandlers, slotSharedCache, tickJob, type FleetJobDeps } from './cycle-jobs.js';
+import { fleetHandlers, slotSharedCache, tickJob, type FleetJobDeps, type SiteStagesMs } from './cycle-jobs.js';
 import { slotOf } from './site-runs.js';
 
-export interface FleetWorkerOptions extends Omit<FleetJobDeps, 'workerId' | 'onSiteDone'> {
+export interface FleetWorkerOptions extends Omit<FleetJobDeps, 'workerId' | 'onSiteDone' | 'onStages' | 'onTelemetry'> {
   concurrency: number;
   /** How often the worker enqueues the current slot's tick and beats its heart (default 15 s). */
   tickEveryMs?: number;
@@ -22,6 +22,8 @@ export interface FleetWorker {
   workerId: string;
   /** Sites this worker ran (claimed) so far. */
   ran(): number;
+  /** Sums over the site runs so far: wall ms per stage, and telemetry outcomes by kind. */
+  totals(): { stagesMs: SiteStagesMs; telemetry: Record<string, number> };
   stop(): Promise<void>;
 }
 
@@ -32,7 +34,13 @@ export function newWorkerId(): string {
 export async function startFleetWorker(o: FleetWorkerOptions): Promise<FleetWorker> {
   const workerId = newWorkerId();
   let ran = 0;
-  const deps: FleetJobDeps = { shared: slotSharedCache(o.db), ...o, workerId, onSiteDone: (_s, did) => void (did && ran++) };
+  const stagesMs: SiteStagesMs = { telemetry: 0, refresh: 0, plan: 0, decide: 0, apply: 0 };
+  const telemetry: Record<string, number> = {};
+  const deps: FleetJobDeps = {
+    shared: slotSharedCache(o.db), ...o, workerId, onSiteDone: (_s, did) => void (did && ran++),
+    onStages: (s) => { for (const k of Object.keys(stagesMs) as (keyof SiteStagesMs)[]) stagesMs[k] += s[k]; },
+    onTelemetry: (_s, outcome) => void (telemetry[outcome.kind] = (telemetry[outcome.kind] ?? 0) + 1),
+  };
   const nowMs = o.now();
   await sql`insert into fleet_workers (worker_id, host, pid, concurrency, started_at_ms, heartbeat_at_ms)
     values (${workerId}, ${hostname()}, ${process.pid}, ${o.concurrency}, ${nowMs}, ${nowMs})`.execute(o.db);
@@ -47,6 +55,7 @@ export async function startFleetWorker(o: FleetWorkerOptions): Promise<FleetWork
   return {
     workerId,
     ran: () => ran,
+    totals: () => ({ stagesMs: { ...stagesMs }, telemetry: { ...telemetry } }),
     async stop() {
       clearInterval(timer);
       await o.queue.stop();

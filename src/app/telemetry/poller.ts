@@ -16,9 +16,10 @@ import type { Logger } from '../logger.js';
 import type { NotReadyReason } from '../enphase/not-ready.js';
 import { getAccount } from '../enphase/tokens.js';
 import { getSiteState, patchSiteState } from './enphase-tables.js';
-import { newestEndMs, productCoverage } from './coverage.js';
+import { productCoverage } from './coverage.js';
+import { sitePollState, type SitePollState } from './poll-state.js';
 import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
-import { refreshSiteState } from './site-state.js';
+import { refreshSiteState, settingsCallsDue } from './site-state.js';
 
 
 export interface TelemetrySettings {
@@ -37,6 +38,11 @@ export interface TelemetryRunContext {
   accountKey: string;
   settings: TelemetrySettings;
   logger?: Logger;
+  /**
+   * Reserve each site's calls in one step before its first call (the fleet's per-site poll: one budget round trip per
+   * site instead of one per call, and a site gets all its calls or none). Default: call by call.
+   */
+  reservePerSite?: boolean;
 }
 
 export interface SiteRunReport {
@@ -90,10 +96,10 @@ async function forEachSite(ctx: TelemetryRunContext, perSite: (site: Site, repor
   return report;
 }
 
-async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: TelemetryProduct, startMs: number, r: SiteRunReport): Promise<IngestResult | undefined> {
+async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: TelemetryProduct, startMs: number, r: SiteRunReport, client: EnphaseClient = ctx.client): Promise<IngestResult | undefined> {
   r.requests++;
   try {
-    const response = await fetchProduct(ctx.client, product, Number(site.enphaseSystemId), startMs);
+    const response = await fetchProduct(client, product, Number(site.enphaseSystemId), startMs);
     const result = await ingestResponse({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, siteId: site.siteId, product, response });
     r.results.push(result);
     return result;
@@ -104,18 +110,30 @@ async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: Tel
   }
 }
 
-/** One poll: one request per product per site from (newest stored − trailing window), then settings by TTL. */
+/**
+ * One site's poll: one request per product from (newest stored − trailing window), then the settings by TTL. The
+ * daemon's poll runs it for every site of an account; a fleet worker runs it inside each site's cycle. Throws what
+ * the client throws (throttled, budget used, re-authorisation, unavailable): the caller decides what stops. `read`:
+ * the site's poll state when the caller already read it (sitePollState).
+ */
+export async function pollSite(ctx: TelemetryRunContext, site: Site, r: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 }, read?: SitePollState): Promise<SiteRunReport> {
+  const now = ctx.clock.nowMs();
+  const known = read ?? (await sitePollState(ctx.db, site.siteId));
+  const products = known.state && !known.state.hasBattery ? PRODUCTS.filter((p) => p !== 'battery') : [...PRODUCTS];
+  const client = ctx.reservePerSite ? await ctx.client.withCallsReserved(products.length + settingsCallsDue(known.state, now, ctx.settings.settingsTtlMs)) : ctx.client;
+  for (const product of products) {
+    const newest = known.newestEndMs[product];
+    const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
+    const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
+    await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r, client);
+  }
+  r.requests += await refreshSiteState({ db: ctx.db, client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger, known: known.state });
+  return r;
+}
+
+/** One poll: `pollSite` for every active site of the account. */
 export async function pollAccount(ctx: TelemetryRunContext): Promise<RunReport> {
-  return forEachSite(ctx, async (site, r) => {
-    const now = ctx.clock.nowMs();
-    for (const product of await productsFor(ctx.db, site.siteId)) {
-      const newest = await newestEndMs(ctx.db, site.siteId, product);
-      const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
-      const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
-      await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r);
-    }
-    r.requests += await refreshSiteState({ db: ctx.db, client: ctx.client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger });
-  });
+  return forEachSite(ctx, async (site, r) => void (await pollSite(ctx, site, r)));
 }
 
 /** Walks the gaps oldest first (one day per request) within the backfill horizon, up to the request cap. */

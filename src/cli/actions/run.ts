@@ -11,6 +11,7 @@ import { Daemon } from '../../app/daemon/daemon.js';
 import { buildDaemonJobs } from '../../app/daemon/jobs.js';
 import { COMMAND_REFRESH_JOB, DISPATCH_JOB } from '../../app/daemon/dispatch-job.js';
 import { DaemonMetrics } from '../../app/daemon/metrics.js';
+import { POLL_JOB } from '../../app/telemetry/jobs.js';
 import { mountTextureWebhook, TEXTURE_WEBHOOK_PATH } from '../../app/daemon/texture-webhook-route.js';
 
 export interface RunOptions {
@@ -103,8 +104,9 @@ export async function runCommand(ctx: CliContext, options: RunOptions): Promise<
     const metrics = new DaemonMetrics({ db: store.db, clock, logger });
     const built = await buildDaemonJobs({ db: store.db, cfg, clock, logger, metrics });
     const { notRegistered, channelFor } = built;
-    // With fleet workers, each site's cycle (plan, dispatch, status refresh) is their job, claimed per site and slot.
-    const jobs = workers === null ? built.jobs : built.jobs.filter((j) => j.name !== DISPATCH_JOB && j.name !== COMMAND_REFRESH_JOB);
+    // With fleet workers, each site's cycle (telemetry poll, plan, dispatch, status refresh) is their job, claimed per
+    // site and slot; the daemon keeps prices, the telemetry backfill and reconcile.
+    const jobs = workers === null ? built.jobs : built.jobs.filter((j) => j.name !== DISPATCH_JOB && j.name !== COMMAND_REFRESH_JOB && j.name !== POLL_JOB);
     const daemon = new Daemon({
       db: store.db, schema: store.schema, clock, logger, jobs, notRegistered, metrics, instanceId: options.instanceId,
       catchUpWindowMs: cfg.SCHEDULER_CATCH_UP_HOURS * 3_600_000, shutdownGraceMs: cfg.ERCOT_ARB_SHUTDOWN_GRACE_SECONDS * 1000,

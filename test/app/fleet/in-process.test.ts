@@ -1,7 +1,8 @@
 /**
  * The embedded store runs the same fleet jobs through the same port, in process: every site's cycle runs once per
  * slot even when its job is delivered again; the shared rate counters refuse the token past the limit (on every
- * backend, and concurrently from two pools on PostgreSQL).
+ * backend, and concurrently from two pools on PostgreSQL); a site whose Enphase poll fails in its cycle plans on its
+ * last stored reading while the others plan on what they pulled from the Enphase fake.
  */
 import { describe, expect, it } from 'vitest';
 import { InProcessJobQueue } from '../../../src/adapters/jobs/in-process.js';
@@ -14,6 +15,13 @@ import { seedSimulatedFleet, simSiteId, simulatedChannel, SIM_NOW_MS } from '../
 import { slotOf } from '../../../src/app/fleet/site-runs.js';
 import { sql } from '../../../src/store/database.js';
 import { backends, useDatabase } from '../../store/harness.js';
+import { createControlChannel } from '../../../src/adapters/control/registry.js';
+import { connectSimulatedAccount, SIM_SECRET_KEY, startSimulatedFakes } from '../../../src/app/fleet/simulated-fakes.js';
+import { fleetTelemetry, type SiteTelemetryOutcome } from '../../../src/app/fleet/site-telemetry.js';
+import { loadConfig } from '../../../src/app/config.js';
+import { systemClock } from '../../../src/app/system-clock.js';
+import { HOUR_MS, intervalFloor } from '../../../src/domain/time/interval.js';
+import { createSecretBox } from '../../../src/store/secret-box.js';
 
 describe.each(backends())('fleet jobs on $name', (backend) => {
   const get = useDatabase(backend);
@@ -142,5 +150,42 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     expect(polled).toBe(2 * liveCommands);
     expect((await sql<{ n: number }>`select count(*)::int as n from plans`.execute(db)).rows[0]!.n).toBe(plans);
     await queue.stop();
+  });
+
+  it('telemetry in the cycle: a site whose Enphase poll fails (a 503, neither retried nor waited for) plans on its last stored reading, the others on the fake\'s', async () => {
+    const { db } = get();
+    const seededAtMs = intervalFloor(SIM_NOW_MS) - 2 * HOUR_MS;
+    const fakes = await startSimulatedFakes(3);
+    const queue = new InProcessJobQueue();
+    try {
+      await sql`truncate sites, fleet_site_runs cascade`.execute(db); // the file's earlier tests ran this slot on their sites
+      await seedSimulatedFleet(db, 3, SIM_NOW_MS, { channel: 'enphase-vpp', telemetryAtMs: seededAtMs });
+      await connectSimulatedAccount(db, fakes, 3);
+      const env = fakes.workerEnv({ perMinute: 1000, perMonth: 100_000 });
+      const cfg = loadConfig({ ...env, DATABASE_URL: undefined });
+      const channel = createControlChannel('enphase-vpp', { baseUrl: env.FLEET_VPP_URL, programId: env.FLEET_VPP_PROGRAM, apiKey: env.FLEET_VPP_API_KEY, clientId: env.FLEET_VPP_CLIENT_ID, clientSecret: env.FLEET_VPP_CLIENT_SECRET, timeoutMs: 5_000 }, { clock: new FixedClock(SIM_NOW_MS) });
+      const outcomes: Record<string, SiteTelemetryOutcome> = {};
+      const deps = {
+        db, queue, planner: await createPlanner('dp'), channelFor: () => channel, workerId: 'w1', now: Date.now, cycleNowMs: () => SIM_NOW_MS,
+        telemetry: fleetTelemetry({ db, box: createSecretBox(SIM_SECRET_KEY), settings: cfg, clock: systemClock }),
+        onTelemetry: (siteId: string, o: SiteTelemetryOutcome) => void (outcomes[siteId] = o),
+      };
+      fakes.enphase.failNext(1, 503); // the first site's first call
+      await queue.start(fleetHandlers(deps), { concurrency: 1 });
+      const slotMs = slotOf(SIM_NOW_MS);
+      await queue.enqueue([tickJob(slotMs)]);
+      await queue.idle();
+      const runs = await sql<{ status: string }>`select status from fleet_site_runs where slot_ms = ${slotMs}`.execute(db);
+      expect(runs.rows.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+      const failed = Object.keys(outcomes).filter((id) => outcomes[id]!.kind === 'failed');
+      expect(failed).toHaveLength(1);
+      expect(Object.values(outcomes).filter((o) => o.kind === 'polled')).toHaveLength(2);
+      expect(fakes.enphase.apiRequests()).toHaveLength(1 + 2 * 6); // the failed site's one call was not retried
+      const anchors = await sql<{ site_id: string; as_of_ms: number }>`select site_id, (inputs->'socAnchor'->>'asOfMs')::float8 as as_of_ms from plans order by site_id`.execute(db);
+      expect(Object.fromEntries(anchors.rows.map((a) => [a.site_id, a.as_of_ms]))).toEqual(Object.fromEntries([0, 1, 2].map((i) => [simSiteId(i), failed.includes(simSiteId(i)) ? seededAtMs : intervalFloor(SIM_NOW_MS)])));
+    } finally {
+      await queue.stop();
+      await fakes.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/app/logger.js';
 import { BudgetExhausted } from '../../../src/adapters/enphase/errors.js';
-import { budgetUsage } from '../../../src/app/telemetry/budget.js';
+import { AccountBudget, BlockBudget, budgetUsage } from '../../../src/app/telemetry/budget.js';
 import { productCoverage } from '../../../src/app/telemetry/coverage.js';
 import { getSiteState, listQuarantine } from '../../../src/app/telemetry/enphase-tables.js';
 import { latestSoc, standAsideReason } from '../../../src/app/telemetry/freshness.js';
@@ -208,6 +208,49 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     await expect(w.account.budget.reserve(w.clock.nowMs())).rejects.toBeInstanceOf(BudgetExhausted);
     w.clock.advance(60_000);
     await expect(w.account.budget.reserve(w.clock.nowMs())).resolves.toBeUndefined();
+  });
+
+  it('a site\'s calls reserved at once (the fleet\'s poll): all or none, never past the minute or the month', async () => {
+    w = await makeWorld(backend, { settings: { ENPHASE_CALLS_PER_MINUTE: 10, ENPHASE_CALLS_PER_MONTH: 20 } }); // the sync takes 5 calls
+    w.clock.advance(60_000);
+    const now = w.clock.nowMs();
+    const usage = () => budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, now);
+    await w.account.budget.reserve(now, 6);
+    await expect(w.account.budget.reserve(now, 6)).rejects.toMatchObject({ name: 'BudgetExhausted', period: 'minute' });
+    expect(await usage()).toMatchObject({ minuteCalls: 6, monthCalls: 11 }); // the refused 6 counted nowhere
+    await w.account.budget.reserve(now, 4);
+    expect(await usage()).toMatchObject({ minuteCalls: 10, monthCalls: 15 });
+    w.clock.advance(60_000);
+    await expect(w.account.budget.reserve(w.clock.nowMs(), 6)).rejects.toMatchObject({ name: 'BudgetExhausted', period: 'month' });
+    expect((await budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, w.clock.nowMs())).monthCalls).toBe(15);
+    const client = await w.account.client.withCallsReserved(5); // the month's last 5, then the client spends them
+    await client.gridStatus(1001);
+    expect((await budgetUsage(w.db.db, ACCOUNT, { perMinute: 10, perMonth: 20 }, w.clock.nowMs())).monthCalls).toBe(20);
+  });
+
+  it('two processes taking the account\'s calls in blocks (fleet workers) never pass the minute limit together', async () => {
+    w = await makeWorld(backend);
+    w.clock.advance(60_000);
+    const limits = { perMinute: 100, perMonth: 100_000 };
+    const now = w.clock.nowMs();
+    const workers = [new BlockBudget(new AccountBudget(w.db.db, ACCOUNT, limits), 20), new BlockBudget(new AccountBudget(w.db.db, ACCOUNT, limits), 20)];
+    let granted = 0;
+    for (let round = 0; round < 30; round++) {
+      for (const b of workers) {
+        try {
+          await b.reserve(now, 6);
+          granted += 6;
+        } catch (e) {
+          expect(e).toBeInstanceOf(BudgetExhausted);
+        }
+      }
+    }
+    const usage = await budgetUsage(w.db.db, ACCOUNT, limits, now);
+    expect(usage.minuteCalls).toBeLessThanOrEqual(100);
+    expect(granted).toBeLessThanOrEqual(usage.minuteCalls);
+    expect(granted).toBeGreaterThanOrEqual(100 - 2 * 20); // at most a block per process is left unused
+    // A new minute: the blocks start again.
+    await workers[0]!.reserve(now + 60_000, 6);
   });
 
   it('a server 429 with a month period blocks the account until period_end', async () => {

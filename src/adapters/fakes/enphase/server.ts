@@ -29,6 +29,11 @@ export interface FakeEnphaseOptions {
   historyMs?: number;
   perMinuteLimit?: number;
   perMonthLimit?: number;
+  /**
+   * The clock the per-minute and per-month quotas count by (default `clock`): the wall clock when the telemetry's
+   * time is pinned but the callers' budgets count real minutes (the fleet test and bench).
+   */
+  quotaClock?: Clock;
   /** 'spec' answers modes as the spec's enum; 'messy' cycles through spellings seen in Enphase's own examples. */
   modeSpellings?: 'spec' | 'messy';
   /** Report SoC percent as "97%" strings instead of integers. */
@@ -77,6 +82,8 @@ export class FakeEnphase {
   private failures: number[] = [];
   private lostReplies = 0;
   private minuteCount = { key: -1, n: 0 };
+  /** API calls answered (not 429) per quota minute (key: minutes since the epoch on the quota clock). */
+  readonly callsPerMinute = new Map<number, number>();
   private monthCount = { key: '', n: 0 };
   private messyIndex = 0;
   private server?: Server;
@@ -213,7 +220,7 @@ export class FakeEnphase {
   }
 
   private countCall(): Record<string, unknown> | undefined {
-    const now = this.clock.nowMs();
+    const now = (this.opts.quotaClock ?? this.clock).nowMs();
     const minute = Math.floor(now / 60_000);
     if (this.minuteCount.key !== minute) this.minuteCount = { key: minute, n: 0 };
     const d = new Date(now);
@@ -229,6 +236,7 @@ export class FakeEnphase {
     }
     this.minuteCount.n += 1;
     this.monthCount.n += 1;
+    this.callsPerMinute.set(minute, (this.callsPerMinute.get(minute) ?? 0) + 1);
     return undefined;
   }
 
