@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function loadedModules(args: string[]): { status: number | null; stdout: string; loaded: string } {
   const r = spawnSync(process.execPath, cliArgs(...args), {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, NODE_DEBUG: 'module', LOG_LEVEL: 'silent' }, timeout: 120_000,
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', NODE_DEBUG: 'module', LOG_LEVEL: 'silent' }, timeout: 120_000, // the embedded store in a temp folder
   });
   return { status: r.status, stdout: r.stdout, loaded: r.stderr };
 }
