@@ -15,8 +15,10 @@ import { cliArgs } from '../support/entry.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function loadedModules(args: string[]): { status: number | null; stdout: string; loaded: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_DEBUG: 'module', LOG_LEVEL: 'silent' };
+  delete env.DATABASE_URL; // the embedded store, in a temp folder
   const r = spawnSync(process.execPath, cliArgs(...args), {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', NODE_DEBUG: 'module', LOG_LEVEL: 'silent' }, timeout: 120_000, // the embedded store in a temp folder
+    cwd: ROOT, encoding: 'utf8', env, timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout, loaded: r.stderr };
 }
