@@ -14,7 +14,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Longest first, by CPU seconds in a full run (children included). */
 export const LONG_FILES = [
-  'test/app/daemon/crash-safety.test.ts', // 65–86 s: > 100 SIGKILLed `run --once` children, one after the other
+  'test/app/daemon/crash-safety-a.test.ts', // ~20 s CPU each half: > 50 SIGKILLed `run --once` children, one after the other
+  'test/app/daemon/crash-safety-b.test.ts',
   'test/store/kill-pglite.test.ts', // 28–35 s (its five lines made vitest start it last)
   'test/cli/demo.test.ts', // 12 s, 30 s wall or more
   'test/store/kill-postgres.test.ts', // 11–14 s

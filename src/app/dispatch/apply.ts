@@ -293,7 +293,7 @@ async function callChannel(ctx: ApplyContext, c: Command, request: ChannelComman
 }
 
 /**
- * The crash-safety test's hook (test/app/daemon/crash-safety.test.ts): with ERCOT_ARB_DEBUG_PAUSE_AT=before-send
+ * The crash-safety test's hook (test/app/daemon/crash-safety.suite.ts): with ERCOT_ARB_DEBUG_PAUSE_AT=before-send
  * (the row is `sending`, the channel not called yet) or =after-send (the channel answered, the reply not recorded),
  * the process says so on stderr and waits there for a minute, so that the test's SIGKILL lands exactly in that
  * window. Unset (always, outside that test), it does nothing.

@@ -41,12 +41,22 @@ const DATABASE_URL = process.env.DATABASE_URL;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The compiled CLI as bin/ercot-arb.js runs it: one bundle (scripts/bundle-cli.mjs). */
 const MAIN = `${ROOT}dist/src/cli/main.bundle.mjs`;
-/** Targets: at least this many kills, this many of them in the send window, and at least ROUNDS days. */
-const KILLS = 100;
-const SEND_WINDOW_KILLS = 20;
-const ROUNDS = Math.max(1, Number(process.env.ERCOT_ARB_CRASH_ROUNDS ?? '14'));
-const MAX_ROUNDS = ROUNDS + 20;
-const SEED = Number(process.env.ERCOT_ARB_KILL_SEED ?? '9100');
+/**
+ * One half of the suite's crash test: its own database, fake and seed. Two files run a half each
+ * (crash-safety-{a,b}.test.ts), side by side: one chain of 100+ children one after the other was the suite's longest
+ * path (the children are small CPU-bound processes, so a single chain took 3.5 min of wall time beside the other test
+ * files for ~40 s of CPU).
+ */
+export interface CrashHalf {
+  label: string;
+  /** Targets: at least this many kills, this many of them in the send window, and at least `rounds` days. */
+  kills: number;
+  sendWindowKills: number;
+  rounds: number;
+  seed: number;
+  /** The first simulated day's index: the halves cover consecutive days, so the send-window kinds keep rotating. */
+  firstRound: number;
+}
 const SYSTEM_ID = 1001;
 const SITE = 'S1';
 /** 2026-07-01 18:37 CDT: the first round's K0. */
@@ -92,7 +102,13 @@ function assertBuilt(): void {
   if (!apply.includes('ERCOT_ARB_DEBUG_PAUSE_AT')) throw new Error('dist/ is missing or older than the sources: run `npm run build` first (npm test does)');
 }
 
-describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random points, then restarted (PostgreSQL)', () => {
+export function describeCrashSafety(half: CrashHalf): void {
+const KILLS = half.kills;
+const SEND_WINDOW_KILLS = half.sendWindowKills;
+const ROUNDS = Math.max(1, Number(process.env.ERCOT_ARB_CRASH_ROUNDS ?? String(half.rounds)));
+const MAX_ROUNDS = ROUNDS + 20;
+const SEED = Number(process.env.ERCOT_ARB_KILL_SEED ?? String(half.seed));
+describe.skipIf(!DATABASE_URL)(`crash safety (${half.label}): the daemon SIGKILLed at random points, then restarted (PostgreSQL)`, () => {
   let backend: KillBackend;
   let store: OpenedDatabase;
   let fake: FakeVpp;
@@ -107,7 +123,7 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
     await migrateToLatest(store.db);
     await upsertSite(store.db, { siteId: SITE, name: SITE, settlementPoint: POINT, battery, reservePercent: 20, controlChannel: 'enphase-vpp', enphaseSystemId: String(SYSTEM_ID) });
     // Prices once, before the loop: 8 days of history and every round's day (no child fetches any).
-    await seedPrices(store.db, intervalFloor(DAY0) - 8 * DAY_MS, intervalFloor(DAY0) + (MAX_ROUNDS + 1) * DAY_MS);
+    await seedPrices(store.db, intervalFloor(DAY0 + half.firstRound * DAY_MS) - 8 * DAY_MS, intervalFloor(DAY0) + (half.firstRound + MAX_ROUNDS + 1) * DAY_MS);
     fake = await startFakeVpp({ clock, sites: [{ siteId: SYSTEM_ID, battery, initialSocPercent: 60, conditions: solarDays }] });
     env = {
       ...backend.env,
@@ -225,13 +241,13 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
     expect(open.rows[0].n, `${where}: unfinished job runs`).toBeLessThanOrEqual(kills);
   }
 
-  it('SIGKILLed ≥ 100 times (≥ 20 in the send window): nothing sent twice, nothing stored lost', async () => {
+  it(`SIGKILLed ≥ ${KILLS} times (≥ ${SEND_WINDOW_KILLS} in the send window): nothing sent twice, nothing stored lost`, async () => {
     const random = seededRandom(SEED);
     const pricesBefore = await sql<{ n: number }>`select count(*)::int as n from prices`.execute(store.db);
     // A clean first start the day before: its wall time scales the random kill delays (the machine's load varies).
-    await at(DAY0 - DAY_MS);
+    await at(DAY0 + (half.firstRound - 1) * DAY_MS);
     const started = Date.now();
-    const first = await runChild(DAY0 - DAY_MS, null);
+    const first = await runChild(DAY0 + (half.firstRound - 1) * DAY_MS, null);
     expect(first.code, first.stderr).toBe(0);
     let fullRunMs = Date.now() - started;
     /** A delay of `lo`..`hi` times a full run's wall time. */
@@ -239,8 +255,9 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
     let kills = 0;
     const landings: string[] = [];
     const inSendWindow = () => landings.filter((l) => SEND_WINDOWS.includes(l as SendWindow)).length;
-    let round = 0;
-    for (; round < MAX_ROUNDS && (round < ROUNDS || kills < KILLS || inSendWindow() < SEND_WINDOW_KILLS); round++) {
+    const FIRST = half.firstRound;
+    let round = FIRST;
+    for (; round < FIRST + MAX_ROUNDS && (round - FIRST < ROUNDS || kills < KILLS || inSendWindow() < SEND_WINDOW_KILLS); round++) {
       const day = DAY0 + round * DAY_MS;
       // Even days: plan-dispatch is killed `before-send` at 18:52, so the 18:54 status refresh sends the command
       // again and is killed in the send window too (by turns: before-send, in-flight, after-send), and 18:37 is the
@@ -283,13 +300,13 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
       tally.set(k, (tally.get(k) ?? 0) + 1);
     }
     if (process.env.CRASH_DEBUG) console.log(cpuAtKill.map(([w, c]) => `${w}:${c}`).join(' '), 'total', cpuAtKill.reduce((a, [, c]) => a + c, 0));
-    console.log(`crash safety: ${round} rounds, ${kills} kills (${[...tally].map(([k, n]) => `${k} ${n}`).join(', ')}); ${fake.createdEvents().length} events booked`);
+    console.log(`crash safety (${half.label}): ${round - FIRST} rounds, ${kills} kills (${[...tally].map(([k, n]) => `${k} ${n}`).join(', ')}); ${fake.createdEvents().length} events booked`);
 
     expect(kills).toBeGreaterThanOrEqual(KILLS);
     expect(inSendWindow()).toBeGreaterThanOrEqual(SEND_WINDOW_KILLS);
     // Not vacuous, and nothing missed: every day's 19:00 discharge was booked, exactly once (a kill before the call
     // is sent again by the next refresh, while its lead time allows).
-    const days = Array.from({ length: round }, (_, d) => new Date(DAY0 + d * DAY_MS + 23 * MINUTE_MS).toISOString());
+    const days = Array.from({ length: round - FIRST }, (_, d) => new Date(DAY0 + (FIRST + d) * DAY_MS + 23 * MINUTE_MS).toISOString());
     expect(fake.createdEvents().map((e) => new Date(e.startMs).toISOString()).sort()).toEqual(days);
     // Nothing stored was lost: every price seeded before the loop, every telemetry row written during it.
     const prices = await sql<{ n: number }>`select count(*)::int as n from prices`.execute(store.db);
@@ -298,3 +315,4 @@ describe.skipIf(!DATABASE_URL)('crash safety: the daemon SIGKILLed at random poi
     expect(telemetry.rows[0].n).toBe(telemetryWritten.size);
   }, 900_000);
 });
+}
