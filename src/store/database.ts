@@ -72,7 +72,8 @@ async function openPostgres(url: string, schema: string, options: OpenDatabaseOp
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 5_000,
-    ...(schema !== 'public' ? { options: `-c search_path=${schema}` } : {}),
+    // libpq's PGOPTIONS (session settings for every connection) is kept when the schema adds its search_path.
+    ...(schema !== 'public' ? { options: [process.env.PGOPTIONS, `-c search_path=${schema}`].filter(Boolean).join(' ') } : {}),
   });
   pool.on('error', (error) => options.logger?.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed'));
   try {
