@@ -30,6 +30,11 @@ export interface CallBudget {
   reserve(nowMs: number): Promise<void>;
   /** The server said 429 for `period` until `periodEndMs`. */
   throttled(period: string, periodEndMs: number): Promise<void>;
+  /**
+   * Runs `fn` with up to `calls` calls taken ahead in one go (its `reserve`s draw from them; what is left is given
+   * back afterwards); when they cannot all be had at once, `fn`'s calls reserve one by one.
+   */
+  prepaid?<T>(nowMs: number, calls: number, fn: () => Promise<T>): Promise<T>;
 }
 
 export type Sleep = (ms: number) => Promise<void>;
@@ -66,6 +71,15 @@ export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   private readonly sleep: Sleep;
   constructor(private readonly opts: EnphaseClientOptions) {
     this.sleep = opts.sleep ?? realSleep;
+  }
+
+  /**
+   * Runs `fn` (which makes about `calls` API calls, e.g. one site's poll) with its calls taken from the budget in one
+   * go where the budget can (CallBudget.prepaid); otherwise simply runs it.
+   */
+  async withCalls<T>(calls: number, fn: () => Promise<T>): Promise<T> {
+    const budget = this.opts.budget;
+    return budget?.prepaid && calls > 1 ? budget.prepaid(this.opts.clock.nowMs(), calls, fn) : fn();
   }
 
   /** All systems of the account (pages of 100). */

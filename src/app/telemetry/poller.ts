@@ -15,10 +15,10 @@ import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import type { NotReadyReason } from '../enphase/not-ready.js';
 import { getAccount } from '../enphase/tokens.js';
-import { getSiteState, patchSiteState } from './enphase-tables.js';
-import { newestEndMs, productCoverage } from './coverage.js';
+import { getSiteState, patchSiteState, type SiteState } from './enphase-tables.js';
+import { newestEndsMs, productCoverage } from './coverage.js';
 import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
-import { refreshSiteState } from './site-state.js';
+import { refreshSiteState, siteStateCallsDue } from './site-state.js';
 
 
 export interface TelemetrySettings {
@@ -63,7 +63,10 @@ export async function accountSites(db: Executor, accountKey: string): Promise<Si
 }
 
 async function productsFor(db: Executor, siteId: string): Promise<TelemetryProduct[]> {
-  const s = await getSiteState(db, siteId);
+  return productsOf(await getSiteState(db, siteId));
+}
+
+function productsOf(s: SiteState | null): TelemetryProduct[] {
   return s && !s.hasBattery ? PRODUCTS.filter((p) => p !== 'battery') : [...PRODUCTS];
 }
 
@@ -104,17 +107,31 @@ async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: Tel
   }
 }
 
-/** One poll: one request per product per site from (newest stored − trailing window), then settings by TTL. */
+/**
+ * One poll: one request per product per site from (newest stored − trailing window), then settings by TTL. A site's
+ * calls are taken from the account budget in one go (EnphaseClient.withCalls), not one transaction per call.
+ */
 export async function pollAccount(ctx: TelemetryRunContext): Promise<RunReport> {
   return forEachSite(ctx, async (site, r) => {
     const now = ctx.clock.nowMs();
-    for (const product of await productsFor(ctx.db, site.siteId)) {
-      const newest = await newestEndMs(ctx.db, site.siteId, product);
-      const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
-      const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
-      await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r);
-    }
-    r.requests += await refreshSiteState({ db: ctx.db, client: ctx.client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger });
+    const state = await getSiteState(ctx.db, site.siteId);
+    const products = productsOf(state);
+    await ctx.client.withCalls(products.length + siteStateCallsDue(state, now, ctx.settings.settingsTtlMs), async () => {
+      let batteryFound = true;
+      const newestEnds = await newestEndsMs(ctx.db, site.siteId, products);
+      for (const product of products) {
+        const newest = newestEnds.get(product) ?? null;
+        const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
+        const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
+        const result = await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r);
+        if (!result) batteryFound = false;
+      }
+      r.requests += await refreshSiteState({
+        db: ctx.db, client: ctx.client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger,
+        // Read again only when a product just said the site has no battery (the state changed).
+        state: batteryFound ? state : undefined,
+      });
+    });
   });
 }
 

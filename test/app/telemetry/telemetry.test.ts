@@ -7,6 +7,7 @@ import { productCoverage } from '../../../src/app/telemetry/coverage.js';
 import { getSiteState, listQuarantine } from '../../../src/app/telemetry/enphase-tables.js';
 import { latestSoc, standAsideReason } from '../../../src/app/telemetry/freshness.js';
 import { backfillAccount, pollAccount } from '../../../src/app/telemetry/poller.js';
+import { refreshSiteState } from '../../../src/app/telemetry/site-state.js';
 import { INTERVAL_MS } from '../../../src/domain/time/interval.js';
 import { getTelemetry } from '../../../src/store/telemetry-repo.js';
 import { getSite } from '../../../src/store/sites-repo.js';
@@ -208,6 +209,79 @@ describe.each(backends())('Enphase telemetry on $name', (backend) => {
     await expect(w.account.budget.reserve(w.clock.nowMs())).rejects.toBeInstanceOf(BudgetExhausted);
     w.clock.advance(60_000);
     await expect(w.account.budget.reserve(w.clock.nowMs())).resolves.toBeUndefined();
+  });
+
+  it('prepaid: a site\'s calls are counted before any is sent, the unused given back; the limits hold across processes', async () => {
+    w = await makeWorld(backend, { settings: { ENPHASE_CALLS_PER_MINUTE: 10 } });
+    w.clock.advance(60_000); // a new minute
+    const budget = w.account.budget;
+    const minute = async () => (await budgetUsage(w.db.db, ACCOUNT, budget.limits, w.clock.nowMs())).minuteCalls;
+    const other = w.db.openAnother ? await w.db.openAnother() : undefined;
+    try {
+      // Another process's budget on the same account (its own pool on PostgreSQL).
+      const otherBudget = w.openAccount(undefined, other?.db).budget;
+      await budget.prepaid(w.clock.nowMs(), 6, async () => {
+        expect(await minute()).toBe(6); // all six counted up front
+        for (let i = 0; i < 4; i++) await budget.reserve(w.clock.nowMs()); // drawn from them: nothing more counted
+        expect(await minute()).toBe(6);
+        await otherBudget.reserve(w.clock.nowMs());
+        await otherBudget.reserve(w.clock.nowMs());
+        await otherBudget.reserve(w.clock.nowMs());
+        await otherBudget.reserve(w.clock.nowMs());
+        await expect(otherBudget.reserve(w.clock.nowMs())).rejects.toBeInstanceOf(BudgetExhausted); // 6 + 4 = the limit
+      });
+      expect(await minute()).toBe(8); // the two unused given back
+      // Cannot have 3 at once (8 + 3 > 10): one by one, exactly up to the limit.
+      let sent = 0;
+      const refused = await budget.prepaid(w.clock.nowMs(), 3, async () => {
+        for (;;) {
+          await budget.reserve(w.clock.nowMs());
+          sent++;
+        }
+      }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BudgetExhausted);
+      expect(sent).toBe(2);
+      expect(await minute()).toBe(10);
+      // Units taken in one minute are not used in the next: the next minute counts its own calls.
+      w.clock.advance(60_000);
+      await budget.prepaid(w.clock.nowMs(), 5, async () => {
+        await budget.reserve(w.clock.nowMs());
+        w.clock.advance(60_000);
+        await budget.reserve(w.clock.nowMs());
+        expect(await minute()).toBe(1);
+      });
+      expect(await minute()).toBe(1);
+      w.clock.advance(-60_000);
+      expect(await minute()).toBe(1); // 5 taken, 1 used in that minute, 4 given back
+      const usage = await budgetUsage(w.db.db, ACCOUNT, budget.limits, w.clock.nowMs());
+      expect(usage.monthCalls).toBe(5 + 4 + 4 + 2 + 2); // the sync, the first site (6 − 2), the other process, the two one by one, one in each minute
+    } finally {
+      await other?.close();
+    }
+  });
+
+  it('a poll takes each site\'s calls in one go and sends exactly what it took', async () => {
+    w = await makeWorld(backend);
+    w.clock.advance(15 * 60_000); // every setting due again
+    const before = (await budgetUsage(w.db.db, ACCOUNT, w.account.budget.limits, w.clock.nowMs())).monthCalls;
+    const from = w.fake.apiRequests().length;
+    const report = await poll();
+    expect(report.stopped).toBeUndefined();
+    const sent = w.fake.apiRequests().length - from;
+    expect(sent).toBe(3 + 3 + 2 + 1); // site 1001: 3 products + 3 settings; 1002 (no battery): 2 products + grid status
+    expect((await budgetUsage(w.db.db, ACCOUNT, w.account.budget.limits, w.clock.nowMs())).monthCalls - before).toBe(sent);
+  });
+
+  it('settings read before a later call failed are stored (one upsert at the end of the refresh)', async () => {
+    w = await makeWorld(backend, { settings: { ENPHASE_CALLS_PER_MINUTE: 10 } });
+    w.clock.advance(60 * 60_000); // every setting due, a new minute
+    w.fake.setSite(1001, { stormAlert: true, batteryMode: 'Full Backup' });
+    for (let i = 0; i < 8; i++) await w.account.budget.reserve(w.clock.nowMs()); // 2 calls left this minute
+    const refresh = refreshSiteState({ db: w.db.db, client: w.account.client, siteId: SITE, systemId: 1001, nowMs: w.clock.nowMs(), ttlMs: 15 * 60_000 });
+    await expect(refresh).rejects.toBeInstanceOf(BudgetExhausted); // grid status: the third call
+    const state = (await getSiteState(w.db.db, SITE))!;
+    expect(state).toMatchObject({ batteryMode: 'full_backup', stormAlert: true, settingsFetchedAtMs: w.clock.nowMs(), stormGuardFetchedAtMs: w.clock.nowMs() });
+    expect(state.gridFetchedAtMs ?? 0).toBeLessThan(w.clock.nowMs()); // not read
   });
 
   it('a server 429 with a month period blocks the account until period_end', async () => {
