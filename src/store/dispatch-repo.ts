@@ -8,7 +8,7 @@ import type { Executor } from './database.js';
 import { json, jsonOrNull } from './database.js';
 import { NotFound } from './errors.js';
 import { msOrNull, toDate } from './mappers.js';
-import { intervalArrays, type NewPlan } from './plans-repo.js';
+import { intervalArrayLiterals, type NewPlan } from './plans-repo.js';
 import type { DispatchMode, SiteDispatchStatus, SiteDispatchTable } from './schema.js';
 
 export type { DispatchMode, SiteDispatchStatus };
@@ -119,7 +119,7 @@ export interface NewVersionedPlan extends NewPlan {
  * a concurrent duplicate); atomic on its own, one round trip (the fleet runs this for every site every slot).
  */
 export async function insertVersionedPlan(db: Executor, plan: NewVersionedPlan): Promise<{ planId: string; planVersion: number }> {
-  const a = intervalArrays(plan.intervals);
+  const a = intervalArrayLiterals(plan.intervals);
   const r = await sql<{ plan_id: string; plan_version: number }>`
     insert into plans (site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows,
       interval_starts, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)

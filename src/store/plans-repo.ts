@@ -3,6 +3,7 @@
  * the plan row, element i for interval i; migration 0011), so a trader can inspect it and an analyst can replay it
  * bit for bit.
  */
+import { sql } from 'kysely';
 import type { Executor } from './database.js';
 import { json, jsonOrNull } from './database.js';
 import { NotFound } from './errors.js';
@@ -87,23 +88,37 @@ function planFromRow(r: PlanRow): StoredPlan {
 }
 
 /**
- * The per-interval columns of a plan row (migration 0011: one array per quantity, element i for interval i), as
- * values for an INSERT; both drivers send JS arrays as PostgreSQL arrays (numbers exactly, nulls as NULL).
+ * The per-interval columns of a plan row (migration 0011: one array per quantity, element i for interval i) as
+ * PostgreSQL array literals, to be cast in SQL (`::float8[]`, `::timestamptz[]`). Built here rather than handed to
+ * the drivers as JS arrays: node-postgres quotes and escapes every element one by one (in the fleet bench that made
+ * the workers' CPU per site ~0.5 ms higher than the JSON of the old rows). A JS number prints as the shortest text
+ * that reads back as the same double, so the values round-trip exactly; null prints as NULL.
  */
-export function intervalArrays(intervals: readonly PlanIntervalRecord[]) {
+export function intervalArrayLiterals(intervals: readonly PlanIntervalRecord[]): Record<'interval_starts' | 'charge_kw' | 'discharge_kw' | 'grid_import_kw' | 'grid_export_kw' | 'soc_kwh_end' | 'price_usd_per_mwh', string> {
+  const list = (values: Array<number | string | null>) => `{${values.map((v) => (v === null ? 'NULL' : v)).join(',')}}`;
   return {
-    interval_starts: intervals.map((p) => new Date(p.intervalStartMs)),
-    charge_kw: intervals.map((p) => p.chargeKw),
-    discharge_kw: intervals.map((p) => p.dischargeKw),
-    grid_import_kw: intervals.map((p) => p.gridImportKw),
-    grid_export_kw: intervals.map((p) => p.gridExportKw),
-    soc_kwh_end: intervals.map((p) => p.socKwhEnd),
-    price_usd_per_mwh: intervals.map((p) => p.priceUsdPerMwh),
+    interval_starts: list(intervals.map((p) => new Date(p.intervalStartMs).toISOString())),
+    charge_kw: list(intervals.map((p) => p.chargeKw)),
+    discharge_kw: list(intervals.map((p) => p.dischargeKw)),
+    grid_import_kw: list(intervals.map((p) => p.gridImportKw)),
+    grid_export_kw: list(intervals.map((p) => p.gridExportKw)),
+    soc_kwh_end: list(intervals.map((p) => p.socKwhEnd)),
+    price_usd_per_mwh: list(intervals.map((p) => p.priceUsdPerMwh)),
   };
 }
 
 /** Stores a plan with its intervals (one row); returns the new plan id. */
 export async function insertPlan(db: Executor, plan: NewPlan): Promise<string> {
+  const a = intervalArrayLiterals(plan.intervals);
+  const arrays = {
+    interval_starts: sql<Date[]>`${a.interval_starts}::timestamptz[]`,
+    charge_kw: sql<number[]>`${a.charge_kw}::float8[]`,
+    discharge_kw: sql<number[]>`${a.discharge_kw}::float8[]`,
+    grid_import_kw: sql<number[]>`${a.grid_import_kw}::float8[]`,
+    grid_export_kw: sql<number[]>`${a.grid_export_kw}::float8[]`,
+    soc_kwh_end: sql<number[]>`${a.soc_kwh_end}::float8[]`,
+    price_usd_per_mwh: sql<Array<number | null>>`${a.price_usd_per_mwh}::float8[]`,
+  };
   const { plan_id } = await db
     .insertInto('plans')
     .values({
@@ -117,7 +132,7 @@ export async function insertPlan(db: Executor, plan: NewPlan): Promise<string> {
       inputs: json(plan.inputs),
       verification: jsonOrNull(plan.verification),
       state: plan.state ?? 'draft',
-      ...intervalArrays(plan.intervals),
+      ...arrays,
     })
     .returning('plan_id')
     .executeTakeFirstOrThrow();
