@@ -8,7 +8,7 @@ import type { Executor } from './database.js';
 import { json, jsonOrNull } from './database.js';
 import { NotFound } from './errors.js';
 import { msOrNull, toDate } from './mappers.js';
-import type { NewPlan } from './plans-repo.js';
+import { intervalArrayLiterals, type NewPlan } from './plans-repo.js';
 import type { DispatchMode, SiteDispatchStatus, SiteDispatchTable } from './schema.js';
 
 export type { DispatchMode, SiteDispatchStatus };
@@ -114,29 +114,22 @@ export interface NewVersionedPlan extends NewPlan {
 }
 
 /**
- * Stores a plan with the site's next plan version (1, 2, ...) in one INSERT (the version is computed in the same
- * statement; the unique index on (site_id, plan_version) refuses a concurrent duplicate) plus one for the intervals.
- */
-/**
- * Inserts the plan with the site's next version and its intervals in ONE statement (a data-modifying CTE: atomic on
- * its own, one round trip instead of begin / plan / intervals / commit; the fleet runs this for every site every slot).
+ * Stores a plan with the site's next plan version (1, 2, ...) and its intervals (arrays on the row, migration 0011)
+ * in ONE INSERT: the version is computed in the same statement (the unique index on (site_id, plan_version) refuses
+ * a concurrent duplicate); atomic on its own, one round trip (the fleet runs this for every site every slot).
  */
 export async function insertVersionedPlan(db: Executor, plan: NewVersionedPlan): Promise<{ planId: string; planVersion: number }> {
-  const payload = JSON.stringify(plan.intervals.map((p) => [new Date(p.intervalStartMs).toISOString(), p.chargeKw, p.dischargeKw, p.gridImportKw, p.gridExportKw, p.socKwhEnd, p.priceUsdPerMwh]));
+  const a = intervalArrayLiterals(plan.intervals);
   const r = await sql<{ plan_id: string; plan_version: number }>`
-    with p as (
-      insert into plans (site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows)
-      select ${plan.siteId}, ${toDate(plan.horizonStartMs)}, ${toDate(plan.horizonEndMs)}, ${plan.intervalMinutes ?? 15}, ${plan.solver}, ${plan.status},
-        ${plan.objectiveUsd}, ${json(plan.inputs)}::jsonb, ${jsonOrNull(plan.verification)}::jsonb, ${plan.state ?? 'draft'},
-        coalesce(max(plan_version), 0) + 1, ${json(plan.outputs)}::jsonb, ${jsonOrNull(plan.windows)}::jsonb
-      from plans where site_id = ${plan.siteId}
-      returning plan_id, plan_version
-    ), i as (
-      insert into plan_intervals (plan_id, interval_start, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
-      select p.plan_id, (e->>0)::timestamptz, (e->>1)::float8, (e->>2)::float8, (e->>3)::float8, (e->>4)::float8, (e->>5)::float8, (e->>6)::float8
-      from p cross join json_array_elements(${payload}::json) as e
-    )
-    select plan_id, plan_version from p`.execute(db);
+    insert into plans (site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows,
+      interval_starts, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
+    select ${plan.siteId}, ${toDate(plan.horizonStartMs)}, ${toDate(plan.horizonEndMs)}, ${plan.intervalMinutes ?? 15}, ${plan.solver}, ${plan.status},
+      ${plan.objectiveUsd}, ${json(plan.inputs)}::jsonb, ${jsonOrNull(plan.verification)}::jsonb, ${plan.state ?? 'draft'},
+      coalesce(max(plan_version), 0) + 1, ${json(plan.outputs)}::jsonb, ${jsonOrNull(plan.windows)}::jsonb,
+      ${a.interval_starts}::timestamptz[], ${a.charge_kw}::float8[], ${a.discharge_kw}::float8[], ${a.grid_import_kw}::float8[], ${a.grid_export_kw}::float8[],
+      ${a.soc_kwh_end}::float8[], ${a.price_usd_per_mwh}::float8[]
+    from plans where site_id = ${plan.siteId}
+    returning plan_id, plan_version`.execute(db);
   const { plan_id: planId, plan_version: planVersion } = r.rows[0]!;
   return { planId, planVersion: Number(planVersion) };
 }

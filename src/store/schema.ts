@@ -119,20 +119,23 @@ export interface PlansTable {
   outputs: NullableJson<unknown>;
   /** The command windows decided from this plan, with their reasons. */
   windows: NullableJson<unknown>;
+  /**
+   * Migration 0011: the per-interval outputs, element i for interval i (they were the plan_intervals rows). Read them
+   * in SQL with `unnest(p.interval_starts, p.charge_kw, …)`.
+   */
+  interval_starts: PlanArray<Date>;
+  charge_kw: PlanArray<number>;
+  discharge_kw: PlanArray<number>;
+  grid_import_kw: PlanArray<number>;
+  grid_export_kw: PlanArray<number>;
+  /** State of charge at the end of each interval. */
+  soc_kwh_end: PlanArray<number>;
+  price_usd_per_mwh: PlanArray<number | null>;
 }
+
+type PlanArray<T> = ColumnType<T[], T[] | undefined, T[]>;
 
 export type PlanState = 'draft' | 'approved' | 'active' | 'superseded' | 'rejected';
-
-export interface PlanIntervalsTable {
-  plan_id: string;
-  interval_start: Timestamp;
-  charge_kw: number;
-  discharge_kw: number;
-  grid_import_kw: number;
-  grid_export_kw: number;
-  soc_kwh_end: number;
-  price_usd_per_mwh: number | null;
-}
 
 /** The command life cycle (src/domain/dispatch/lifecycle.ts, docs/dispatch.md). Migration 0003 replaced 'sent' with 'sending'. */
 export type CommandState = CommandLifecycleState;
@@ -334,7 +337,6 @@ export interface Database {
   locks: LocksTable;
   telemetry: TelemetryTable;
   plans: PlansTable;
-  plan_intervals: PlanIntervalsTable;
   commands: CommandsTable;
   reconciliations: ReconciliationsTable;
   reconciliation_revisions: ReconciliationRevisionsTable;

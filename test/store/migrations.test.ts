@@ -12,6 +12,10 @@ import { upsertPrices, getPrices } from '../../src/store/prices-repo.js';
 import { InputError } from '../../src/domain/errors.js';
 import { backends, DATABASE_URL, dropSchema, uniqueSchema } from './harness.js';
 import { openStore } from '../../src/store/open.js';
+import { getPlan } from '../../src/store/plans-repo.js';
+import { upsertSite } from '../../src/store/sites-repo.js';
+import { INTERVAL_MS } from '../../src/domain/time/interval.js';
+import { testSite } from './fixtures.js';
 
 const ALL = Object.keys(MIGRATIONS).sort();
 
@@ -31,7 +35,7 @@ describe.each(backends())('migrations on $name', (backend) => {
       const first = await migrateToLatest(t.db, { schema: t.schema });
       expect(first.applied).toEqual(ALL);
       const tables = await tableNames(t.db, t.schema);
-      for (const name of ['settlement_points', 'prices', 'price_revisions', 'sites', 'credentials', 'locks', 'telemetry', 'plans', 'plan_intervals', 'commands', 'reconciliations', 'job_runs', 'replay_runs', MIGRATION_TABLE]) {
+      for (const name of ['settlement_points', 'prices', 'price_revisions', 'sites', 'credentials', 'locks', 'telemetry', 'plans', 'commands', 'reconciliations', 'job_runs', 'replay_runs', MIGRATION_TABLE]) {
         expect(tables).toContain(name);
       }
       const again = await migrateToLatest(t.db, { schema: t.schema });
@@ -69,6 +73,53 @@ describe.each(backends())('migrations on $name', (backend) => {
       expect((error as Error).message).toContain('9999_from_the_future');
       expect((error as Error).message).toMatch(/newer than this program/);
       expect((await migrationStatus(t.db, { schema: t.schema })).unknown).toEqual(['9999_from_the_future']);
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('0011 moves the plans stored before it from plan_intervals onto the plan row, and down puts them back', async () => {
+    const t = await backend.open({ migrate: false });
+    try {
+      const before = ALL.filter((name) => name < '0011');
+      await migrateToLatest(t.db, { schema: t.schema, migrations: Object.fromEntries(before.map((name) => [name, MIGRATIONS[name]])) });
+      await upsertSite(t.db, testSite('old'));
+      const h0 = Date.UTC(2024, 7, 20, 5);
+      // Two plans the old way (one with a null price, stored out of order), one without intervals.
+      const ids: string[] = [];
+      for (let k = 0; k < 3; k++) {
+        const r = await sql<{ plan_id: string }>`insert into plans (site_id, horizon_start, horizon_end, solver, status, inputs, plan_version)
+          values ('old', ${new Date(h0)}, ${new Date(h0 + 96 * INTERVAL_MS)}, 'dp', 'optimal', '{}'::jsonb, ${k + 1}) returning plan_id`.execute(t.db);
+        ids.push(r.rows[0]!.plan_id);
+      }
+      const rows = (k: number) => Array.from({ length: 96 }, (_, i) => 95 - i).map((i) => ({ i, start: new Date(h0 + i * INTERVAL_MS), charge: k + i / 7, discharge: 0.1 * i, imp: 1 / (i + 1), exp: 0, soc: 5 + i / 3, price: i === 40 ? null : 20.25 + i * k }));
+      for (const k of [0, 1]) {
+        for (const r of rows(k)) {
+          await sql`insert into plan_intervals (plan_id, interval_start, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
+            values (${ids[k]}, ${r.start}, ${r.charge}, ${r.discharge}, ${r.imp}, ${r.exp}, ${r.soc}, ${r.price})`.execute(t.db);
+        }
+      }
+      expect((await migrateToLatest(t.db, { schema: t.schema })).applied).toEqual(ALL.filter((name) => name >= '0011'));
+      expect(await tableNames(t.db, t.schema)).not.toContain('plan_intervals');
+      for (const k of [0, 1]) {
+        const plan = await getPlan(t.db, ids[k]);
+        const want = rows(k).sort((a, b) => a.i - b.i).map((r) => ({ intervalStartMs: r.start.getTime(), chargeKw: r.charge, dischargeKw: r.discharge, gridImportKw: r.imp, gridExportKw: r.exp, socKwhEnd: r.soc, priceUsdPerMwh: r.price }));
+        expect(plan!.intervals).toEqual(want);
+        const arrays = await sql<{ starts: Date[] }>`select interval_starts as starts from plans where plan_id = ${ids[k]}`.execute(t.db);
+        expect(arrays.rows[0]!.starts.map((d) => d.getTime())).toEqual(want.map((w) => w.intervalStartMs));
+      }
+      expect((await getPlan(t.db, ids[2]))!.intervals).toEqual([]);
+      // Arrays of different lengths are refused.
+      await expect(sql`update plans set charge_kw = '{1}' where plan_id = ${ids[0]}`.execute(t.db)).rejects.toThrow(/plans_interval_arrays_same_length/);
+
+      const down = await createMigrator(t.db, { schema: t.schema }).migrateDown();
+      expect(down.error).toBeUndefined();
+      const back = await sql<{ plan_id: string; n: number; soc: number; price: number | null }>`select plan_id, count(*)::int as n, sum(soc_kwh_end) as soc, max(price_usd_per_mwh) as price
+        from plan_intervals group by plan_id order by plan_id`.execute(t.db);
+      expect(back.rows.map((r) => r.plan_id).sort()).toEqual([ids[0], ids[1]].sort());
+      expect(back.rows.every((r) => r.n === 96)).toBe(true);
+      const nulls = await sql<{ n: number }>`select count(*)::int as n from plan_intervals where price_usd_per_mwh is null`.execute(t.db);
+      expect(nulls.rows[0]!.n).toBe(2);
     } finally {
       await t.dispose();
     }

@@ -15,6 +15,15 @@ const H0 = Date.UTC(2024, 7, 20, 5, 0);
 describe.each(backends())('plans, commands, replay runs on $name', (backend) => {
   const db = useDatabase(backend);
   let planId = '';
+  const intervals = Array.from({ length: 96 }, (_, i) => ({
+    intervalStartMs: H0 + i * INTERVAL_MS,
+    chargeKw: i < 10 ? 5 : 0,
+    dischargeKw: i > 70 && i < 80 ? 5 : 0,
+    gridImportKw: i === 0 ? 1e-300 : i === 1 ? 1.2345678901234567e21 : 1 / (i + 3), // doubles that need all 17 digits
+    gridExportKw: i === 2 ? 0.1 + 0.2 : 0,
+    socKwhEnd: 5 + i / 10,
+    priceUsdPerMwh: i === 50 ? null : i === 51 ? -1234.5678 : 20 + i,
+  }));
   beforeAll(async () => {
     await upsertSite(db().db, testSite('s1'));
     planId = await insertPlan(db().db, {
@@ -26,15 +35,7 @@ describe.each(backends())('plans, commands, replay runs on $name', (backend) => 
       objectiveUsd: -1.2345,
       inputs: { priceUsdPerMwh: [1, 2, -3], initialSocKwh: 5 },
       verification: { ok: true, problems: [] },
-      intervals: Array.from({ length: 96 }, (_, i) => ({
-        intervalStartMs: H0 + i * INTERVAL_MS,
-        chargeKw: i < 10 ? 5 : 0,
-        dischargeKw: i > 70 && i < 80 ? 5 : 0,
-        gridImportKw: 1,
-        gridExportKw: 0,
-        socKwhEnd: 5 + i / 10,
-        priceUsdPerMwh: i === 50 ? null : 20 + i,
-      })),
+      intervals,
     });
   });
 
@@ -46,6 +47,7 @@ describe.each(backends())('plans, commands, replay runs on $name', (backend) => 
     expect(plan!.intervals).toHaveLength(96);
     expect(plan!.intervals[75]).toMatchObject({ dischargeKw: 5, socKwhEnd: 12.5, intervalStartMs: H0 + 75 * INTERVAL_MS });
     expect(plan!.intervals[50].priceUsdPerMwh).toBeNull();
+    expect(plan!.intervals).toEqual(intervals); // every double exactly as given
     await setPlanState(db().db, planId, 'approved');
     expect((await latestPlan(db().db, 's1', 'approved'))?.planId).toBe(planId);
   });

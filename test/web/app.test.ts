@@ -16,6 +16,9 @@ import { createReviewApp } from '../../src/web/app.js';
 import { hashSecret, verifySecret } from '../../src/web/auth.js';
 import { dayPlanSchema, fleetSchema, reconciliationSchema, replayListSchema, replayRunSchema } from '../../src/web/schemas.js';
 import { backends, useDatabase } from '../store/harness.js';
+import { latestVersionedPlan } from '../../src/store/dispatch-repo.js';
+import { getPlan } from '../../src/store/plans-repo.js';
+import { ercotDateOf, ercotDay } from '../../src/domain/time/ercot-calendar.js';
 import { PASSWORD, startWebWorld, type WebWorld } from './world.js';
 
 describe('secret hashing', () => {
@@ -62,6 +65,13 @@ describe.each(backends())('review app over HTTP on $name', (backend) => {
     const fleet = fleetSchema.parse(await (await fetch(`${web.baseUrl}/api/fleet`, { headers: { cookie } })).json());
     expect(fleet.sites.map((s) => s.siteId)).toEqual(['S1']);
     expect(fleet.sites[0].nextCommand).toMatchObject({ mode: 'discharge', state: 'scheduled' });
+    // Expected $ today: the newest plan's intervals of the ERCOT day, (discharge − charge) kW × 0.25 h × price.
+    const newest = (await latestVersionedPlan(db().db, 'S1'))!;
+    const day = ercotDay(ercotDateOf(web.world.clock.nowMs()));
+    const expectedToday = (await getPlan(db().db, newest.planId))!.intervals.filter((i) => i.intervalStartMs >= day.startMs && i.intervalStartMs < day.endMs)
+      .reduce((sum, i) => sum + ((i.dischargeKw - i.chargeKw) * (i.priceUsdPerMwh ?? 0)) / 4000, 0);
+    expect(Math.abs(expectedToday)).toBeGreaterThan(0.01);
+    expect(fleet.sites[0].expectedTodayUsd).toBeCloseTo(expectedToday, 9);
     const fallBack = dayPlanSchema.parse(await (await fetch(`${web.baseUrl}/api/sites/S1?date=2026-11-01`, { headers: { cookie } })).json());
     expect(fallBack.intervals).toHaveLength(100);
     expect(fallBack.hours).toBe(25);

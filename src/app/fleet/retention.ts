@@ -1,7 +1,7 @@
 /**
  * Retention (`db prune --older-than 30d`): deletes rows older than the cutoff from the tables that grow every cycle:
- * fleet_site_runs, rate_counters, job_runs (finished), telemetry and telemetry_quarantine, and plans (with their
- * intervals, by cascade) except each site's newest plan and plans referenced by a command whose window ends after the
+ * fleet_site_runs, rate_counters, job_runs (finished), telemetry and telemetry_quarantine, and plans (their
+ * intervals are on the row since migration 0011) except each site's newest plan and plans referenced by a command whose window ends after the
  * cutoff. Commands and reconciliations are the audit trail and are kept. Returns rows deleted per table. On
  * PostgreSQL, `db prune` also collects graphile-worker's own garbage (GraphileJobQueue.prune: permanently failed
  * jobs, unused queues and task names; it deletes succeeded jobs itself).

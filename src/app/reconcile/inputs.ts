@@ -21,8 +21,9 @@ export interface PlanInForce extends PlannedInterval {
  */
 export async function plansInForce(db: Executor, siteId: string, startMs: number, endMs: number): Promise<Map<number, PlanInForce>> {
   const rows = await sql<{ plan_id: string; interval_start: Date; charge_kw: number; discharge_kw: number; grid_import_kw: number; grid_export_kw: number; soc_kwh_end: number }>`
-    select distinct on (pi.interval_start) pi.plan_id, pi.interval_start, pi.charge_kw, pi.discharge_kw, pi.grid_import_kw, pi.grid_export_kw, pi.soc_kwh_end
-    from plan_intervals pi join plans p on p.plan_id = pi.plan_id
+    select distinct on (pi.interval_start) p.plan_id, pi.interval_start, pi.charge_kw, pi.discharge_kw, pi.grid_import_kw, pi.grid_export_kw, pi.soc_kwh_end
+    from plans p cross join lateral unnest(p.interval_starts, p.charge_kw, p.discharge_kw, p.grid_import_kw, p.grid_export_kw, p.soc_kwh_end)
+      as pi(interval_start, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end)
     where p.site_id = ${siteId} and p.state <> 'rejected'
       and p.horizon_start < ${toDate(endMs)} and p.horizon_end > ${toDate(startMs)}
       and pi.interval_start >= ${toDate(startMs)} and pi.interval_start < ${toDate(endMs)}

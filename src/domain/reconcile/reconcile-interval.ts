@@ -21,7 +21,7 @@ export type CommandOutcome =
 
 export const COMMAND_OUTCOMES: readonly CommandOutcome[] = ['effective', 'partial', 'no_effect', 'overridden_storm_guard', 'reverted_early', 'not_yet_known', 'no_command'];
 
-/** What the plan in force said for the interval (a plan_intervals row). */
+/** What the plan in force said for the interval (one interval of the plan's arrays). */
 export interface PlannedInterval {
   chargeKw: number;
   dischargeKw: number;

@@ -65,8 +65,10 @@ async function reasons(db: Executor, siteId: string, prev: VersionedPlanSummary,
   }
   const priceDiff = await sql<{ n: number; max_abs: number | null }>`
     select count(*)::int as n, max(abs(x.price_usd_per_mwh - y.price_usd_per_mwh)) as max_abs
-    from plan_intervals x join plan_intervals y on x.interval_start = y.interval_start
-    where x.plan_id = ${prev.planId} and y.plan_id = ${plan.planId} and abs(x.price_usd_per_mwh - y.price_usd_per_mwh) > 0.01`.execute(db);
+    from plans a cross join lateral unnest(a.interval_starts, a.price_usd_per_mwh) as x(interval_start, price_usd_per_mwh),
+      plans b cross join lateral unnest(b.interval_starts, b.price_usd_per_mwh) as y(interval_start, price_usd_per_mwh)
+    where a.plan_id = ${prev.planId} and b.plan_id = ${plan.planId} and x.interval_start = y.interval_start
+      and abs(x.price_usd_per_mwh - y.price_usd_per_mwh) > 0.01`.execute(db);
   const pd = priceDiff.rows[0];
   if (pd && pd.n > 0) why.push(`new prices: ${pd.n} interval${pd.n > 1 ? 's' : ''} re-forecast (up to $${Number(pd.max_abs).toFixed(2)}/MWh apart)`);
   const acts = await db.selectFrom('review_actions').select(['action', 'acted_by', 'detail', 'window_start', 'window_end', 'plan_version']).where('site_id', '=', siteId).where('acted_at', '>', new Date(prev.createdAtMs)).where('acted_at', '<=', new Date(plan.createdAtMs)).orderBy('action_id').execute();

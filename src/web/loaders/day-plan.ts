@@ -44,7 +44,8 @@ export async function loadDayPlan(db: Executor, site: Site, date: string, nowMs:
     getPriceSeries(db, { market: 'rt15', settlementPoint: site.settlementPoint, startMs: day.startMs, endMs: day.endMs }),
     dayAheadSeries(db, site.settlementPoint, day.startMs, day.endMs),
     sql<PlannedRow>`select distinct on (pi.interval_start) pi.interval_start, pi.charge_kw, pi.discharge_kw, pi.soc_kwh_end, pi.price_usd_per_mwh, p.plan_version
-      from plan_intervals pi join plans p on p.plan_id = pi.plan_id
+      from plans p cross join lateral unnest(p.interval_starts, p.charge_kw, p.discharge_kw, p.soc_kwh_end, p.price_usd_per_mwh)
+        as pi(interval_start, charge_kw, discharge_kw, soc_kwh_end, price_usd_per_mwh)
       where p.site_id = ${site.siteId} and p.plan_version <= ${maxVersion} and pi.interval_start >= ${new Date(day.startMs)} and pi.interval_start < ${new Date(day.endMs)}
       order by pi.interval_start, p.plan_version desc`.execute(db),
     listCommands(db, site.siteId, { startMs: day.startMs, endMs: day.endMs }),

@@ -35,8 +35,9 @@ export async function loadFleet(db: Executor, nowMs: number, query: FleetQuery):
     keyed(sql<{ site_id: string; plan_version: number; ok: boolean | null; expected_usd: number | null }>`
       with latest as (select distinct on (site_id) site_id, plan_id, plan_version, verification from plans where plan_version is not null order by site_id, plan_version desc)
       select l.site_id, l.plan_version, (l.verification->>'ok')::boolean as ok,
-        (select sum((pi.discharge_kw - pi.charge_kw) * coalesce(pi.price_usd_per_mwh, 0)) / 4000.0 from plan_intervals pi
-          where pi.plan_id = l.plan_id and pi.interval_start >= ${new Date(day.startMs)} and pi.interval_start < ${new Date(day.endMs)}) as expected_usd
+        (select sum((pi.discharge_kw - pi.charge_kw) * coalesce(pi.price_usd_per_mwh, 0)) / 4000.0
+          from plans p cross join lateral unnest(p.interval_starts, p.charge_kw, p.discharge_kw, p.price_usd_per_mwh) as pi(interval_start, charge_kw, discharge_kw, price_usd_per_mwh)
+          where p.plan_id = l.plan_id and pi.interval_start >= ${new Date(day.startMs)} and pi.interval_start < ${new Date(day.endMs)}) as expected_usd
       from latest l`.execute(db)),
     keyed(sql<{ site_id: string; usd: number | null }>`select site_id, sum(realised_usd) as usd from reconciliations where interval_start >= ${new Date(day.startMs)} and interval_start < ${new Date(day.endMs)} group by site_id`.execute(db)),
   ]);
