@@ -76,8 +76,11 @@ describe('ercot-arb run --workers', () => {
           const runs = async () => (await sql<{ site_id: string; n: number }>`select site_id, count(*)::int as n from fleet_site_runs where status = 'done' group by site_id`.execute(store.db)).rows;
           await waitFor(async () => (await runs()).length === siteIds.length, 120_000, `every site's cycle (daemon said: ${out} ${err})`);
           expect(out).toMatch(/fleet: 2 worker process\(es\)/);
-          const workers = await sql<{ n: number }>`select count(*)::int as n from fleet_workers`.execute(store.db);
-          expect(workers.rows[0].n).toBe(2);
+          // Both workers register (one may have done every site before the other finished starting: wait for it, so
+          // that SIGTERM below meets two started workers, each of which must take its row away).
+          const workers = async () => (await sql<{ n: number }>`select count(*)::int as n from fleet_workers`.execute(store.db)).rows[0].n;
+          await waitFor(async () => (await workers()) === 2, 60_000, `two registered workers (daemon said: ${out} ${err})`);
+          expect(await workers()).toBe(2);
           // Each site's cycle ran once for its slot, and each produced its plan; the daemon did not dispatch itself.
           for (const r of await runs()) expect(r.n).toBe(1);
           const plans = await sql<{ n: number }>`select count(distinct site_id)::int as n from plans`.execute(store.db);
