@@ -61,6 +61,13 @@ export function queueFor(opened: OpenedDatabase, databaseUrl: string | undefined
 }
 
 export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promise<{ ran: number; readyCpuUs: number } & ReturnType<FleetWorker['totals']>> {
+  // SIGTERM/SIGINT are taken from the start: one that arrives while the worker starts (and may already have
+  // registered in fleet_workers) stops it cleanly once it has started, instead of Node's default exit, which left the
+  // registration behind.
+  let signalled = false;
+  let onSignal = (): void => void (signalled = true);
+  process.once('SIGTERM', () => onSignal());
+  process.once('SIGINT', () => onSignal());
   const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3 });
   const queue = queueFor(opened, o.databaseUrl);
   const pinned = o.simulateAtMs;
@@ -87,8 +94,8 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
     await opened.close();
   };
   await new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => void stop().then(resolve));
-    process.once('SIGINT', () => void stop().then(resolve));
+    onSignal = () => void stop().then(resolve);
+    if (signalled) onSignal();
     if (o.untilSlotDone) {
       const slot = slotMs?.() ?? slotOf(Date.now());
       const check = setInterval(() => {
