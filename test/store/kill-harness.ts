@@ -110,10 +110,8 @@ export async function postgresKillBackend(url: string): Promise<KillBackend> {
     const name = `ercot_kill_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
     await admin(`create database ${name}`);
     created.push(name);
-    // The children are killed, never the server: a commit is atomic and visible to every session the moment it
-    // returns whether or not the server has flushed its log to disk, which only matters if PostgreSQL itself
-    // crashes. Without the flush wait (~5 ms per commit on this machine) the kill tests spend their wall time working.
-    await admin(`alter database ${name} set synchronous_commit = off`);
+    // Its sessions skip the log flush wait like every test session (PGOPTIONS, test/global-setup.ts): the children
+    // are killed, never the server.
     const u = new URL(url);
     u.pathname = `/${name}`;
     return u.toString();

@@ -52,7 +52,9 @@ export const CLI_BUNDLE = join(ROOT, 'dist/src/cli/main.bundle.mjs');
  * Node arguments that run the CLI (`ercot-arb`) as users run it (the bundle), followed by its arguments; the sources
  * through tsx when the build is older than the sources.
  */
+let bundleFresh: boolean | undefined;
+
 export function cliArgs(...args: string[]): string[] {
-  const bundleFresh = distIsFresh() && existsSync(CLI_BUNDLE) && statSync(CLI_BUNDLE).mtimeMs >= newestMtimeMs(join(ROOT, 'src'), '.ts');
+  bundleFresh ??= distIsFresh() && existsSync(CLI_BUNDLE) && statSync(CLI_BUNDLE).mtimeMs >= newestMtimeMs(join(ROOT, 'src'), '.ts');
   return [...(bundleFresh ? [CLI_BUNDLE] : nodeArgs('src/cli/main.ts')), ...args];
 }

@@ -8,6 +8,7 @@
 import type { FakeBattery, FakeBatteryOptions } from '../../adapters/fakes/control/fake-battery.js';
 import { FakeErcotData } from '../../adapters/fakes/ercot/data.js';
 import { FakeErcotServer } from '../../adapters/fakes/ercot/server.js';
+import { siteSpecOfBattery } from '../../adapters/fakes/enphase/battery-backed-site.js';
 import { startFakeEnphase, type FakeEnphase } from '../../adapters/fakes/enphase/server.js';
 import { startFakeTexture, type FakeTexture } from '../../adapters/fakes/texture/server.js';
 import { startFakeVpp, type FakeVpp } from '../../adapters/fakes/vpp/server.js';
@@ -87,10 +88,7 @@ export async function startLocalSimFakes(spec: SimFakesSpec): Promise<LocalSimFa
   };
   const enphase = await startFakeEnphase({
     clock,
-    sites: spec.sites.map((s) => {
-      const b = battery(s.systemId).spec;
-      return { systemId: s.systemId, reservePercent: b.minReservePercent, capacityWh: b.capacityKwh * 1000, maxChargeW: b.maxChargeKw * 1000, maxDischargeW: b.maxDischargeKw * 1000 };
-    }),
+    sites: spec.sites.map((s) => siteSpecOfBattery(s.systemId, battery(s.systemId).spec)),
     batteries: Object.fromEntries(spec.sites.map((s) => [s.systemId, () => battery(s.systemId)])),
   });
   const commandsReceivedNow = () => vpp.createdEvents().length + texture.createdCommands().filter((c) => c.input.operatingMode !== 'reset').length;

@@ -6,6 +6,7 @@
  * minutes (`quotaClock`), as the workers' budget does. `connectSimulatedAccount` connects one Enphase account that
  * lists every site's system, as `enphase connect` and `sites sync` would.
  */
+import { siteSpecOfBattery } from '../../adapters/fakes/enphase/battery-backed-site.js';
 import { startFakeEnphase, type FakeEnphase } from '../../adapters/fakes/enphase/server.js';
 import { startFakeVpp, type FakeVpp } from '../../adapters/fakes/vpp/server.js';
 import { FixedClock } from '../../domain/time/clock.js';
@@ -36,7 +37,7 @@ export async function startSimulatedFakes(n: number, o: { enphasePerMinuteLimit?
   const ids = Array.from({ length: n }, (_, i) => simVppSiteId(i));
   const enphase = await startFakeEnphase({
     clock, quotaClock: systemClock, perMinuteLimit: o.enphasePerMinuteLimit,
-    sites: ids.map((systemId) => ({ systemId, capacityWh: SIM_BATTERY.capacityKwh * 1000, maxChargeW: SIM_BATTERY.maxChargeKw * 1000, maxDischargeW: SIM_BATTERY.maxDischargeKw * 1000, reservePercent: SIM_BATTERY.minReservePercent })),
+    sites: ids.map((systemId) => siteSpecOfBattery(systemId, SIM_BATTERY)),
     batteries: Object.fromEntries(ids.map((id) => [id, () => vpp.book.battery(id)])),
   });
   vpp.advanceTo(SIM_NOW_MS);

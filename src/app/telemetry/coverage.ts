@@ -18,15 +18,6 @@ export async function newestEndMs(db: Executor, siteId: string, product: Telemet
   return row ? row.interval_end.getTime() : null;
 }
 
-/** `newestEndMs` of several products in one statement (one scalar subquery per product, each using the index as alone). */
-export async function newestEndsMs(db: Executor, siteId: string, products: readonly TelemetryProduct[]): Promise<Map<TelemetryProduct, number | null>> {
-  if (products.length === 0) return new Map();
-  const q = enphaseDb(db).selectNoFrom((eb) => products.map((product) => eb.selectFrom('telemetry').select('interval_end').where('site_id', '=', siteId)
-    .where(COLUMN[product], 'is not', null).orderBy('interval_end', 'desc').limit(1).as(product)));
-  const row = (await q.executeTakeFirstOrThrow()) as Record<string, Date | null>;
-  return new Map(products.map((product) => [product, row[product] ? row[product]!.getTime() : null]));
-}
-
 export interface ProductCoverage {
   product: TelemetryProduct;
   firstEndMs: number | null;

@@ -8,7 +8,13 @@
  */
 import { INTERVAL_HOURS, INTERVAL_MS, intervalFloor } from '../../../domain/time/interval.js';
 import type { FakeBattery } from '../control/fake-battery.js';
+import type { BatterySpec } from '../../../domain/battery/battery.js';
 import type { FakeSiteSpec, SimInterval, SiteTelemetry } from './site.js';
+
+/** The Enphase fake's description of a system whose battery is `battery` (capacity, power limits, reserve). */
+export function siteSpecOfBattery(systemId: number, battery: BatterySpec): Partial<FakeSiteSpec> & { systemId: number } {
+  return { systemId, reservePercent: battery.minReservePercent, capacityWh: battery.capacityKwh * 1000, maxChargeW: battery.maxChargeKw * 1000, maxDischargeW: battery.maxDischargeKw * 1000 };
+}
 
 export class BatteryBackedSite implements SiteTelemetry {
   readonly firstIntervalStartMs: number;
