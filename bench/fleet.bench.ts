@@ -133,8 +133,16 @@ async function benchSites(n: number): Promise<string> {
     const sends = await admin(dbUrl, (c) => c.query("select count(*)::int as n from commands where external_id is not null"));
     const stageTotal = Object.values(stages).reduce((a, b) => a + b, 0);
     const split = Object.entries(stages).map(([k, v]) => `${k} ${(v / n).toFixed(1)} ms (${((100 * v) / stageTotal).toFixed(0)} %)`).join(', ');
+    const callsByPath = (reqs: { method: string; path: string }[]): string => {
+      const by = new Map<string, number>();
+      for (const r of reqs) {
+        const k = `${r.method} ${r.path.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/[0-9a-f-]{16,}(?=\/|$)/gi, '/{id}')}`;
+        by.set(k, (by.get(k) ?? 0) + 1);
+      }
+      return [...by].map(([k, v]) => `${k} ${(v / n).toFixed(2)}`).join(', ');
+    };
     const fakesLine = fakes
-      ? `; fakes on loopback (this process, same 2 cores): Enphase ${((fakes.enphase.apiRequests().length - callsBefore) / n).toFixed(1)} calls/site, VPP ${fakes.vpp.createdEvents().length} events created, CPU ${((fakesCpuS * 1000) / n).toFixed(2)} ms/site (${fakesCpuS.toFixed(1)} s); telemetry ${JSON.stringify(telemetry)}`
+      ? `; fakes on loopback (this process, same 2 cores): Enphase ${((fakes.enphase.apiRequests().length - callsBefore) / n).toFixed(1)} calls/site (${callsByPath(fakes.enphase.apiRequests().slice(callsBefore))}), VPP ${(fakes.vpp.apiRequests().length / n).toFixed(1)} calls/site (${callsByPath(fakes.vpp.apiRequests())}), ${fakes.vpp.createdEvents().length} events created, CPU ${((fakesCpuS * 1000) / n).toFixed(2)} ms/site (${fakesCpuS.toFixed(1)} s); telemetry ${JSON.stringify(telemetry)}`
       : '; no fakes (telemetry seeded, simulator channel)';
     return `fleet cycle, ${n} sites, 2 worker processes x 4${fakes ? ', telemetry from the Enphase fake, commands to the fake VPP' : ''}: ${(wallMs / 1000).toFixed(1)} s wall (start-up included), ${(cycleMs / 1000).toFixed(1)} s first claim -> last done, ` +
       `${(cycleMs / n).toFixed(1)} ms/site; ${span.rows[0].n} site runs, ${sends.rows[0].n} commands sent; ` +

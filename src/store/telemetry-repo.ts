@@ -2,7 +2,7 @@
  * Telemetry: one row per site and interval end (UTC), bulk upsert in chunks; re-sending identical values writes
  * nothing. `telemetryGaps` lists the interval ends missing in a range (what the backfill must fetch).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { INTERVAL_MS } from '../domain/time/interval.js';
 import type { Executor } from './database.js';
 import { inTransaction } from './database.js';
@@ -103,6 +103,77 @@ export async function upsertTelemetry(db: Executor, records: readonly TelemetryR
     }
   });
   return { written, unchanged: unique.length - written };
+}
+
+/** Rows written per Enphase product by `upsertTelemetryMerged` (new rows, or rows whose product columns changed). */
+export interface MergedTelemetryCounts {
+  written: number;
+  battery: number;
+  consumption: number;
+  production: number;
+}
+
+/**
+ * One site poll's readings of every product in ONE statement (the fleet's per-site telemetry: one round trip instead
+ * of one per product). Rows are merged per interval end; a null column means "not in this poll" and keeps what is
+ * stored, so one product's readings still merge into the row another product (or the backfill) wrote, atomically per
+ * row. The counts per product compare against the rows as they were before the statement. `also`: another
+ * data-modifying statement run in the same statement (the site's Enphase state from the same poll).
+ */
+export async function upsertTelemetryMerged(db: Executor, records: readonly TelemetryRecord[], also?: RawBuilder<unknown>): Promise<MergedTelemetryCounts> {
+  const byKey = new Map<string, TelemetryRecord>();
+  for (const r of records) {
+    if (!Number.isInteger(r.intervalEndMs)) throw new RangeError(`telemetry for site ${r.siteId}: interval end is not an integer epoch ms`);
+    const key = `${r.siteId}|${r.intervalEndMs}`;
+    const had = byKey.get(key);
+    byKey.set(key, had ? mergeRecords(had, r) : r);
+  }
+  const zero: MergedTelemetryCounts = { written: 0, battery: 0, consumption: 0, production: 0 };
+  if (!byKey.size) {
+    if (also) await sql`with also as (${also}) select 1`.execute(db);
+    return zero;
+  }
+  const payload = JSON.stringify([...byKey.values()].map((r) => [
+    r.siteId, new Date(r.intervalEndMs).toISOString(), finiteOrNull(r.socPercent), finiteOrNull(r.chargeWh), finiteOrNull(r.dischargeWh),
+    finiteOrNull(r.consumptionWh), finiteOrNull(r.productionWh), finiteOrNull(r.devicesReporting),
+    r.receivedAtMs === undefined ? null : new Date(r.receivedAtMs).toISOString(),
+  ]));
+  const merged = sql.raw(ALL_COLUMNS.map((c) => `coalesce(excluded.${c}, telemetry.${c})`).join(', '));
+  const setList = sql.raw([...ALL_COLUMNS.map((c) => `${c} = coalesce(excluded.${c}, telemetry.${c})`), 'received_at = excluded.received_at'].join(', '));
+  const stored = sql.raw(ALL_COLUMNS.map((c) => `telemetry.${c}`).join(', '));
+  const result = await sql<{ n: number; battery: number; consumption: number; production: number }>`
+    with ${also ? sql`also as (${also}), ` : sql``}input as (
+      select e->>0 as site_id, (e->>1)::timestamptz as interval_end, (e->>2)::double precision as soc_percent,
+             (e->>3)::double precision as charge_wh, (e->>4)::double precision as discharge_wh,
+             (e->>5)::double precision as consumption_wh, (e->>6)::double precision as production_wh,
+             (e->>7)::integer as devices_reporting, coalesce((e->>8)::timestamptz, now()) as received_at
+      from json_array_elements(${payload}::json) as e
+    ), before as (
+      select i.soc_percent is not null and (t.site_id is null or (t.soc_percent, t.charge_wh, t.discharge_wh) is distinct from
+               (i.soc_percent, coalesce(i.charge_wh, t.charge_wh), coalesce(i.discharge_wh, t.discharge_wh))) as battery,
+             i.consumption_wh is not null and (t.site_id is null or t.consumption_wh is distinct from i.consumption_wh) as consumption,
+             i.production_wh is not null and (t.site_id is null or t.production_wh is distinct from i.production_wh) as production
+      from input i left join telemetry t on t.site_id = i.site_id and t.interval_end = i.interval_end
+    ), up as (
+      insert into telemetry (site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at)
+      select site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at from input
+      on conflict (site_id, interval_end) do update set ${setList}
+      where (${stored}) is distinct from (${merged})
+      returning 1
+    )
+    select (select count(*) from up)::int as n, count(*) filter (where battery)::int as battery,
+      count(*) filter (where consumption)::int as consumption, count(*) filter (where production)::int as production from before`.execute(db);
+  const row = result.rows[0];
+  return row ? { written: row.n, battery: row.battery, consumption: row.consumption, production: row.production } : zero;
+}
+
+function mergeRecords(a: TelemetryRecord, b: TelemetryRecord): TelemetryRecord {
+  const pick = (x: number | null, y: number | null): number | null => (y === null || y === undefined ? x : y);
+  return {
+    ...a, socPercent: pick(a.socPercent, b.socPercent), chargeWh: pick(a.chargeWh, b.chargeWh), dischargeWh: pick(a.dischargeWh, b.dischargeWh),
+    consumptionWh: pick(a.consumptionWh, b.consumptionWh), productionWh: pick(a.productionWh, b.productionWh), devicesReporting: pick(a.devicesReporting, b.devicesReporting),
+    receivedAtMs: b.receivedAtMs ?? a.receivedAtMs,
+  };
 }
 
 /** Rows with startMs < interval end ≤ endMs (the intervals lying inside [startMs, endMs)), in time order. */

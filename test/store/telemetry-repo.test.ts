@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getTelemetry, latestTelemetry, telemetryGaps, upsertTelemetry, type TelemetryRecord } from '../../src/store/telemetry-repo.js';
+import { sql } from 'kysely';
+import { getTelemetry, latestTelemetry, telemetryGaps, upsertTelemetry, upsertTelemetryMerged, type TelemetryRecord } from '../../src/store/telemetry-repo.js';
 import { upsertSite } from '../../src/store/sites-repo.js';
 import { INTERVAL_MS } from '../../src/domain/time/interval.js';
 import { backends, useDatabase } from './harness.js';
@@ -59,6 +60,31 @@ describe.each(backends())('telemetry repository on $name', (backend) => {
     await upsertTelemetry(db().db, [{ ...empty, productionWh: 900 }], { columns: ['production_wh'] });
     const [row] = await getTelemetry(db().db, 'site-c', end - INTERVAL_MS, end);
     expect(row).toMatchObject({ socPercent: 55, chargeWh: 100, dischargeWh: 0, consumptionWh: 420, productionWh: 900, devicesReporting: null });
+  });
+
+  it('a poll\'s products in one statement: rows merge by interval end, stored columns not in the poll are kept, counts per product, and the extra statement runs with it', async () => {
+    await upsertSite(db().db, testSite('site-m'));
+    const e1 = START + 900 * INTERVAL_MS;
+    const e2 = e1 + INTERVAL_MS;
+    const empty = { siteId: 'site-m', socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: null };
+    // stored before: e1 has a consumption reading and a device count from an earlier poll
+    await upsertTelemetry(db().db, [{ ...empty, intervalEndMs: e1, consumptionWh: 300, devicesReporting: 3 }]);
+    const poll = [
+      { ...empty, intervalEndMs: e1, socPercent: 40, chargeWh: 0, dischargeWh: 250 }, // battery product
+      { ...empty, intervalEndMs: e1, consumptionWh: 300 }, // consumption product, unchanged
+      { ...empty, intervalEndMs: e1, productionWh: 120 }, // production product
+      { ...empty, intervalEndMs: e2, consumptionWh: 310 },
+    ];
+    const also = sql`update sites set name = 'merged poll' where site_id = 'site-m'`;
+    expect(await upsertTelemetryMerged(db().db, poll, also)).toEqual({ written: 2, battery: 1, consumption: 1, production: 1 });
+    const stored = await getTelemetry(db().db, 'site-m', e1 - INTERVAL_MS, e2);
+    expect(stored.map(({ receivedAtMs: _, ...r }) => r)).toEqual([
+      { ...empty, intervalEndMs: e1, socPercent: 40, chargeWh: 0, dischargeWh: 250, consumptionWh: 300, productionWh: 120, devicesReporting: 3 },
+      { ...empty, intervalEndMs: e2, consumptionWh: 310 },
+    ]);
+    expect((await db().db.selectFrom('sites').select('name').where('site_id', '=', 'site-m').executeTakeFirstOrThrow()).name).toBe('merged poll');
+    // the same poll again writes nothing and counts nothing
+    expect(await upsertTelemetryMerged(db().db, poll)).toEqual({ written: 0, battery: 0, consumption: 0, production: 0 });
   });
 
   it('lists missing intervals as ends and as ranges', async () => {

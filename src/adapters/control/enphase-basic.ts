@@ -40,6 +40,7 @@ interface Written {
 
 export class EnphaseBasicChannel implements ControlChannel {
   readonly name = 'enphase-basic';
+  readonly settingsSource = 'enphase-system' as const;
 
   constructor(private readonly config: EnphaseBasicConfig, private readonly deps: { clock: Clock; client: EnphaseClient }) {}
 

@@ -47,6 +47,7 @@ const DAY_MS = 86_400_000;
 
 export class EnphaseVppChannel implements ControlChannel {
   readonly name = 'enphase-vpp';
+  readonly settingsSource = 'enphase-system' as const;
   private readonly tokens: VppTokenSource;
 
   constructor(private readonly config: EnphaseVppConfig, private readonly deps: ChannelDeps) {

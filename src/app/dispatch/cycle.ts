@@ -170,7 +170,10 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
   const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs, commands };
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
-  if (out.writes > 0 && !out.authFailed) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision, commands);
+  // Read back after writes only where a command acts on receipt (it changes the device's settings at once); a command
+  // with its own start (≥ 1 min later) has changed nothing yet, and a second read in the same cycle would count one
+  // odd reading twice against the manual-change rule.
+  if (out.writes > 0 && !out.authFailed && !caps.scheduledStart) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision, commands);
   result.timingsMs.apply = performance.now() - t;
   await recordStatus(db, site, decision, out, state.patch, state.notes, result, also?.(siteId));
 }

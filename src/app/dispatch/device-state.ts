@@ -25,6 +25,28 @@ export interface DeviceStateOptions {
   optOutStandAsideMs: number;
   /** Enphase site state (Storm Guard, grid) older than this is not trusted for Enphase sites. */
   siteStateMaxAgeMs: number;
+  /**
+   * The settings the telemetry poll stored (enphase_site_state) stand in for the channel's own read when the channel
+   * reads the same thing (`settingsSource: 'enphase-system'`) and both battery settings and Storm Guard were read at
+   * most this long ago (default 2 min: the fleet's poll at the start of the same cycle). 0 = always ask the channel.
+   */
+  storedSettingsMaxAgeMs?: number;
+}
+
+const STORED_SETTINGS_MAX_AGE_MS = 2 * 60_000;
+
+/** The poll's stored settings as a channel reading, when they may stand in for one (see storedSettingsMaxAgeMs). */
+export function storedSettingsReading(channel: ControlChannel, site: Site, state: SiteState | null | undefined, nowMs: number, maxAgeMs = STORED_SETTINGS_MAX_AGE_MS): DeviceSettingsReading | null {
+  if (channel.settingsSource !== 'enphase-system' || !site.enphaseSystemId || !state || !state.hasBattery || maxAgeMs <= 0) return null;
+  if (state.settingsFetchedAtMs === null || state.stormGuardFetchedAtMs === null) return null;
+  const asOfMs = Math.min(state.settingsFetchedAtMs, state.stormGuardFetchedAtMs);
+  if (nowMs - asOfMs > maxAgeMs || asOfMs > nowMs + maxAgeMs) return null;
+  return {
+    asOfMs,
+    reservePercent: state.reserveSoc ?? undefined,
+    profile: state.batteryMode ?? state.batteryModeRaw ?? undefined,
+    stormGuardActive: state.stormGuardEnabled === true && state.stormAlert === true,
+  };
 }
 
 export interface DeviceStateResult {
@@ -55,21 +77,23 @@ export async function readDeviceState(
   if (soc && device.socAsOfMs === null) device.unusable = `the newest telemetry SoC (${String(socPercent)} %) makes no sense`;
   if (site.status === 'paused') device.unusable = 'the site is paused (sites.status)';
   device.needsReauth = site.status === 'needs_reauth';
-  await enphaseFlags(db, site, nowMs, o.siteStateMaxAgeMs, device, notes, known.siteState);
+  const siteState = known.siteState !== undefined ? known.siteState : site.enphaseSystemId ? await getSiteState(db, site.siteId) : null;
+  await enphaseFlags(site, nowMs, o.siteStateMaxAgeMs, device, notes, siteState);
   device.optedOut = await recentlyOptedOut(cmds, nowMs, o.optOutStandAsideMs);
   const patch: SiteDispatchPatch = {};
   if (sd?.status === 'paused_manual_change') {
     device.manualChange = sd.reason?.replace(/^paused: a person changed the battery \((.*)\); resume.*$/, '$1') ?? 'a manual change';
     return { device, socPercent, patch, notes };
   }
-  if (!device.needsReauth) await checkSettings(db, site, channel, siteRef, sd, nowMs, o, device, patch, notes, cmds);
+  if (!device.needsReauth) {
+    const stored = storedSettingsReading(channel, site, siteState, nowMs, o.storedSettingsMaxAgeMs);
+    await checkSettings(db, site, channel, siteRef, sd, nowMs, o, device, patch, notes, cmds, stored ?? undefined);
+  }
   return { device, socPercent, patch, notes };
 }
 
-async function enphaseFlags(db: Executor, site: Site, nowMs: number, maxAgeMs: number, device: DeviceState, notes: string[], known?: SiteState | null): Promise<void> {
-  if (!site.enphaseSystemId) return;
-  const s = known !== undefined ? known : await getSiteState(db, site.siteId);
-  if (!s) return;
+async function enphaseFlags(site: Site, nowMs: number, maxAgeMs: number, device: DeviceState, notes: string[], s: SiteState | null): Promise<void> {
+  if (!site.enphaseSystemId || !s) return;
   if (s.stormGuardEnabled && s.stormAlert) device.stormGuardActive = true;
   if (s.gridState === 'off_grid') device.offGrid = true;
   if (s.gridFetchedAtMs !== null && nowMs - s.gridFetchedAtMs > maxAgeMs) notes.push('Enphase grid status is stale');
@@ -93,11 +117,13 @@ export async function checkSettings(
   patch: SiteDispatchPatch,
   notes: string[],
   commands?: SiteCommands,
+  /** A reading the engine already has (storedSettingsReading): the channel is not asked. */
+  given?: DeviceSettingsReading,
 ): Promise<void> {
-  if (!channel.readSettings) return;
+  if (!channel.readSettings && !given) return;
   let reading: DeviceSettingsReading;
   try {
-    reading = await channel.readSettings(siteRef);
+    reading = given ?? (await channel.readSettings!(siteRef));
   } catch (e) {
     notes.push(`settings read failed (tolerated): ${e instanceof Error ? e.message : String(e)}`);
     return;

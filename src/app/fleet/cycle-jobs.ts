@@ -13,7 +13,8 @@ import { refreshStatuses, SENDING_GRACE_MS } from '../dispatch/status.js';
 import { getSite } from '../../store/sites-repo.js';
 import type { FleetTelemetry, SiteTelemetryOutcome } from './site-telemetry.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
-import { claimSiteRun, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
+import { sitePollStateFromRow, sitePollStateSql, type SitePollState } from '../telemetry/poll-state.js';
+import { claimSiteRun, claimSiteRunWithRead, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
 export const SITE_CYCLE = 'site.cycle';
@@ -118,7 +119,17 @@ export async function runSiteStatus(deps: FleetJobDeps, siteId: string): Promise
 }
 
 export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: number): Promise<boolean> {
-  const claimed = await claimSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), leaseMs: deps.leaseMs ?? 120_000 });
+  const claim = { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), leaseMs: deps.leaseMs ?? 120_000 };
+  // With telemetry, the claim also reads what the site's poll starts from (one statement, not two).
+  let read: SitePollState | undefined;
+  let claimed: boolean;
+  if (deps.telemetry) {
+    const r = await claimSiteRunWithRead(deps.db, claim, sitePollStateSql(siteId));
+    claimed = r.claimed;
+    read = sitePollStateFromRow(r.row);
+  } else {
+    claimed = await claimSiteRun(deps.db, claim);
+  }
   if (!claimed) {
     deps.onSiteDone?.(siteId, false);
     return false;
@@ -130,7 +141,7 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     // Telemetry first (never throws): refused or failed, the cycle plans on the stored readings or stands aside.
     const t0 = performance.now();
     if (deps.telemetry) {
-      const outcome = await deps.telemetry.poll(siteId, nowMs);
+      const outcome = await deps.telemetry.poll(siteId, nowMs, read);
       deps.onTelemetry?.(siteId, outcome);
     }
     const telemetryMs = performance.now() - t0;

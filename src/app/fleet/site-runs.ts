@@ -22,15 +22,29 @@ export interface ClaimRequest {
 
 /** True when this worker now holds the site's run for the slot. */
 export async function claimSiteRun(db: Executor, c: ClaimRequest): Promise<boolean> {
-  const r = await sql<{ site_id: string }>`
+  const r = await claimSql(c).execute(db);
+  return r.rows.length === 1;
+}
+
+/**
+ * The claim and a read of the site in ONE statement (the read runs whether or not the claim is won; it sees the
+ * database as it was before the claim). `row` is the read's single row.
+ */
+export async function claimSiteRunWithRead<T extends object>(db: Executor, c: ClaimRequest, read: RawBuilder<T>): Promise<{ claimed: boolean; row: T }> {
+  const r = await sql<T & { claimed__: number }>`with claim as (${claimSql(c)}) select (select count(*) from claim)::int as claimed__, r.* from (${read}) r`.execute(db);
+  const { claimed__, ...row } = r.rows[0]!;
+  return { claimed: claimed__ === 1, row: row as unknown as T };
+}
+
+function claimSql(c: ClaimRequest): RawBuilder<{ site_id: string }> {
+  return sql<{ site_id: string }>`
     insert into fleet_site_runs (site_id, slot_ms, status, worker_id, lease_until_ms, started_at_ms)
     values (${c.siteId}, ${c.slotMs}, 'running', ${c.workerId}, ${c.nowMs + c.leaseMs}, ${c.nowMs})
     on conflict (site_id, slot_ms) do update set status = 'running', worker_id = excluded.worker_id,
       lease_until_ms = excluded.lease_until_ms, started_at_ms = excluded.started_at_ms, attempts = fleet_site_runs.attempts + 1,
       finished_at_ms = null, error = null
     where fleet_site_runs.status = 'failed' or (fleet_site_runs.status = 'running' and fleet_site_runs.lease_until_ms < excluded.started_at_ms)
-    returning site_id`.execute(db);
-  return r.rows.length === 1;
+    returning site_id`;
 }
 
 /** Records the end of a run this worker still holds (a run taken over by another worker is left alone). */

@@ -13,7 +13,7 @@ import { BudgetExhausted, EnphaseThrottled, ReauthRequired } from '../../adapter
 import type { Clock } from '../../domain/time/clock.js';
 import type { Executor } from '../../store/database.js';
 import type { SecretBox } from '../../store/secret-box.js';
-import { sitePollState } from '../telemetry/poll-state.js';
+import { sitePollState, type SitePollState } from '../telemetry/poll-state.js';
 import { budgetLimits, openAccount, type EnphaseSettings } from '../enphase/account.js';
 import { BlockBudget, blockCallsFor } from '../telemetry/budget.js';
 import { listAccounts } from '../enphase/tokens.js';
@@ -30,8 +30,11 @@ export type SiteTelemetryOutcome =
   | { kind: 'failed'; reason: string };
 
 export interface FleetTelemetry {
-  /** Never throws: a failure is an outcome (the site's cycle goes on with the stored readings). */
-  poll(siteId: string, nowMs: number): Promise<SiteTelemetryOutcome>;
+  /**
+   * Never throws: a failure is an outcome (the site's cycle goes on with the stored readings). `read`: the site's
+   * poll state when the caller read it already (the fleet reads it in the statement that claims the site's run).
+   */
+  poll(siteId: string, nowMs: number, read?: SitePollState): Promise<SiteTelemetryOutcome>;
 }
 
 export interface FleetTelemetryOptions {
@@ -74,9 +77,9 @@ export function fleetTelemetry(o: FleetTelemetryOptions): FleetTelemetry {
     return c;
   };
   return {
-    async poll(siteId, nowMs) {
+    async poll(siteId, nowMs, known) {
       try {
-        const read = await sitePollState(o.db, siteId); // the site, its Enphase state, its newest intervals: one statement
+        const read = known ?? (await sitePollState(o.db, siteId)); // the site, its Enphase state, its newest intervals: one statement
         const site = read.site;
         if (!site?.enphaseSystemId) return { kind: 'not_polled', reason: 'no Enphase system' };
         if (site.status !== 'active') return { kind: 'not_polled', reason: `site ${site.status}` };

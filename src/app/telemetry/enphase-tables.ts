@@ -2,7 +2,7 @@
  * Queries on the Enphase tables of migration 0002_enphase_telemetry (quarantine, site state, API usage). The core
  * tables (sites, credentials, telemetry) are used only through the store's repositories.
  */
-import { sql, type ColumnType, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type ColumnType, type RawBuilder, type Generated, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Executor } from '../../store/database.js';
 import type { Database } from '../../store/schema.js';
 
@@ -135,6 +135,11 @@ export type SiteStatePatch = Partial<Omit<SiteState, 'siteId' | 'settingsFetched
 };
 
 export async function patchSiteState(db: Executor, siteId: string, patch: SiteStatePatch): Promise<void> {
+  await patchSiteStateSql(siteId, patch).execute(db);
+}
+
+/** The patch as one upsert statement, to run on its own or inside another (the poll's telemetry write). */
+export function patchSiteStateSql(siteId: string, patch: SiteStatePatch): RawBuilder<unknown> {
   const cols: Record<string, unknown> = {};
   if (patch.hasBattery !== undefined) cols.has_battery = patch.hasBattery;
   if (patch.batteryMode !== undefined) cols.battery_mode = patch.batteryMode;
@@ -148,6 +153,8 @@ export async function patchSiteState(db: Executor, siteId: string, patch: SiteSt
   if (patch.stormGuardFetchedAtMs !== undefined) cols.storm_guard_fetched_at = new Date(patch.stormGuardFetchedAtMs);
   if (patch.gridFetchedAtMs !== undefined) cols.grid_fetched_at = new Date(patch.gridFetchedAtMs);
   cols.updated_at = new Date();
-  await enphaseDb(db).insertInto('enphase_site_state').values({ site_id: siteId, ...cols } as never)
-    .onConflict((oc) => oc.column('site_id').doUpdateSet(cols as never)).execute();
+  const names = Object.keys(cols);
+  return sql`insert into enphase_site_state (site_id, ${sql.join(names.map((c) => sql.ref(c)))})
+    values (${siteId}, ${sql.join(names.map((c) => sql`${cols[c]}`))})
+    on conflict (site_id) do update set ${sql.join(names.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))}`;
 }

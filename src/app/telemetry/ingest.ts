@@ -12,7 +12,8 @@ import type { Clock } from '../../domain/time/clock.js';
 import { isoUtc } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { withAccountLock } from '../../store/credentials-repo.js';
-import { upsertTelemetry, type TelemetryColumn, type TelemetryRecord } from '../../store/telemetry-repo.js';
+import { upsertTelemetry, upsertTelemetryMerged, type TelemetryColumn, type TelemetryRecord } from '../../store/telemetry-repo.js';
+import type { RawBuilder } from 'kysely';
 import type { Logger } from '../logger.js';
 import { recordQuarantine } from './enphase-tables.js';
 
@@ -81,4 +82,31 @@ export async function ingestResponse(opts: { db: Executor; clock: Clock; logger?
   }
   const newest = checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null;
   return { product, received: opts.response.intervals.length, stored, quarantined: checked.quarantined.length, pending: checked.pending, newestEndMs: newest };
+}
+
+/**
+ * A site poll's responses of every product → stored rows in ONE statement (`upsertTelemetryMerged`), with `also` (the
+ * poll's Enphase state) in the same statement; quarantined intervals as `ingestResponse` records them. The results
+ * per product are those `ingestResponse` gives one product at a time. With no response, `also` still runs.
+ */
+export async function ingestResponses(opts: { db: Executor; clock: Clock; logger?: Logger; siteId: string; responses: readonly { product: TelemetryProduct; response: WireTelemetry }[]; also?: RawBuilder<unknown> }): Promise<IngestResult[]> {
+  const { db, siteId } = opts;
+  const checkedAll = opts.responses.map(({ product, response }) => ({ product, response, checked: check(product, response) }));
+  const records: TelemetryRecord[] = [];
+  const quarantined: Parameters<typeof recordQuarantine>[1][number][] = [];
+  for (const { product, checked } of checkedAll) {
+    for (const q of checked.quarantined) {
+      opts.logger?.warn({ siteId, product, interval: q.endMs !== undefined ? isoUtc(q.endMs) : null, reason: q.reason }, 'telemetry interval quarantined');
+      quarantined.push({ siteId, product, intervalEndMs: q.endMs ?? null, reason: q.reason, raw: q.raw });
+    }
+    for (const r of checked.ok) records.push(record(product, siteId, r));
+  }
+  const counts = records.length || opts.also ? await upsertTelemetryMerged(db, records, opts.also) : null;
+  if (quarantined.length) {
+    await withAccountLock(db, `telemetry-site:${siteId}`, (trx) => recordQuarantine(trx, quarantined, opts.clock.nowMs()));
+  }
+  return checkedAll.map(({ product, response, checked }) => ({
+    product, received: response.intervals.length, stored: counts?.[product] ?? 0, quarantined: checked.quarantined.length, pending: checked.pending,
+    newestEndMs: checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null,
+  }));
 }

@@ -4,7 +4,7 @@
  * read and one newest-interval read per product (4 round trips per site); the fleet, which has only the site's id,
  * gets the site row in it too.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { TelemetryProduct } from '../../adapters/enphase/normalise.js';
 import type { Executor } from '../../store/database.js';
 import { siteStateFromRow, type EnphaseSiteStateTable, type SiteState } from './enphase-tables.js';
@@ -21,13 +21,29 @@ export interface SitePollState {
 const DATES = ['settings_fetched_at', 'storm_guard_fetched_at', 'grid_fetched_at', 'updated_at'] as const;
 
 export async function sitePollState(db: Executor, siteId: string): Promise<SitePollState> {
-  const r = await sql<{ site: Record<string, unknown> | null; state: Record<string, unknown> | null; battery: number | null; consumption: number | null; production: number | null }>`
+  const r = await sitePollStateSql(siteId).execute(db);
+  return sitePollStateFromRow(r.rows[0]!);
+}
+
+export interface SitePollStateRow {
+  site: Record<string, unknown> | null;
+  state: Record<string, unknown> | null;
+  battery: number | null;
+  consumption: number | null;
+  production: number | null;
+}
+
+/** The read as a statement of its own, or to run inside another (the fleet's claim of the site's run). */
+export function sitePollStateSql(siteId: string): RawBuilder<SitePollStateRow> {
+  return sql<SitePollStateRow>`
     select (select to_jsonb(s) from sites s where s.site_id = ${siteId}) as site,
       (select to_jsonb(e) from enphase_site_state e where e.site_id = ${siteId}) as state,
       (select extract(epoch from max(interval_end)) * 1000 from telemetry where site_id = ${siteId} and soc_percent is not null)::float8 as battery,
       (select extract(epoch from max(interval_end)) * 1000 from telemetry where site_id = ${siteId} and consumption_wh is not null)::float8 as consumption,
-      (select extract(epoch from max(interval_end)) * 1000 from telemetry where site_id = ${siteId} and production_wh is not null)::float8 as production`.execute(db);
-  const row = r.rows[0]!;
+      (select extract(epoch from max(interval_end)) * 1000 from telemetry where site_id = ${siteId} and production_wh is not null)::float8 as production`;
+}
+
+export function sitePollStateFromRow(row: SitePollStateRow): SitePollState {
   let state: SiteState | null = null;
   if (row.state) {
     for (const c of DATES) if (typeof row.state[c] === 'string') row.state[c] = new Date(row.state[c] as string);

@@ -15,11 +15,12 @@ import { listSites, type Site } from '../../store/sites-repo.js';
 import type { Logger } from '../logger.js';
 import type { NotReadyReason } from '../enphase/not-ready.js';
 import { getAccount } from '../enphase/tokens.js';
-import { getSiteState, patchSiteState } from './enphase-tables.js';
+import { getSiteState, patchSiteState, patchSiteStateSql, type SiteState } from './enphase-tables.js';
 import { productCoverage } from './coverage.js';
 import { sitePollState, type SitePollState } from './poll-state.js';
-import { fetchProduct, ingestResponse, PRODUCTS, type IngestResult } from './ingest.js';
-import { refreshSiteState, settingsCallsDue } from './site-state.js';
+import { fetchProduct, ingestResponse, ingestResponses, PRODUCTS, type IngestResult } from './ingest.js';
+import type { WireTelemetry } from '../../adapters/enphase/wire.js';
+import { readSiteStateInto, settingsCallsDue, type SiteStateRead } from './site-state.js';
 
 
 export interface TelemetrySettings {
@@ -112,23 +113,50 @@ async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: Tel
 
 /**
  * One site's poll: one request per product from (newest stored − trailing window), then the settings by TTL. The
- * daemon's poll runs it for every site of an account; a fleet worker runs it inside each site's cycle. Throws what
- * the client throws (throttled, budget used, re-authorisation, unavailable): the caller decides what stops. `read`:
- * the site's poll state when the caller already read it (sitePollState).
+ * daemon's poll runs it for every site of an account; a fleet worker runs it inside each site's cycle. Everything
+ * the calls returned is stored in ONE statement at the end (every product's intervals and the Enphase state, see
+ * `ingestResponses`), also when a later call threw (what was read is kept). Throws what the client throws (throttled,
+ * budget used, re-authorisation, unavailable): the caller decides what stops. `read`: the site's poll state when the
+ * caller already read it (sitePollState).
  */
 export async function pollSite(ctx: TelemetryRunContext, site: Site, r: SiteRunReport = { siteId: site.siteId, results: [], requests: 0 }, read?: SitePollState): Promise<SiteRunReport> {
   const now = ctx.clock.nowMs();
   const known = read ?? (await sitePollState(ctx.db, site.siteId));
   const products = known.state && !known.state.hasBattery ? PRODUCTS.filter((p) => p !== 'battery') : [...PRODUCTS];
   const client = ctx.reservePerSite ? await ctx.client.withCallsReserved(products.length + settingsCallsDue(known.state, now, ctx.settings.settingsTtlMs)) : ctx.client;
-  for (const product of products) {
-    const newest = known.newestEndMs[product];
-    const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
-    const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
-    await fetchAndIngest(ctx, site, product, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS)), r, client);
+  const systemId = Number(site.enphaseSystemId);
+  const responses: { product: TelemetryProduct; response: WireTelemetry }[] = [];
+  const state: SiteStateRead = { calls: 0, patch: {} };
+  let stateKnown = known.state;
+  try {
+    for (const product of products) {
+      const newest = known.newestEndMs[product];
+      const lookback = ctx.settings.initialLookbackMs ?? DAY_MS;
+      const startMs = newest !== null ? newest - ctx.settings.trailingWindowMs : intervalFloor(now - lookback);
+      r.requests++;
+      try {
+        responses.push({ product, response: await fetchProduct(client, product, systemId, Math.max(startMs, intervalFloor(now - ctx.settings.backfillDays * DAY_MS))) });
+      } catch (error) {
+        if (!(error instanceof SiteWithoutBattery)) throw error;
+        // No battery (422): its settings calls would say the same, so they are not made.
+        state.patch = { ...state.patch, hasBattery: false, stormGuardEnabled: false, stormAlert: false };
+        stateKnown = { ...(stateKnown ?? emptySiteState(site.siteId)), hasBattery: false };
+      }
+    }
+    await readSiteStateInto(state, { client, siteId: site.siteId, systemId, nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger, known: stateKnown });
+  } finally {
+    r.requests += state.calls;
+    const also = Object.keys(state.patch).length ? patchSiteStateSql(site.siteId, state.patch) : undefined;
+    if (responses.length || also) r.results.push(...(await ingestResponses({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, siteId: site.siteId, responses, also })));
   }
-  r.requests += await refreshSiteState({ db: ctx.db, client, siteId: site.siteId, systemId: Number(site.enphaseSystemId), nowMs: now, ttlMs: ctx.settings.settingsTtlMs, logger: ctx.logger, known: known.state });
   return r;
+}
+
+function emptySiteState(siteId: string): SiteState {
+  return {
+    siteId, hasBattery: true, batteryMode: null, batteryModeRaw: null, reserveSoc: null, chargeFromGrid: null, stormGuardEnabled: null, stormAlert: null,
+    gridState: null, settingsFetchedAtMs: null, stormGuardFetchedAtMs: null, gridFetchedAtMs: null,
+  };
 }
 
 /** One poll: `pollSite` for every active site of the account. */

@@ -19,37 +19,48 @@ export function settingsCallsDue(s: SiteState | null, nowMs: number, ttlMs: numb
 
 /** Re-reads what is due; what was read is stored in one upsert at the end (also when a later call failed). */
 export async function refreshSiteState(opts: { db: Executor; client: EnphaseClient; siteId: string; systemId: number; nowMs: number; ttlMs: number; logger?: Logger; known?: SiteState | null }): Promise<number> {
-  const { db, client, siteId, systemId, nowMs, ttlMs } = opts;
-  const s = opts.known !== undefined ? opts.known : await getSiteState(db, siteId);
-  const due = (at: number | null | undefined) => dueAt(at, nowMs, ttlMs);
-  let calls = 0;
-  const hasBattery = s?.hasBattery ?? true;
-  let patch: SiteStatePatch = {};
+  const s = opts.known !== undefined ? opts.known : await getSiteState(opts.db, opts.siteId);
+  const read: SiteStateRead = { calls: 0, patch: {} };
   try {
-    try {
-      if (hasBattery && due(s?.settingsFetchedAtMs)) {
-        calls++;
-        const b = await client.batterySettings(systemId);
-        const mode = normaliseBatteryMode(b.battery_mode);
-        if (!mode) opts.logger?.warn({ siteId, batteryMode: b.battery_mode }, 'unknown Enphase battery mode spelling; stored raw');
-        patch = { ...patch, hasBattery: true, batteryMode: mode ?? null, batteryModeRaw: b.battery_mode, reserveSoc: b.reserve_soc, chargeFromGrid: parseFlag(b.charge_from_grid) ?? null, settingsFetchedAtMs: nowMs };
-      }
-      if (hasBattery && due(s?.stormGuardFetchedAtMs)) {
-        calls++;
-        const g = await client.stormGuard(systemId);
-        patch = { ...patch, stormGuardEnabled: parseFlag(g.storm_guard_status) ?? null, stormAlert: parseFlag(g.storm_alert) ?? null, stormGuardFetchedAtMs: nowMs };
-      }
-    } catch (error) {
-      if (!(error instanceof SiteWithoutBattery)) throw error;
-      patch = { ...patch, hasBattery: false, stormGuardEnabled: false, stormAlert: false };
-    }
-    if (due(s?.gridFetchedAtMs)) {
-      calls++;
-      const grid = await client.gridStatus(systemId);
-      patch = { ...patch, gridState: normaliseGridState(grid.grid_state), gridFetchedAtMs: nowMs };
-    }
+    await readSiteStateInto(read, { ...opts, known: s });
   } finally {
-    if (Object.keys(patch).length) await patchSiteState(db, siteId, patch);
+    if (Object.keys(read.patch).length) await patchSiteState(opts.db, opts.siteId, read.patch);
   }
-  return calls;
+  return read.calls;
+}
+
+/** What a settings read gathered so far: the calls made and the state patch (kept when a later call throws). */
+export interface SiteStateRead {
+  calls: number;
+  patch: SiteStatePatch;
+}
+
+/** Calls what is due and adds it to `read` as it goes (nothing is stored: the caller writes `read.patch`). */
+export async function readSiteStateInto(read: SiteStateRead, opts: { client: EnphaseClient; siteId: string; systemId: number; nowMs: number; ttlMs: number; logger?: Logger; known: SiteState | null }): Promise<void> {
+  const { client, siteId, systemId, nowMs, ttlMs } = opts;
+  const s = opts.known;
+  const due = (at: number | null | undefined) => dueAt(at, nowMs, ttlMs);
+  const hasBattery = s?.hasBattery ?? true;
+  try {
+    if (hasBattery && due(s?.settingsFetchedAtMs)) {
+      read.calls++;
+      const b = await client.batterySettings(systemId);
+      const mode = normaliseBatteryMode(b.battery_mode);
+      if (!mode) opts.logger?.warn({ siteId, batteryMode: b.battery_mode }, 'unknown Enphase battery mode spelling; stored raw');
+      read.patch = { ...read.patch, hasBattery: true, batteryMode: mode ?? null, batteryModeRaw: b.battery_mode, reserveSoc: b.reserve_soc, chargeFromGrid: parseFlag(b.charge_from_grid) ?? null, settingsFetchedAtMs: nowMs };
+    }
+    if (hasBattery && due(s?.stormGuardFetchedAtMs)) {
+      read.calls++;
+      const g = await client.stormGuard(systemId);
+      read.patch = { ...read.patch, stormGuardEnabled: parseFlag(g.storm_guard_status) ?? null, stormAlert: parseFlag(g.storm_alert) ?? null, stormGuardFetchedAtMs: nowMs };
+    }
+  } catch (error) {
+    if (!(error instanceof SiteWithoutBattery)) throw error;
+    read.patch = { ...read.patch, hasBattery: false, stormGuardEnabled: false, stormAlert: false };
+  }
+  if (due(s?.gridFetchedAtMs)) {
+    read.calls++;
+    const grid = await client.gridStatus(systemId);
+    read.patch = { ...read.patch, gridState: normaliseGridState(grid.grid_state), gridFetchedAtMs: nowMs };
+  }
 }

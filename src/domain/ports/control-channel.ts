@@ -126,4 +126,10 @@ export interface ControlChannel {
   cancel(siteRef: string, externalId: string): Promise<ChannelCommandState>;
   /** Reads the device's current settings, when the channel can (manual-change detection, Storm Guard). */
   readSettings?(siteRef: string): Promise<DeviceSettingsReading>;
+  /**
+   * What `readSettings` reads, when the engine also has it from elsewhere: 'enphase-system' = the Enphase system's
+   * battery settings and Storm Guard, which the telemetry poll reads from the monitoring API and stores
+   * (enphase_site_state). The dispatcher then uses a reading the poll stored moments ago instead of asking again.
+   */
+  readonly settingsSource?: 'enphase-system';
 }

@@ -161,8 +161,25 @@ export interface ErcotLocalParts {
   minuteOfDay: number;
 }
 
-/** The ERCOT local description of a UTC instant (inverse of ercotIntervalStartMs). */
+const localPartsByMinute = new Map<number, ErcotLocalParts>();
+const LOCAL_PARTS_CACHE_MAX = 20_000;
+
+/**
+ * The ERCOT local description of a UTC instant (inverse of ercotIntervalStartMs). Every field depends only on the
+ * UTC minute (offsets change on whole hours), so results are memoised per minute: plans' window reasons ask for the
+ * same few boundaries at every site, and Luxon's zone conversion was most of a fleet site's reason text.
+ */
 export function ercotLocalParts(ms: number): ErcotLocalParts {
+  const minute = Math.floor(ms / MINUTE_MS);
+  const hit = localPartsByMinute.get(minute);
+  if (hit) return { ...hit };
+  const parts = localPartsUncached(ms);
+  if (localPartsByMinute.size >= LOCAL_PARTS_CACHE_MAX) localPartsByMinute.clear();
+  localPartsByMinute.set(minute, parts);
+  return { ...parts };
+}
+
+function localPartsUncached(ms: number): ErcotLocalParts {
   const local = DateTime.fromMillis(ms, { zone: ERCOT_TIME_ZONE });
   const date = local.toFormat('yyyy-MM-dd');
   const day = ercotDay(date);

@@ -11,7 +11,7 @@ import { fleetHandlers, SITE_CYCLE, SITE_STATUS, TICK, tickJob } from '../../../
 import { takeToken } from '../../../src/app/fleet/rate-limit.js';
 import { SharedErcotRateLimiter, ercotLimiterFor } from '../../../src/app/fleet/shared-ercot-limiter.js';
 import { FixedClock } from '../../../src/domain/time/clock.js';
-import { seedSimulatedFleet, simSiteId, simulatedChannel, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
+import { seedSimulatedFleet, simSiteId, simulatedChannel, simVppSiteId, SIM_NOW_MS } from '../../../src/app/fleet/simulated-fleet.js';
 import { slotOf } from '../../../src/app/fleet/site-runs.js';
 import { sql } from '../../../src/store/database.js';
 import { backends, useDatabase } from '../../store/harness.js';
@@ -183,6 +183,41 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
       expect(fakes.enphase.apiRequests()).toHaveLength(1 + 2 * 6); // the failed site's one call was not retried
       const anchors = await sql<{ site_id: string; as_of_ms: number }>`select site_id, (inputs->'socAnchor'->>'asOfMs')::float8 as as_of_ms from plans order by site_id`.execute(db);
       expect(Object.fromEntries(anchors.rows.map((a) => [a.site_id, a.as_of_ms]))).toEqual(Object.fromEntries([0, 1, 2].map((i) => [simSiteId(i), failed.includes(simSiteId(i)) ? seededAtMs : intervalFloor(SIM_NOW_MS)])));
+    } finally {
+      await queue.stop();
+      await fakes.close();
+    }
+  });
+
+  it('settings once per cycle: the poll\'s battery settings and Storm Guard stand in for the VPP\'s (no settings call to the VPP, no read-back after its send); an alert the poll saw makes the site stand aside', async () => {
+    const { db } = get();
+    const fakes = await startSimulatedFakes(2);
+    const queue = new InProcessJobQueue();
+    try {
+      await sql`truncate sites, fleet_site_runs cascade`.execute(db);
+      await seedSimulatedFleet(db, 2, SIM_NOW_MS, { channel: 'enphase-vpp', telemetryAtMs: null });
+      await connectSimulatedAccount(db, fakes, 2);
+      const env = fakes.workerEnv({ perMinute: 1000, perMonth: 100_000 });
+      const cfg = loadConfig({ ...env, DATABASE_URL: undefined });
+      const channel = createControlChannel('enphase-vpp', { baseUrl: env.FLEET_VPP_URL, programId: env.FLEET_VPP_PROGRAM, apiKey: env.FLEET_VPP_API_KEY, clientId: env.FLEET_VPP_CLIENT_ID, clientSecret: env.FLEET_VPP_CLIENT_SECRET, timeoutMs: 5_000 }, { clock: new FixedClock(SIM_NOW_MS) });
+      const deps = {
+        db, queue, planner: await createPlanner('dp'), channelFor: () => channel, workerId: 'w1', now: Date.now, cycleNowMs: () => SIM_NOW_MS,
+        telemetry: fleetTelemetry({ db, box: createSecretBox(SIM_SECRET_KEY), settings: cfg, clock: systemClock }),
+      };
+      // Storm Guard turns on at the second site's battery (one device: the Enphase fake reports the VPP fake's battery)
+      fakes.vpp.setStormGuard(simVppSiteId(1), true);
+      await queue.start(fleetHandlers(deps), { concurrency: 1 });
+      await queue.enqueue([tickJob(slotOf(SIM_NOW_MS))]);
+      await queue.idle();
+      const enphaseCalls = fakes.enphase.apiRequests().map((r) => r.path.replace(/\d+/g, '{id}'));
+      expect(enphaseCalls.filter((p) => p.endsWith('/battery_settings'))).toHaveLength(2);
+      expect(enphaseCalls.filter((p) => p.endsWith('/storm_guard'))).toHaveLength(2);
+      const vppCalls = fakes.vpp.apiRequests().map((r) => `${r.method} ${r.path.replace(/\d+/g, '{id}')}`);
+      expect(vppCalls).toEqual(['POST /api/v{id}/events']); // the first site's command; no settings read before or after
+      const status = await sql<{ site_id: string; status: string; reason: string }>`select site_id, status, reason from site_dispatch order by site_id`.execute(db);
+      expect(status.rows[0]).toMatchObject({ site_id: simSiteId(0), status: 'dispatching' });
+      expect(status.rows[1]).toMatchObject({ site_id: simSiteId(1), status: 'standing_aside' });
+      expect(status.rows[1]!.reason).toMatch(/Storm Guard/);
     } finally {
       await queue.stop();
       await fakes.close();

@@ -24,6 +24,11 @@ export class BatteryBackedSite implements SiteTelemetry {
     this.firstIntervalStartMs = battery().timeMs;
   }
 
+  /** Storm Guard's alert as the channel fake's battery has it (Storm Guard turned on there shows here too: one device). */
+  stormAlertAt(ms: number): boolean {
+    return this.battery().stormGuardAt(ms);
+  }
+
   get socPercentNow(): number {
     return this.battery().socPercent;
   }

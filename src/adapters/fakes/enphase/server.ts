@@ -258,7 +258,10 @@ export class FakeEnphase {
       const id = s.sim.spec.systemId;
       if (m[2] === 'grid_status') return [200, { system_id: id, grid_state: s.gridState, last_report_date: Math.floor(this.clock.nowMs() / 1000) }];
       if (!s.sim.spec.hasBattery) return noBattery();
-      if (m[2] === 'storm_guard') return [200, { system_id: id, storm_guard_status: s.stormGuardEnabled ? 'enabled' : 'disabled', storm_alert: String(s.stormAlert) }];
+      if (m[2] === 'storm_guard') {
+        const alert = s.stormAlert || (s.sim instanceof BatteryBackedSite && s.sim.stormAlertAt(this.clock.nowMs()));
+        return [200, { system_id: id, storm_guard_status: s.stormGuardEnabled ? 'enabled' : 'disabled', storm_alert: String(alert) }];
+      }
       return [200, this.settingsBody(s)];
     }
     return [404, { message: 'Not Found', details: 'No such path', code: 404 }];
