@@ -194,7 +194,7 @@ describe.each(backends())('fleet jobs on $name', (backend) => {
     const fakes = await startSimulatedFakes(2);
     const queue = new InProcessJobQueue();
     try {
-      await sql`truncate sites, fleet_site_runs, enphase_site_state cascade`.execute(db); // earlier tests polled these sites' settings
+      await sql`truncate sites, fleet_site_runs, fleet_slots, enphase_site_state cascade`.execute(db); // earlier tests ran this slot and polled these sites
       await seedSimulatedFleet(db, 2, SIM_NOW_MS, { channel: 'enphase-vpp', telemetryAtMs: null });
       await connectSimulatedAccount(db, fakes, 2);
       const env = fakes.workerEnv({ perMinute: 1000, perMonth: 100_000 });
