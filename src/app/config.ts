@@ -12,6 +12,11 @@ const optionalUrl = z.url().optional();
 export const configSchema = z.object({
   /** PostgreSQL connection string; when absent the embedded PGlite store in dataDir is used. */
   DATABASE_URL: optionalText,
+  /**
+   * PostgreSQL: statements that repeat run as prepared statements, parsed and planned once per connection
+   * ("true"/"false"). Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   /** Where the embedded store and other local state live. */
   ERCOT_ARB_DATA_DIR: z.string().default('./data'),
   /** Key for encrypting credentials at rest (any string; a 32-byte key is derived from it). */

@@ -8,6 +8,7 @@ import type { StoreLogger } from './store-logger.js';
 import { DatabaseUnreachable } from './errors.js';
 import { openPgliteFolder, openPgliteInMemory } from './pglite-store.js';
 import { PgliteDialect } from './pglite-dialect.js';
+import { prepareRepeatedStatements } from './prepared-statements.js';
 import { SchemaIntrospector } from './schema-introspector.js';
 import type { Database } from './schema.js';
 
@@ -28,6 +29,12 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: a statement text run again is sent as a named prepared statement, parsed and planned once per
+   * connection (prepared-statements.ts). Default true; false for a pooler that cannot keep them (PgBouncer in
+   * transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
   logger?: StoreLogger;
 }
 
@@ -76,6 +83,7 @@ async function openPostgres(url: string, schema: string, options: OpenDatabaseOp
     ...(schema !== 'public' ? { options: [process.env.PGOPTIONS, `-c search_path=${schema}`].filter(Boolean).join(' ') } : {}),
   });
   pool.on('error', (error) => options.logger?.warn({ err: { message: error.message } }, 'idle PostgreSQL connection failed'));
+  if (options.preparedStatements !== false) prepareRepeatedStatements(pool);
   try {
     const client = await pool.connect();
     try {
@@ -167,3 +175,4 @@ export function jsonOrNull(value: unknown): string | null {
 }
 
 export { sql };
+

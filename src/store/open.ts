@@ -34,6 +34,8 @@ export interface OpenStoreOptions {
 export interface StoreSettings {
   DATABASE_URL?: string;
   ERCOT_ARB_DATA_DIR: string;
+  /** Default true (see OpenDatabaseOptions.preparedStatements). */
+  DATABASE_PREPARED_STATEMENTS?: boolean;
 }
 
 export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = {}): Promise<OpenedDatabase> {
@@ -45,6 +47,7 @@ export async function openStore(cfg: StoreSettings, options: OpenStoreOptions = 
     dataDir,
     schema: options.schema,
     logger: options.logger,
+    preparedStatements: cfg.DATABASE_PREPARED_STATEMENTS,
   });
   try {
     // Either way, a database migrated by a newer program is refused (MigrationsAhead).

@@ -68,7 +68,7 @@ export async function runFleetWorkerProcess(o: FleetWorkerProcessOptions): Promi
   let onSignal = (): void => void (signalled = true);
   process.once('SIGTERM', () => onSignal());
   process.once('SIGINT', () => onSignal());
-  const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3 });
+  const opened = await openDatabase({ databaseUrl: o.databaseUrl, dataDir: o.dataDir, schema: o.schema, poolSize: o.concurrency + 3, preparedStatements: loadConfig().DATABASE_PREPARED_STATEMENTS });
   const queue = queueFor(opened, o.databaseUrl);
   const pinned = o.simulateAtMs;
   const channel = pinned == null ? null

@@ -11,7 +11,7 @@ interface DbOptions {
 
 async function open(options: DbOptions) {
   const cfg = loadConfig();
-  return openDatabase({ databaseUrl: cfg.DATABASE_URL, dataDir: options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR });
+  return openDatabase({ databaseUrl: cfg.DATABASE_URL, dataDir: options.dataDir ?? cfg.ERCOT_ARB_DATA_DIR, preparedStatements: cfg.DATABASE_PREPARED_STATEMENTS });
 }
 
 export async function dbMigrate(ctx: CliContext, options: DbOptions): Promise<void> {

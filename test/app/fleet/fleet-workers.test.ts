@@ -78,6 +78,9 @@ describe.skipIf(!DATABASE_URL)('fleet: three worker processes on PostgreSQL', ()
       }
       expect(victimSite).not.toBeNull();
       victim.kill('SIGKILL');
+      // A claim the victim had already sent still commits on the server after the kill: let it land before reading
+      // which runs the victim holds.
+      await new Promise((res) => setTimeout(res, 1000));
       const held = await sql<{ site_id: string }>`select site_id from fleet_site_runs where status = 'running' and worker_id like ${`%:${victim.pid}:%`}`.execute(db);
       const victimSites = new Set(held.rows.map((r) => r.site_id));
       expect(victimSites.has(victimSite!)).toBe(true);
