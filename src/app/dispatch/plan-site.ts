@@ -11,7 +11,7 @@ import { InputError } from '../../domain/errors.js';
 import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
 import { MAX_EXTENDED_HORIZON_INTERVALS, rollingHorizonIntervals, terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
-import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
+import { DEFAULT_FORECASTER, DEFAULT_HORIZON_TO_PUBLISHED_DAM, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
 import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil, MINUTE_MS } from '../../domain/time/interval.js';
 import { kwhToPercent, percentToKwh } from '../../domain/battery/battery.js';
 import { stepSocThroughCommands, type SteppedSpan } from '../../domain/dispatch/committed-soc.js';
@@ -35,7 +35,7 @@ export interface PlanningOptions {
   /**
    * Extend the horizon to the end of the latest DAM day stored and published by now when that is later (after
    * 13:00 Central: all of tomorrow, at most 48 h); the same rule as the replay's `horizonToPublishedDam`. Default
-   * false.
+   * DEFAULT_HORIZON_TO_PUBLISHED_DAM (true).
    */
   horizonToPublishedDam?: boolean;
   /** The newest real-time price must be at most this old, unless day-ahead prices cover the horizon's start (default 24 h). */
@@ -185,7 +185,7 @@ export async function buildPlanInput(
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
   const knowledge = await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs, known);
   const baseIntervals = Math.round((options.horizonHours ?? 24) * 4);
-  const toDam = options.horizonToPublishedDam === true;
+  const toDam = options.horizonToPublishedDam ?? DEFAULT_HORIZON_TO_PUBLISHED_DAM;
   // The first interval a command started now can act on in full: the battery follows it the measured latency late.
   // (The lead is left to decide as before: a window whose lead has passed starts at the first whole minute it can.)
   const leadMs = Math.max(options.leadMs ?? MINUTE_MS, capabilities.minLeadMs);

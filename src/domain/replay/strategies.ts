@@ -123,7 +123,7 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
   for (let t = 0; t < data.n; t++) {
     const startMs = data.startMs + t * INTERVAL_MS;
     const known = new KnownAt(history, startMs - DECISION_LEAD_MS);
-    const count = Math.min(rollingHorizonIntervals(known, startMs, horizon, strategy.horizonToPublishedDam === true), data.n - t);
+    const count = Math.min(rollingHorizonIntervals(known, startMs, horizon, strategy.horizonToPublishedDam), data.n - t);
     const forecast = forecaster.forecast(known, startMs, count);
     fallbackIntervals += forecast.fallbackIntervals;
     const prices = forecast.pricesUsdPerMwh;

@@ -91,7 +91,7 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     expect(replay.differences).toEqual([]);
   });
 
-  it('horizonToPublishedDam: after 13:00 the plan runs to the end of tomorrow (19:00 → midnight after next: 29 h), before 13:00 it stays 24 h', async () => {
+  it('horizonToPublishedDam (default on): after 13:00 the plan runs to the end of tomorrow (19:00 → midnight after next: 29 h), before 13:00 it stays 24 h', async () => {
     const { db: d, p } = await world();
     await site(d, 'H1');
     const planned = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, { horizonToPublishedDam: true });
@@ -106,8 +106,11 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     const morning = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 7 * 60 * M, T_1850 - 7 * 60 * M, { horizonToPublishedDam: true });
     expect(morning.problem).toBeNull();
     expect((await storedInputs(d, morning.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(96);
-    const off = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, {});
+    const off = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, { horizonToPublishedDam: false });
     expect((await storedInputs(d, off.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(96);
+    const byDefault = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, {});
+    expect((await storedInputs(d, byDefault.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(29 * 4);
+    expect((await storedInputs(d, byDefault.plan!.planId)).inputs.forecast.method).toBe('fade-mix-robust');
   });
 
   it('a measured latency of 5.5 min: the plan starts at the first interval a command can fully act on, and commands start 6 min early', async () => {
