@@ -52,17 +52,20 @@ export class FadeMixtureForecaster implements Forecaster {
     for (let k = 0; k < weights.length; k++) this.weights[k] = weights[k] / sum;
   }
 
-  /** 0.5^(lead / half-life) for each interval of a forecast, cached by (first lead, count, half-life). */
+  /**
+   * 0.5^(lead / half-life) for each interval of a forecast, cached by (first lead, half-life) at the longest count
+   * asked so far (a horizon that varies with the published DAM reuses it as a prefix).
+   */
   private decay(firstLeadMs: number, count: number, halfLifeHours: number): Float64Array {
-    const key = `${firstLeadMs}/${count}/${halfLifeHours}`;
+    const key = `${firstLeadMs}/${halfLifeHours}`;
     let d = this.decayCache.get(key);
-    if (!d) {
-      d = new Float64Array(count);
-      for (let j = 0; j < count; j++) d[j] = Math.pow(0.5, (firstLeadMs + j * INTERVAL_MS) / (halfLifeHours * HOUR_MS));
+    if (!d || d.length < count) {
+      d = new Float64Array(Math.max(count, d?.length ?? 0));
+      for (let j = 0; j < d.length; j++) d[j] = Math.pow(0.5, (firstLeadMs + j * INTERVAL_MS) / (halfLifeHours * HOUR_MS));
       if (this.decayCache.size > 64) this.decayCache.clear();
       this.decayCache.set(key, d);
     }
-    return d;
+    return d.length === count ? d : d.subarray(0, count);
   }
 
   forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
@@ -71,6 +74,7 @@ export class FadeMixtureForecaster implements Forecaster {
     const firstLeadMs = fromMs - known.cutMs;
     const errors = new Map<number, number>();
     const refs = new Map<number, number>();
+    const decays = new Map<number, Float64Array>();
     // Each member's correction at interval j is decay_k[j] · (additive_k + part_k · clamp(b_j / ref, 0, pm_k)).
     const members: { w: number; decay: Float64Array | null; additive: number; part: number; pm: number; ref: number }[] = [];
     // The largest correction any member can add or subtract (decay ≤ 1): where b − maxAbs ≥ the floor, no member's
@@ -94,7 +98,13 @@ export class FadeMixtureForecaster implements Forecaster {
       const upTo = m.proportionalUpToUsdPerMwh ?? Infinity;
       const part = proportional ? Math.max(-upTo, Math.min(upTo, error)) : 0;
       if (proportional) ref = r; // members of one window share it; with several windows every interval takes the exact path
-      members.push({ w, decay: error === 0 ? null : this.decay(firstLeadMs, count, m.halfLifeHours), additive: error - part, part, pm: proportional ? pm! : 0, ref: r });
+      let decay: Float64Array | null = null;
+      if (error !== 0) {
+        // one array per half-life, so the fast path below groups members by it
+        decay = decays.get(m.halfLifeHours) ?? this.decay(firstLeadMs, count, m.halfLifeHours);
+        decays.set(m.halfLifeHours, decay);
+      }
+      members.push({ w, decay, additive: error - part, part, pm: proportional ? pm! : 0, ref: r });
       maxAbs = Math.max(maxAbs, Math.abs(error - part) + Math.abs(part) * (proportional ? pm! : 0));
     }
     const oneRef = refs.size <= 1;

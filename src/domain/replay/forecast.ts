@@ -21,8 +21,42 @@ export function rollingHorizonIntervals(known: KnownAt, startMs: number, baseInt
  * forecast price, delivering √rte kWh AC per kWh of SoC, each paying the degradation cost.
  */
 export function terminalValueUsdPerKwh(forecastUsdPerMwh: Float64Array, roundTripEfficiency: number, degradationCostUsdPerKwh = 0): number {
-  const sorted = Float64Array.from(forecastUsdPerMwh).sort();
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return Math.max(0, median / 1000 - degradationCostUsdPerKwh) * Math.sqrt(roundTripEfficiency);
+  return Math.max(0, medianOf(forecastUsdPerMwh) / 1000 - degradationCostUsdPerKwh) * Math.sqrt(roundTripEfficiency);
+}
+
+/** The median (mean of the two middle values for an even count) by selection on a copy, not a full sort. */
+export function medianOf(values: Float64Array): number {
+  const a = Float64Array.from(values);
+  const n = a.length;
+  const upper = select(a, n >> 1);
+  if (n % 2) return upper;
+  let lower = -Infinity;
+  for (let i = 0; i < n >> 1; i++) if (a[i] > lower) lower = a[i]; // after select, a[0 .. n/2) ≤ a[n/2]
+  return (lower + upper) / 2;
+}
+
+/** Hoare's selection: reorders `a` so that a[k] is the k-th smallest, smaller-or-equal values before it. */
+function select(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  return a[k];
 }
