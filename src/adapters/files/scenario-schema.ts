@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ROLLING_FORECASTERS } from '../../domain/forecast/catalog.js';
-import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
+import { DEFAULT_FORECASTER, DEFAULT_HORIZON_TO_PUBLISHED_DAM } from '../../domain/forecast/default.js';
 import type { DayAheadConfig, NormalizedStrategy, PerfectForesightConfig, RollingConfig, ThresholdConfig } from '../../domain/replay/strategy-config.js';
 
 /** The period a scenario may cover at most (about three years). */
@@ -69,6 +69,7 @@ const rolling = z.strictObject({
   kind: z.literal('rolling'),
   name: strategyName,
   horizonHours: z.number().int().min(24).max(168).default(24).describe('planning horizon, hours (≥ 24)'),
+  horizonToPublishedDam: z.boolean().default(DEFAULT_HORIZON_TO_PUBLISHED_DAM).describe('extend the horizon to the end of the latest published DAM day when that is later (after 13:00 Central: all of tomorrow; at most 48 h)'),
   forecast: z.enum(ROLLING_FORECASTERS).default(DEFAULT_FORECASTER).describe('price forecaster (see docs/forecast.md); trainable ones learn from the history before the start'),
   biasHalfLifeHours: bounded(0.25, 168, 'h').optional().describe('dam-bias / dam-fade: how fast the recent RT−DAM error fades with lead time, hours (0.25–168; default 4 h / 12 h)'),
   biasWindowIntervals: z.number().int().min(1, 'must be at least 1 interval').max(672, 'must be at most 672 intervals (7 days)').default(4).describe('dam-bias: recent intervals averaged for the error (1–672)'),

@@ -10,8 +10,8 @@ import { calibratedBattery } from '../../domain/reconcile/calibration.js';
 import { InputError } from '../../domain/errors.js';
 import type { Plan, PlanInput } from '../../domain/optimizer/plan-types.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
-import { terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
-import { DEFAULT_FORECASTER, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
+import { MAX_EXTENDED_HORIZON_INTERVALS, rollingHorizonIntervals, terminalValueUsdPerKwh } from '../../domain/replay/forecast.js';
+import { DEFAULT_FORECASTER, DEFAULT_HORIZON_TO_PUBLISHED_DAM, isTrainable, KnownAt, namedForecaster, type RollingForecasterName } from '../../domain/forecast/index.js';
 import { HOUR_MS, INTERVAL_HOURS, INTERVAL_MS, intervalCeil, MINUTE_MS } from '../../domain/time/interval.js';
 import { kwhToPercent, percentToKwh } from '../../domain/battery/battery.js';
 import { stepSocThroughCommands, type SteppedSpan } from '../../domain/dispatch/committed-soc.js';
@@ -32,6 +32,12 @@ export interface PlanningOptions {
   horizonHours?: number;
   /** Default DEFAULT_FORECASTER (docs/forecast.md; falls back to persistence without day-ahead prices). */
   forecast?: RollingForecasterName;
+  /**
+   * Extend the horizon to the end of the latest DAM day stored and published by now when that is later (after
+   * 13:00 Central: all of tomorrow, at most 48 h); the same rule as the replay's `horizonToPublishedDam`. Default
+   * DEFAULT_HORIZON_TO_PUBLISHED_DAM (true).
+   */
+  horizonToPublishedDam?: boolean;
   /** The newest real-time price must be at most this old, unless day-ahead prices cover the horizon's start (default 24 h). */
   maxPriceAgeMs?: number;
   /** Least time between sending a command and its start (default 1 min; never below the channel's minLeadMs). */
@@ -178,15 +184,17 @@ export async function buildPlanInput(
   known: Partial<SiteKnowledge> = {},
 ): Promise<{ input: PlanInput; stored: DispatchPlanInputs }> {
   const knowledge = await loadSiteKnowledge(db, site.siteId, soc.asOfMs, nowMs, known);
-  const n = Math.round((options.horizonHours ?? 24) * 4);
+  const baseIntervals = Math.round((options.horizonHours ?? 24) * 4);
+  const toDam = options.horizonToPublishedDam ?? DEFAULT_HORIZON_TO_PUBLISHED_DAM;
   // The first interval a command started now can act on in full: the battery follows it the measured latency late.
   // (The lead is left to decide as before: a window whose lead has passed starts at the first whole minute it can.)
   const leadMs = Math.max(options.leadMs ?? MINUTE_MS, capabilities.minLeadMs);
   const shiftMs = commandShiftMs(knowledge.calibration?.commandLatencyMs);
   const startMs = intervalCeil(nowMs + shiftMs);
   const historyMs = startMs - 31 * 24 * HOUR_MS; // trainable forecasters learn from the last 30 days
-  const endMs = startMs + n * INTERVAL_MS;
-  const key = `${site.settlementPoint}/${startMs}/${n}`;
+  // prices are read for the longest horizon the plan may take; the horizon itself follows from what they show
+  const endMs = startMs + (toDam ? Math.max(baseIntervals, MAX_EXTENDED_HORIZON_INTERVALS) : baseIntervals) * INTERVAL_MS;
+  const key = `${site.settlementPoint}/${startMs}/${endMs}`;
   let pending = cache?.get(key);
   if (!pending) {
     pending = (async () => ({
@@ -203,6 +211,7 @@ export async function buildPlanInput(
   const hasDam = dayAhead.pricesUsdPerMwh.some((v) => !Number.isNaN(v));
   const method: RollingForecasterName = hasDam ? (options.forecast ?? DEFAULT_FORECASTER) : 'persistence';
   const history = { realTime, dayAhead: hasDam ? dayAhead : null, systemForecasts };
+  const n = rollingHorizonIntervals(new KnownAt(history, nowMs), startMs, baseIntervals, toDam);
   // The forecast depends on the point's prices, the method and the instant only: made once per cycle and point
   // (training a forecaster on 30 days for every site was most of the plan stage's CPU and garbage).
   const forecastKey = `${method}/${nowMs}/${startMs}/${n}`;

@@ -11,7 +11,7 @@ import { forecastErrorSums } from '../../domain/forecast/metrics.js';
 import { oracleForecaster } from '../../domain/forecast/oracle.js';
 import { parseForecasterName, UNTRAINED_FORECASTERS, untrainedForecaster } from '../../domain/forecast/registry.js';
 import { monthlyPeriods, pool, quarters, withWalkForwardSelection, type PeriodResult, type PooledSummary, type TestPeriod } from '../../domain/forecast/walk-forward.js';
-import { DEFAULT_FORECASTER } from '../../domain/forecast/default.js';
+import { DEFAULT_FORECASTER, DEFAULT_HORIZON_TO_PUBLISHED_DAM } from '../../domain/forecast/default.js';
 import { DAM_FADE_SHAPE_BASE, isTrainableName, TRAINABLE_FORECASTERS, trainableForecaster } from '../../domain/forecast/trainable.js';
 import { damFadeForecaster } from '../../domain/forecast/simple-forecasters.js';
 import type { Forecaster, TrainableForecaster } from '../../domain/ports/forecaster.js';
@@ -39,6 +39,8 @@ export interface EvaluateOptions {
   forecasters?: string[];
   /** Rolling horizon, hours (default 24). */
   horizonHours?: number;
+  /** Rolling: extend the horizon to the end of the latest published DAM day when that is later (default: rolling's, DEFAULT_HORIZON_TO_PUBLISHED_DAM). */
+  horizonToPublishedDam?: boolean;
   /** Rolling: planning-only extra cost per kWh discharged (default 0). */
   hurdleUsdPerKwh?: number;
   dataDir?: string;
@@ -112,13 +114,13 @@ function forecastersFor(names: string[], history: MarketHistory, period: TestPer
   });
 }
 
-function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner, horizonHours: number, hurdleUsdPerKwh: number): PeriodResult {
+function evaluatePeriod(history: MarketHistory, period: TestPeriod, names: string[], planner: Planner, horizonHours: number, hurdleUsdPerKwh: number, horizonToPublishedDam: boolean): PeriodResult {
   const data = monthData(history, period);
   const forecasters = forecastersFor(names, history, period);
   const strategies = [
     { kind: 'perfect-foresight', name: 'perfect-foresight' },
     { kind: 'day-ahead', name: 'day-ahead' },
-    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh, forecaster: f })),
+    ...forecasters.map((f) => ({ kind: 'rolling', name: f.name, horizonHours, horizonToPublishedDam, forecast: 'dam-fade', biasWindowIntervals: 4, hurdleUsdPerKwh, forecaster: f })),
   ] as (NormalizedStrategy & { name: string })[];
   const { report } = runReplay(data, strategies, planner, { clock: { nowMs: () => performance.now() } });
   const value = (name: string) => report.strategies.find((s) => s.name === name)!;
@@ -161,7 +163,7 @@ export async function evaluateForecasters(options: EvaluateOptions): Promise<Eva
   const all: PeriodResult[] = [];
   for (const period of [...warmUp, ...tested]) {
     const t0 = performance.now();
-    const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24, options.hurdleUsdPerKwh ?? 0);
+    const r = evaluatePeriod(data.history, period, names, planner, options.horizonHours ?? 24, options.hurdleUsdPerKwh ?? 0, options.horizonToPublishedDam ?? DEFAULT_HORIZON_TO_PUBLISHED_DAM);
     all.push(r);
     options.onPeriod?.(r, performance.now() - t0);
   }

@@ -10,6 +10,7 @@ interface EvaluateFlags {
   solver?: string;
   json?: boolean;
   horizonHours?: number;
+  horizonToDam?: boolean;
   hurdle?: number;
   selectLookback?: number;
 }
@@ -24,6 +25,7 @@ export const register: RegisterCommands = (program, ctx) => {
     .option('--data <dir>', 'directory with *rt*.csv[.gz] and *dam*.csv[.gz] (default: datasets/ercot/hubavg, else ../shared/data/ercot/hubavg)')
     .option('--solver <name>', 'optimizer solver', 'dp')
     .option('--horizon-hours <h>', 'rolling planning horizon, hours', (v) => Number.parseInt(v, 10), 24)
+    .option('--no-horizon-to-dam', 'rolling: plan exactly --horizon-hours (default, as rolling: extended to the end of the latest published DAM day when that is later, ≤ 48 h)')
     .option('--hurdle <usdPerKwh>', 'rolling: planning-only extra cost per kWh discharged', Number.parseFloat, 0)
     .option('--select-lookback <months>', 'also report walk-forward-selected(N): per test month, the forecaster that did best over the N months before it', (v) => Number.parseInt(v, 10))
     .option('--json', 'print the report as JSON')
@@ -31,7 +33,7 @@ export const register: RegisterCommands = (program, ctx) => {
       const { evaluateForecasters } = await import('../../app/forecast/evaluate.js');
       const { formatEvaluation, formatPeriodLine } = await import('../../app/forecast/format-evaluation.js');
       const report = await evaluateForecasters({
-        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, hurdleUsdPerKwh: flags.hurdle, selectLookbackMonths: flags.selectLookback,
+        from: flags.from, to: flags.to, forecasters: flags.forecaster, dataDir: flags.data, solver: flags.solver, horizonHours: flags.horizonHours, horizonToPublishedDam: flags.horizonToDam !== false, hurdleUsdPerKwh: flags.hurdle, selectLookbackMonths: flags.selectLookback,
         onPeriod: (r, ms) => ctx.stderr.write(formatPeriodLine(r, ms)),
       });
       ctx.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvaluation(report));

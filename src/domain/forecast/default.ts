@@ -6,7 +6,13 @@
 import type { TrainableForecaster } from '../ports/forecaster.js';
 import { trainableForecaster } from './trainable.js';
 
-export const DEFAULT_FORECASTER = 'dam-fade-shape';
+export const DEFAULT_FORECASTER = 'fade-mix-robust';
+
+/**
+ * Whether `rolling` (and the live planner) plan to the end of the latest published DAM day when that is beyond the
+ * horizon (after 13:00 Central: all of tomorrow, 24–35 h): part of the default's walk-forward figure.
+ */
+export const DEFAULT_HORIZON_TO_PUBLISHED_DAM = true;
 
 export function createDefaultForecaster(): TrainableForecaster {
   return trainableForecaster(DEFAULT_FORECASTER);

@@ -2,11 +2,13 @@
  * A weighted mixture of recent-error corrections of the DAM curve in one pass: the same prices as the mean of the
  * members' `dam-fade` forecasts (each member floored, then the weighted mean), but the DAM curve, the recent error
  * and the fade factors are computed once per forecast instead of once per member, so a grid of 27 settings costs
- * about one forecast instead of 27 (docs/forecast.md, "Third round").
+ * about one forecast instead of 27 (docs/forecast.md, "Third round"). Where no member's price can reach the floor
+ * (the usual case), the members' corrections are summed per half-life instead of member by member (a few terms per
+ * interval instead of 27; the same prices up to rounding).
  */
 import type { Forecaster, PriceForecast } from '../ports/forecaster.js';
 import { HOUR_MS, INTERVAL_MS } from '../time/interval.js';
-import { baseCurve, floorPrice, recentDamUsdPerMwh, recentErrorUsdPerMwh } from './dam-curve.js';
+import { baseCurve, floorPrice, FORECAST_FLOOR_USD_PER_MWH, recentDamUsdPerMwh, recentErrorUsdPerMwh } from './dam-curve.js';
 import type { KnownAt } from './known-at.js';
 import { PROPORTIONAL_MIN_DAM_USD_PER_MWH, type BiasCorrectionOptions } from './simple-forecasters.js';
 
@@ -50,17 +52,20 @@ export class FadeMixtureForecaster implements Forecaster {
     for (let k = 0; k < weights.length; k++) this.weights[k] = weights[k] / sum;
   }
 
-  /** 0.5^(lead / half-life) for each interval of a forecast, cached by (first lead, count, half-life). */
+  /**
+   * 0.5^(lead / half-life) for each interval of a forecast, cached by (first lead, half-life) at the longest count
+   * asked so far (a horizon that varies with the published DAM reuses it as a prefix).
+   */
   private decay(firstLeadMs: number, count: number, halfLifeHours: number): Float64Array {
-    const key = `${firstLeadMs}/${count}/${halfLifeHours}`;
+    const key = `${firstLeadMs}/${halfLifeHours}`;
     let d = this.decayCache.get(key);
-    if (!d) {
-      d = new Float64Array(count);
-      for (let j = 0; j < count; j++) d[j] = Math.pow(0.5, (firstLeadMs + j * INTERVAL_MS) / (halfLifeHours * HOUR_MS));
+    if (!d || d.length < count) {
+      d = new Float64Array(Math.max(count, d?.length ?? 0));
+      for (let j = 0; j < d.length; j++) d[j] = Math.pow(0.5, (firstLeadMs + j * INTERVAL_MS) / (halfLifeHours * HOUR_MS));
       if (this.decayCache.size > 64) this.decayCache.clear();
       this.decayCache.set(key, d);
     }
-    return d;
+    return d.length === count ? d : d.subarray(0, count);
   }
 
   forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
@@ -69,6 +74,13 @@ export class FadeMixtureForecaster implements Forecaster {
     const firstLeadMs = fromMs - known.cutMs;
     const errors = new Map<number, number>();
     const refs = new Map<number, number>();
+    const decays = new Map<number, Float64Array>();
+    // Each member's correction at interval j is decay_k[j] · (additive_k + part_k · clamp(b_j / ref, 0, pm_k)).
+    const members: { w: number; decay: Float64Array | null; additive: number; part: number; pm: number; ref: number }[] = [];
+    // The largest correction any member can add or subtract (decay ≤ 1): where b − maxAbs ≥ the floor, no member's
+    // price is floored and the weighted mean is b + Σ corrections, summed per half-life (the fast path).
+    let maxAbs = 0;
+    let ref = NaN;
     for (let k = 0; k < this.members.length; k++) {
       const m = this.members[k];
       const w = this.weights[k];
@@ -77,24 +89,61 @@ export class FadeMixtureForecaster implements Forecaster {
       const clip = m.clipUsdPerMwh ?? Infinity;
       const error = m.fraction * Math.max(-clip, Math.min(clip, errors.get(m.windowIntervals)!));
       const pm = m.proportionalMax;
-      let ref = NaN;
+      let r = NaN;
       if (pm !== undefined && error !== 0) {
         if (!refs.has(m.windowIntervals)) refs.set(m.windowIntervals, recentDamUsdPerMwh(known, m.windowIntervals));
-        ref = refs.get(m.windowIntervals)!;
+        r = refs.get(m.windowIntervals)!;
       }
-      const proportional = pm !== undefined && ref > PROPORTIONAL_MIN_DAM_USD_PER_MWH;
+      const proportional = pm !== undefined && r > PROPORTIONAL_MIN_DAM_USD_PER_MWH;
       const upTo = m.proportionalUpToUsdPerMwh ?? Infinity;
-      const part = Math.max(-upTo, Math.min(upTo, error));
-      const decay = error === 0 ? null : this.decay(firstLeadMs, count, m.halfLifeHours);
-      for (let j = 0; j < count; j++) {
-        const b = base.prices[j];
-        if (!base.fromDam[j] || decay === null) {
-          out[j] += w * floorPrice(b);
+      const part = proportional ? Math.max(-upTo, Math.min(upTo, error)) : 0;
+      if (proportional) ref = r; // members of one window share it; with several windows every interval takes the exact path
+      let decay: Float64Array | null = null;
+      if (error !== 0) {
+        // one array per half-life, so the fast path below groups members by it
+        decay = decays.get(m.halfLifeHours) ?? this.decay(firstLeadMs, count, m.halfLifeHours);
+        decays.set(m.halfLifeHours, decay);
+      }
+      members.push({ w, decay, additive: error - part, part, pm: proportional ? pm! : 0, ref: r });
+      maxAbs = Math.max(maxAbs, Math.abs(error - part) + Math.abs(part) * (proportional ? pm! : 0));
+    }
+    const oneRef = refs.size <= 1;
+    // the fast path's terms, grouped by decay (half-life): Σ w·additive and, per ratio limit, Σ w·part
+    const groups = new Map<Float64Array, { additive: number; parts: Map<number, number> }>();
+    for (const m of members) {
+      if (!m.decay) continue;
+      let g = groups.get(m.decay);
+      if (!g) groups.set(m.decay, (g = { additive: 0, parts: new Map() }));
+      g.additive += m.w * m.additive;
+      if (m.part !== 0) g.parts.set(m.pm, (g.parts.get(m.pm) ?? 0) + m.w * m.part);
+    }
+    const terms = [...groups].map(([decay, g]) => ({ decay, additive: g.additive, parts: [...g.parts] }));
+    for (let j = 0; j < count; j++) {
+      const b = base.prices[j];
+      if (!base.fromDam[j]) {
+        out[j] = floorPrice(b);
+        continue;
+      }
+      if (oneRef && b - maxAbs >= FORECAST_FLOOR_USD_PER_MWH) {
+        let v = b;
+        for (const t of terms) {
+          let c = t.additive;
+          for (const [pm, wp] of t.parts) c += wp * Math.max(0, Math.min(pm, b / ref));
+          v += c * t.decay[j];
+        }
+        out[j] = v;
+        continue;
+      }
+      let v = 0;
+      for (const m of members) {
+        if (!m.decay) {
+          v += m.w * floorPrice(b);
           continue;
         }
-        const e = proportional ? part * Math.max(0, Math.min(pm, b / ref)) + (error - part) : error;
-        out[j] += w * floorPrice(b + e * decay[j]);
+        const e = m.pm > 0 ? m.part * Math.max(0, Math.min(m.pm, b / m.ref)) + m.additive : m.additive;
+        v += m.w * floorPrice(b + e * m.decay[j]);
       }
+      out[j] = v;
     }
     return { pricesUsdPerMwh: out, fallbackIntervals: base.fallbackIntervals };
   }

@@ -26,6 +26,11 @@ export interface HourlyProfileOptions {
   intraHourShape?: boolean;
   /** Apply the shape to the next interval too (default: from the second interval on, the recent error speaks for the next). */
   shapeOnNextInterval?: boolean;
+  /**
+   * How the shape sums up the days: 'mean' (default) of the hours without a > 200 $/MWh swing, or 'median' of every
+   * complete hour (robust to spikes without a threshold; docs/forecast.md, "Fourth round").
+   */
+  shapeStatistic?: 'mean' | 'median';
 }
 
 export class HourlyProfileForecaster implements TrainableForecaster {
@@ -64,6 +69,10 @@ export class HourlyProfileForecaster implements TrainableForecaster {
   }
 
   private trainShape(known: KnownAt): void {
+    if (this.options.shapeStatistic === 'median') {
+      this.trainMedianShape(known);
+      return;
+    }
     const sums = new Float64Array(96);
     const counts = new Float64Array(96);
     const lastHour = Math.floor(known.cutMs / HOUR_MS) * HOUR_MS - HOUR_MS;
@@ -81,6 +90,20 @@ export class HourlyProfileForecaster implements TrainableForecaster {
     for (let i = 0; i < 96; i++) this.shape[i] = counts[i] ? sums[i] / counts[i] : 0;
   }
 
+  /** The median, per local hour and quarter, of RT − its hour's RT mean over every complete hour of the last `days`. */
+  private trainMedianShape(known: KnownAt): void {
+    const deviations: number[][] = Array.from({ length: 96 }, () => []);
+    const lastHour = Math.floor(known.cutMs / HOUR_MS) * HOUR_MS - HOUR_MS;
+    for (let hour = lastHour; hour > known.cutMs - this.options.days * DAY_MS; hour -= HOUR_MS) {
+      const v = [0, 1, 2, 3].map((q) => known.realTimeUsdPerMwh(hour + q * INTERVAL_MS));
+      if (v.some(Number.isNaN)) continue;
+      const mean = (v[0] + v[1] + v[2] + v[3]) / 4;
+      const slot = Math.floor(localTime(hour).minuteOfDay / 60) * 4;
+      for (let q = 0; q < 4; q++) deviations[slot + q].push(v[q] - mean);
+    }
+    for (let i = 0; i < 96; i++) this.shape[i] = median(deviations[i]);
+  }
+
   forecast(known: KnownAt, fromMs: number, count: number): PriceForecast {
     const f = this.base.forecast(known, fromMs, count);
     const out = Float64Array.from(f.pricesUsdPerMwh);
@@ -93,4 +116,12 @@ export class HourlyProfileForecaster implements TrainableForecaster {
     }
     return { pricesUsdPerMwh: out, fallbackIntervals: f.fallbackIntervals };
   }
+}
+
+/** The median of a list (0 for an empty one); sorts the list. */
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  values.sort((a, b) => a - b);
+  const mid = values.length >> 1;
+  return values.length % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
 }

@@ -114,6 +114,22 @@ export class KnownAt {
     return priceAt(dam, ms);
   }
 
+  /**
+   * The end of the latest ERCOT delivery day whose day-ahead prices are published by the cut and present in the data
+   * (checked on the day's last interval): tomorrow's end from 13:00 Central on, else today's; NaN when neither.
+   */
+  publishedDayAheadEndMs(): number {
+    const dam = this.#history.dayAhead;
+    if (!dam) return NaN;
+    const todayEndMs = ercotDay(ercotDateOf(this.cutMs)).endMs;
+    const tomorrowEndMs = ercotDay(ercotDateOf(todayEndMs)).endMs;
+    for (const endMs of [tomorrowEndMs, todayEndMs]) {
+      const lastMs = endMs - INTERVAL_MS;
+      if (damPublishedMs(lastMs) <= this.cutMs && !Number.isNaN(priceAt(dam, lastMs))) return endMs;
+    }
+    return NaN;
+  }
+
   get hasSced(): boolean {
     return !!this.#history.sced;
   }

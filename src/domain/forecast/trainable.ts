@@ -7,7 +7,7 @@ import { FADE_GRID, FadeMixtureForecaster } from './fade-mixture.js';
 import { damFadeForecaster } from './simple-forecasters.js';
 import { parseForecasterName, untrainedForecaster } from './registry.js';
 
-export const TRAINABLE_FORECASTERS = ['dam-fade-shape', 'fade-mix', 'adaptive-fade-shape', 'learned', 'spike-aware', 'spike-aware-shape'] as const;
+export const TRAINABLE_FORECASTERS = ['dam-fade-shape', 'fade-mix', 'fade-mix-robust', 'adaptive-fade-shape', 'learned', 'spike-aware', 'spike-aware-shape'] as const;
 export type TrainableForecasterName = (typeof TRAINABLE_FORECASTERS)[number];
 
 const SHAPE = { days: 30, tailFromUsdPerMwh: 50, weight: 0, intraHourShape: true };
@@ -44,6 +44,8 @@ export function trainableForecaster(name: string): TrainableForecaster {
       return new HourlyProfileForecaster(SHAPE, name, damFadeForecaster(b.fraction, b.halfLifeHours, b.windowIntervals, b.clipUsdPerMwh));
     case 'fade-mix':
       return new HourlyProfileForecaster({ ...SHAPE, shapeOnNextInterval: true }, name, new FadeMixtureForecaster('fade-mix', FADE_GRID));
+    case 'fade-mix-robust':
+      return new HourlyProfileForecaster({ ...SHAPE, shapeOnNextInterval: true, shapeStatistic: 'median' }, name, new FadeMixtureForecaster('fade-mix', FADE_GRID));
     case 'adaptive-fade-shape':
       return adaptiveFadeShapeForecaster();
     case 'learned':

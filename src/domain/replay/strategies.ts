@@ -14,7 +14,7 @@ import { lastSettledPrice } from '../forecast/dam-curve.js';
 import { damForecaster, persistenceForecaster } from '../forecast/simple-forecasters.js';
 import { isTrainable, namedForecaster } from '../forecast/catalog.js';
 import type { Forecaster } from '../ports/forecaster.js';
-import { terminalValueUsdPerKwh } from './forecast.js';
+import { rollingHorizonIntervals, terminalValueUsdPerKwh } from './forecast.js';
 import type { Planner } from '../ports/planner.js';
 import { planInputFor, type ReplayData } from './replay-data.js';
 import type { DayAheadConfig, NormalizedStrategy, RollingConfig, ThresholdConfig } from './strategy-config.js';
@@ -122,8 +122,9 @@ export function runRolling(data: ReplayData, planner: Planner, strategy: Rolling
   let fallbackIntervals = 0;
   for (let t = 0; t < data.n; t++) {
     const startMs = data.startMs + t * INTERVAL_MS;
-    const count = Math.min(horizon, data.n - t);
-    const forecast = forecaster.forecast(new KnownAt(history, startMs - DECISION_LEAD_MS), startMs, count);
+    const known = new KnownAt(history, startMs - DECISION_LEAD_MS);
+    const count = Math.min(rollingHorizonIntervals(known, startMs, horizon, strategy.horizonToPublishedDam), data.n - t);
+    const forecast = forecaster.forecast(known, startMs, count);
     fallbackIntervals += forecast.fallbackIntervals;
     const prices = forecast.pricesUsdPerMwh;
     run.decisionPriceUsdPerMwh[t] = prices[0];

@@ -14,6 +14,8 @@ export interface RollingConfig {
   name?: string;
   /** Planning horizon, hours (24–168). */
   horizonHours: number;
+  /** Extend the horizon to the end of the latest published DAM day when that is later (≤ 48 h). */
+  horizonToPublishedDam: boolean;
   forecast: RollingForecasterName;
   /** dam-bias / dam-fade: how fast the recent RT − DAM error fades with lead time, hours (default per forecaster). */
   biasHalfLifeHours?: number;

@@ -91,6 +91,28 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     expect(replay.differences).toEqual([]);
   });
 
+  it('horizonToPublishedDam (default on): after 13:00 the plan runs to the end of tomorrow (19:00 → midnight after next: 29 h), before 13:00 it stays 24 h', async () => {
+    const { db: d, p } = await world();
+    await site(d, 'H1');
+    const planned = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, { horizonToPublishedDam: true });
+    expect(planned.problem).toBeNull();
+    const { inputs } = await storedInputs(d, planned.plan!.planId);
+    expect(inputs.planInput.startMs).toBe(T_1850 + 10 * M);
+    expect(inputs.planInput.priceUsdPerMwh.length).toBe(29 * 4);
+    // the peak of the day after tomorrow is not in it (its DAM is stored but published only at 13:00 tomorrow)
+    expect(inputs.planInput.priceUsdPerMwh.filter((v) => v > 100).length).toBe(8);
+    const replay = await replayStoredPlan(d, planned.plan!.planId, () => planner());
+    expect(replay.differences).toEqual([]);
+    const morning = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 7 * 60 * M, T_1850 - 7 * 60 * M, { horizonToPublishedDam: true });
+    expect(morning.problem).toBeNull();
+    expect((await storedInputs(d, morning.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(96);
+    const off = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, { horizonToPublishedDam: false });
+    expect((await storedInputs(d, off.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(96);
+    const byDefault = await planSite(d, p, await requireSite(d, 'H1'), caps, 60, T_1850 - 5 * M, T_1850, {});
+    expect((await storedInputs(d, byDefault.plan!.planId)).inputs.planInput.priceUsdPerMwh.length).toBe(29 * 4);
+    expect((await storedInputs(d, byDefault.plan!.planId)).inputs.forecast.method).toBe('fade-mix-robust');
+  });
+
   it('a measured latency of 5.5 min: the plan starts at the first interval a command can fully act on, and commands start 6 min early', async () => {
     const { db: d, p } = await world();
     await site(d, 'C1');

@@ -38,8 +38,10 @@ function market(): MarketHistory {
 describe('fade mixture (one pass) = mean of the members', () => {
   const m = market();
   const members = FADE_GRID.map((o) => biasCorrectedForecaster(fadeSpec(o), o));
-  // cuts: evenings (large positive error, proportional parts), nights (negative error, floor), the DAM gap
-  const cuts = [5 * DAY + 18 * HOUR, 6 * DAY + 2 * HOUR - 60_000, 7 * DAY + 12 * HOUR + 14 * 60_000, 9 * DAY + 19 * HOUR - 60_000].map((d) => m.realTime.startMs + d);
+  // cuts: evenings (large positive error, proportional parts), nights (negative error, floor), the DAM gap, and a
+  // morning with a small error (+15..21 $/MWh) where no member can reach the floor on the day's DAM hours (the
+  // one-pass sum per half-life) while the 3 $/MWh night hours still take the member-by-member path
+  const cuts = [5 * DAY + 18 * HOUR, 6 * DAY + 2 * HOUR - 60_000, 7 * DAY + 12 * HOUR + 14 * 60_000, 9 * DAY + 19 * HOUR - 60_000, 6 * DAY + 10 * HOUR - 60_000].map((d) => m.realTime.startMs + d);
 
   it('equal weights: the 27-setting grid, 24 h and 48 h ahead', () => {
     const mixture = new FadeMixtureForecaster('mix');

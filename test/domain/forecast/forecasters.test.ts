@@ -149,3 +149,35 @@ describe('dam-fade with a proportional correction (prop)', () => {
     expect(make(false)[1]).toBe(27);
   });
 });
+
+describe('the intra-hour shape: mean (fade-mix) or median (fade-mix-robust)', () => {
+  // Five days at 30 $/MWh; 10:00-11:00 local runs 27, 29, 31, 33 on four days (deviations −3, −1, +1, +3 from the
+  // hour's mean) and 30, 30, 30, 150 on the fifth (mean 60: −30, −30, −30, +90; a 120 $/MWh swing, kept by the mean's
+  // 200 $/MWh filter). Mean per quarter: (4·(−3) − 30) / 5 = −8.4, … (4·3 + 90) / 5 = 20.4; median: −3, −1, 1, 3.
+  const from = parseIsoInstant('2024-06-01T00:00:00-05:00');
+  const rt = emptySeries(from, from + 6 * DAY);
+  const dam = emptySeries(from, from + 6 * DAY);
+  rt.pricesUsdPerMwh.fill(30);
+  dam.pricesUsdPerMwh.fill(30);
+  for (let day = 0; day < 5; day++) {
+    const i = (day * DAY + 10 * 3_600_000) / Q;
+    rt.pricesUsdPerMwh.set(day < 4 ? [27, 29, 31, 33] : [30, 30, 30, 150], i);
+  }
+  const shape = (name: string) => {
+    const f = trainableForecaster(name) as HourlyProfileForecaster;
+    f.train(new KnownAt({ realTime: rt, dayAhead: dam }, from + 5 * DAY));
+    return Array.from(f.shape.subarray(40, 44)); // local 10:00-11:00 (CDT: the series starts at local midnight)
+  };
+
+  it('mean: the spike day pulls every quarter', () => {
+    shape('fade-mix').forEach((v, k) => expect(v).toBeCloseTo([-8.4, -6.8, -5.2, 20.4][k], 9));
+  });
+  it('median: the four ordinary days decide', () => {
+    shape('fade-mix-robust').forEach((v, k) => expect(v).toBeCloseTo([-3, -1, 1, 3][k], 9));
+  });
+  it('other hours have no shape either way', () => {
+    const f = trainableForecaster('fade-mix-robust') as HourlyProfileForecaster;
+    f.train(new KnownAt({ realTime: rt, dayAhead: dam }, from + 5 * DAY));
+    expect(Array.from(f.shape).filter((v, i) => (i < 40 || i >= 44) && v !== 0)).toEqual([]);
+  });
+});

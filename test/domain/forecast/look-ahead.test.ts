@@ -90,7 +90,7 @@ describe('no forecaster reads anything published after its decision time', () =>
   for (const cut of decisions) {
     it(`decision at ${new Date(cut).toISOString()}: output unchanged when later prices are NaN or 1e6`, () => {
       const from = cut + 60_000;
-      expect(forecasters(m, trainCut).map((f) => f.name)).toEqual(['dam-fade', 'dam-bias', 'dam', 'persistence', 'learned', 'dam-fade-shape', 'fade-mix', 'adaptive-fade-shape', 'spike-aware', 'spike-aware-shape']);
+      expect(forecasters(m, trainCut).map((f) => f.name)).toEqual(['dam-fade', 'dam-bias', 'dam', 'persistence', 'learned', 'dam-fade-shape', 'fade-mix', 'fade-mix-robust', 'adaptive-fade-shape', 'spike-aware', 'spike-aware-shape']);
       const clean = forecasters(m, trainCut).map((f) => Array.from(f.forecast(new KnownAt(m, cut), from, 192).pricesUsdPerMwh));
       for (const poison of [NaN, 1e6, -1e6]) {
         // the learned model is trained on the poisoned data too: its training cut is before the decision
