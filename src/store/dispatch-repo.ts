@@ -180,8 +180,17 @@ export async function getPlanByVersion(db: Executor, siteId: string, planVersion
 
 /** The exact stored inputs and outputs of a plan (for replay). */
 export async function getPlanInputsOutputs(db: Executor, planId: string): Promise<{ siteId: string; planVersion: number | null; solver: string; inputs: unknown; outputs: unknown } | null> {
-  const r = await db.selectFrom('plans').select(['site_id', 'plan_version', 'solver', 'inputs', 'outputs']).where('plan_id', '=', planId).executeTakeFirst();
-  return r ? { siteId: r.site_id, planVersion: r.plan_version, solver: r.solver, inputs: r.inputs, outputs: r.outputs ?? null } : null;
+  const r = await db.selectFrom('plans').select(['site_id', 'plan_version', 'solver', 'inputs', 'outputs', 'charge_kw', 'discharge_kw', 'grid_import_kw', 'grid_export_kw', 'soc_kwh_end'])
+    .where('plan_id', '=', planId).executeTakeFirst();
+  if (!r) return null;
+  let outputs = (r.outputs ?? null) as Record<string, unknown> | null;
+  // Plans stored with `intervals: 'plan-columns'` keep their per-interval outputs in the array columns only.
+  if (outputs && outputs.intervals === 'plan-columns') {
+    const { intervals: _, socKwh0, ...rest } = outputs;
+    const nums = (a: unknown): number[] => (a as Array<number | string>).map(Number);
+    outputs = { ...rest, chargeKw: nums(r.charge_kw), dischargeKw: nums(r.discharge_kw), gridImportKw: nums(r.grid_import_kw), gridExportKw: nums(r.grid_export_kw), socKwh: [Number(socKwh0), ...nums(r.soc_kwh_end)] };
+  }
+  return { siteId: r.site_id, planVersion: r.plan_version, solver: r.solver, inputs: r.inputs, outputs };
 }
 
 // ---- approvals ----

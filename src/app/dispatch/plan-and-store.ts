@@ -11,7 +11,7 @@ import type { Executor } from '../../store/database.js';
 import { getPlanInputsOutputs, insertVersionedPlan } from '../../store/dispatch-repo.js';
 import { NotFound } from '../../store/errors.js';
 import type { Site } from '../../store/sites-repo.js';
-import { buildPlanInput, deserializePlanInput, planOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
+import { buildPlanInput, deserializePlanInput, planOutputs, storedPlanOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
 import { INTERVAL_MS } from '../../domain/time/interval.js';
 import type { SiteKnowledge } from './plan-knowledge.js';
 
@@ -68,7 +68,7 @@ export async function planSite(
     objectiveUsd: plan.objectiveUsd,
     inputs: built.stored,
     verification: plan.verification,
-    outputs: planOutputs(plan),
+    outputs: storedPlanOutputs(plan),
     windows,
     intervals: Array.from(plan.chargeKw, (c, i) => ({
       intervalStartMs: built.input.startMs + i * INTERVAL_MS,

@@ -4,6 +4,7 @@
  * and the measured command latency moving the plan's first interval and the commands' start. Each stored plan
  * re-solves bit for bit. Expected values are computed by hand. Cost: one migrated PGlite, three small plans (< 2 s).
  */
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { SIMULATOR_DEFAULT_CAPABILITIES } from '../../../src/adapters/control/simulator.js';
 import { planSite } from '../../../src/app/dispatch/plan-and-store.js';
@@ -65,6 +66,13 @@ describe.each(backends())('planning inputs on $name', (backend) => {
     expect(inputs.anchor!.spans.map((s) => s.commandId)).toEqual([command.commandId]);
     const replay = await replayStoredPlan(d, planned.plan!.planId, () => planner());
     expect(replay.differences).toEqual([]);
+    // The per-interval outputs are stored once, in the row's array columns; the JSON keeps the rest and the first SoC.
+    const raw = await sql<{ outputs: Record<string, unknown>; n: number; last_soc: number }>`
+      select outputs, cardinality(charge_kw) as n, soc_kwh_end[cardinality(soc_kwh_end)] as last_soc from plans where plan_id = ${planned.plan!.planId}`.execute(d);
+    expect(Object.keys(raw.rows[0]!.outputs).sort()).toEqual(['intervals', 'notes', 'objectiveUsd', 'socKwh0', 'solver', 'status']);
+    expect(outputs.socKwh).toHaveLength(raw.rows[0]!.n + 1);
+    expect(outputs.socKwh.at(-1)).toBe(Number(raw.rows[0]!.last_soc));
+    expect(replay.comparedValues).toBe(5 * raw.rows[0]!.n + 2);
   });
 
   it('without export, discharge at the peak is capped by the forecast home load (1 kW at 19:00 local, 3 kW otherwise)', async () => {
