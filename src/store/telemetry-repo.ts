@@ -49,6 +49,24 @@ const finiteOrNull = (v: number | null | undefined): number | null => (v === nul
 export type TelemetryColumn = 'soc_percent' | 'charge_wh' | 'discharge_wh' | 'consumption_wh' | 'production_wh' | 'devices_reporting';
 const ALL_COLUMNS: readonly TelemetryColumn[] = ['soc_percent', 'charge_wh', 'discharge_wh', 'consumption_wh', 'production_wh', 'devices_reporting'];
 
+/** Records as the JSON the statements read back with `inputRows` (one array per record, in column order). */
+function telemetryPayload(records: readonly TelemetryRecord[]): string {
+  return JSON.stringify(records.map((r) => [
+    r.siteId, new Date(r.intervalEndMs).toISOString(), finiteOrNull(r.socPercent), finiteOrNull(r.chargeWh), finiteOrNull(r.dischargeWh),
+    finiteOrNull(r.consumptionWh), finiteOrNull(r.productionWh), finiteOrNull(r.devicesReporting),
+    r.receivedAtMs === undefined ? null : new Date(r.receivedAtMs).toISOString(),
+  ]));
+}
+
+/** The payload's rows with the telemetry table's columns (the `input` of the upserts). */
+function inputRows(payload: string): RawBuilder<unknown> {
+  return sql`select e->>0 as site_id, (e->>1)::timestamptz as interval_end, (e->>2)::double precision as soc_percent,
+      (e->>3)::double precision as charge_wh, (e->>4)::double precision as discharge_wh,
+      (e->>5)::double precision as consumption_wh, (e->>6)::double precision as production_wh,
+      (e->>7)::integer as devices_reporting, coalesce((e->>8)::timestamptz, now()) as received_at
+    from json_array_elements(${payload}::json) as e`;
+}
+
 /**
  * Inserts or updates (site, interval end) rows; returns how many rows were written (new or changed).
  * `columns`: on an existing row, only these columns are replaced (the others keep what is stored), so one product's
@@ -71,27 +89,9 @@ export async function upsertTelemetry(db: Executor, records: readonly TelemetryR
   const run = unique.length <= chunkSize ? (fn: (e: Executor) => Promise<void>) => fn(db) : (fn: (e: Executor) => Promise<void>) => inTransaction(db, fn);
   await run(async (trx) => {
     for (let i = 0; i < unique.length; i += chunkSize) {
-      const payload = JSON.stringify(
-        unique.slice(i, i + chunkSize).map((r) => [
-          r.siteId,
-          new Date(r.intervalEndMs).toISOString(),
-          finiteOrNull(r.socPercent),
-          finiteOrNull(r.chargeWh),
-          finiteOrNull(r.dischargeWh),
-          finiteOrNull(r.consumptionWh),
-          finiteOrNull(r.productionWh),
-          finiteOrNull(r.devicesReporting),
-          r.receivedAtMs === undefined ? null : new Date(r.receivedAtMs).toISOString(),
-        ]),
-      );
+      const payload = telemetryPayload(unique.slice(i, i + chunkSize));
       const result = await sql<{ n: number }>`
-        with input as (
-          select e->>0 as site_id, (e->>1)::timestamptz as interval_end, (e->>2)::double precision as soc_percent,
-                 (e->>3)::double precision as charge_wh, (e->>4)::double precision as discharge_wh,
-                 (e->>5)::double precision as consumption_wh, (e->>6)::double precision as production_wh,
-                 (e->>7)::integer as devices_reporting, coalesce((e->>8)::timestamptz, now()) as received_at
-          from json_array_elements(${payload}::json) as e
-        ), up as (
+        with input as (${inputRows(payload)}), up as (
           insert into telemetry (site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at)
           select site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at from input
           on conflict (site_id, interval_end) do update set ${setList}
@@ -133,22 +133,12 @@ export async function upsertTelemetryMerged(db: Executor, records: readonly Tele
     if (also) await sql`with also as (${also}) select 1`.execute(db);
     return zero;
   }
-  const payload = JSON.stringify([...byKey.values()].map((r) => [
-    r.siteId, new Date(r.intervalEndMs).toISOString(), finiteOrNull(r.socPercent), finiteOrNull(r.chargeWh), finiteOrNull(r.dischargeWh),
-    finiteOrNull(r.consumptionWh), finiteOrNull(r.productionWh), finiteOrNull(r.devicesReporting),
-    r.receivedAtMs === undefined ? null : new Date(r.receivedAtMs).toISOString(),
-  ]));
+  const payload = telemetryPayload([...byKey.values()]);
   const merged = sql.raw(ALL_COLUMNS.map((c) => `coalesce(excluded.${c}, telemetry.${c})`).join(', '));
   const setList = sql.raw([...ALL_COLUMNS.map((c) => `${c} = coalesce(excluded.${c}, telemetry.${c})`), 'received_at = excluded.received_at'].join(', '));
   const stored = sql.raw(ALL_COLUMNS.map((c) => `telemetry.${c}`).join(', '));
   const result = await sql<{ n: number; battery: number; consumption: number; production: number }>`
-    with ${also ? sql`also as (${also}), ` : sql``}input as (
-      select e->>0 as site_id, (e->>1)::timestamptz as interval_end, (e->>2)::double precision as soc_percent,
-             (e->>3)::double precision as charge_wh, (e->>4)::double precision as discharge_wh,
-             (e->>5)::double precision as consumption_wh, (e->>6)::double precision as production_wh,
-             (e->>7)::integer as devices_reporting, coalesce((e->>8)::timestamptz, now()) as received_at
-      from json_array_elements(${payload}::json) as e
-    ), before as (
+    with ${also ? sql`also as (${also}), ` : sql``}input as (${inputRows(payload)}), before as (
       select i.soc_percent is not null and (t.site_id is null or (t.soc_percent, t.charge_wh, t.discharge_wh) is distinct from
                (i.soc_percent, coalesce(i.charge_wh, t.charge_wh), coalesce(i.discharge_wh, t.discharge_wh))) as battery,
              i.consumption_wh is not null and (t.site_id is null or t.consumption_wh is distinct from i.consumption_wh) as consumption,
