@@ -306,8 +306,11 @@ describe.skipIf(!DATABASE_URL)(`crash safety (${half.label}): the daemon SIGKILL
     expect(inSendWindow()).toBeGreaterThanOrEqual(SEND_WINDOW_KILLS);
     // Not vacuous, and nothing missed: every day's 19:00 discharge was booked, exactly once (a kill before the call
     // is sent again by the next refresh, while its lead time allows).
+    // (The clean first start the day before plans too: whatever it sends falls before the rounds' days and is checked
+    // by verify() like every other booking, but it is not one of the rounds' 19:00 discharges.)
     const days = Array.from({ length: round - FIRST }, (_, d) => new Date(DAY0 + (FIRST + d) * DAY_MS + 23 * MINUTE_MS).toISOString());
-    expect(fake.createdEvents().map((e) => new Date(e.startMs).toISOString()).sort()).toEqual(days);
+    const roundsFromMs = DAY0 + FIRST * DAY_MS;
+    expect(fake.createdEvents().filter((e) => e.startMs >= roundsFromMs).map((e) => new Date(e.startMs).toISOString()).sort()).toEqual(days);
     // Nothing stored was lost: every price seeded before the loop, every telemetry row written during it.
     const prices = await sql<{ n: number }>`select count(*)::int as n from prices`.execute(store.db);
     expect(prices.rows[0].n).toBe(pricesBefore.rows[0].n);
