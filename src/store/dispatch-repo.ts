@@ -73,10 +73,13 @@ export async function listSiteDispatch(db: Executor): Promise<SiteDispatch[]> {
 export type SiteDispatchPatch = Partial<Omit<SiteDispatch, 'siteId' | 'updatedAtMs'>>;
 
 /**
- * Creates or updates a site's dispatch row with the given fields (one statement). `also`: another data-modifying
- * statement run in the same statement (a CTE; e.g. the fleet's end of the site's run), saving a round trip and a commit.
+ * Creates or updates a site's dispatch row with the given fields (one statement). `alsoGiven`: other data-modifying
+ * statements run in the same statement (CTEs; e.g. the fleet's end of the site's run, the replies to the cycle's
+ * sends), saving a round trip and a commit each.
  */
-export async function patchSiteDispatch(db: Executor, siteId: string, patch: SiteDispatchPatch, also?: RawBuilder<unknown>): Promise<void> {
+export async function patchSiteDispatch(db: Executor, siteId: string, patch: SiteDispatchPatch, alsoGiven?: RawBuilder<unknown> | readonly RawBuilder<unknown>[]): Promise<void> {
+  const alsoList = alsoGiven === undefined ? [] : Array.isArray(alsoGiven) ? (alsoGiven as readonly RawBuilder<unknown>[]) : [alsoGiven as RawBuilder<unknown>];
+  const also = alsoList.length ? sql.join(alsoList.map((a, i) => sql`${sql.raw(`also${i}`)} as (${a})`)) : undefined;
   const set: Record<string, unknown> = {};
   if (patch.mode !== undefined) set.dispatch_mode = patch.mode;
   if (patch.status !== undefined) set.status = patch.status;
@@ -90,7 +93,7 @@ export async function patchSiteDispatch(db: Executor, siteId: string, patch: Sit
     const names = [sql.ref('site_id'), ...cols.map((c) => sql.ref(c))];
     const values = [sql`${siteId}`, ...cols.map((c) => sql`${set[c]}`)];
     const updates = [...cols.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`), sql`updated_at = now()`];
-    await sql`with also as (${also}) insert into site_dispatch (${sql.join(names)}) values (${sql.join(values)})
+    await sql`with ${also} insert into site_dispatch (${sql.join(names)}) values (${sql.join(values)})
       on conflict (site_id) do update set ${sql.join(updates)}`.execute(db);
     return;
   }
@@ -119,19 +122,27 @@ export interface NewVersionedPlan extends NewPlan {
  * a concurrent duplicate); atomic on its own, one round trip (the fleet runs this for every site every slot).
  */
 export async function insertVersionedPlan(db: Executor, plan: NewVersionedPlan): Promise<{ planId: string; planVersion: number }> {
-  const a = intervalArrayLiterals(plan.intervals);
-  const r = await sql<{ plan_id: string; plan_version: number }>`
-    insert into plans (site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows,
-      interval_starts, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
-    select ${plan.siteId}, ${toDate(plan.horizonStartMs)}, ${toDate(plan.horizonEndMs)}, ${plan.intervalMinutes ?? 15}, ${plan.solver}, ${plan.status},
-      ${plan.objectiveUsd}, ${json(plan.inputs)}::jsonb, ${jsonOrNull(plan.verification)}::jsonb, ${plan.state ?? 'draft'},
-      coalesce(max(plan_version), 0) + 1, ${json(plan.outputs)}::jsonb, ${jsonOrNull(plan.windows)}::jsonb,
-      ${a.interval_starts}::timestamptz[], ${a.charge_kw}::float8[], ${a.discharge_kw}::float8[], ${a.grid_import_kw}::float8[], ${a.grid_export_kw}::float8[],
-      ${a.soc_kwh_end}::float8[], ${a.price_usd_per_mwh}::float8[]
-    from plans where site_id = ${plan.siteId}
-    returning plan_id, plan_version`.execute(db);
+  const r = await sql<{ plan_id: string; plan_version: number }>`${insertVersionedPlanSql(plan)} returning plan_id, plan_version`.execute(db);
   const { plan_id: planId, plan_version: planVersion } = r.rows[0]!;
   return { planId, planVersion: Number(planVersion) };
+}
+
+/**
+ * The insert as a statement (no RETURNING), to run on its own or inside another. With `as`, the plan id and version
+ * are the caller's (the cycle writes the plan with its first command row: one round trip fewer); a version another
+ * writer took meanwhile fails on the unique index (site_id, plan_version), as a concurrent duplicate does.
+ */
+export function insertVersionedPlanSql(plan: NewVersionedPlan, as?: { planId: string; planVersion: number }): RawBuilder<unknown> {
+  const a = intervalArrayLiterals(plan.intervals);
+  return sql`
+    insert into plans (${as ? sql`plan_id, ` : sql``}site_id, horizon_start, horizon_end, interval_minutes, solver, status, objective_usd, inputs, verification, state, plan_version, outputs, windows,
+      interval_starts, charge_kw, discharge_kw, grid_import_kw, grid_export_kw, soc_kwh_end, price_usd_per_mwh)
+    select ${as ? sql`${as.planId}::uuid, ` : sql``}${plan.siteId}, ${toDate(plan.horizonStartMs)}, ${toDate(plan.horizonEndMs)}, ${plan.intervalMinutes ?? 15}, ${plan.solver}, ${plan.status},
+      ${plan.objectiveUsd}, ${json(plan.inputs)}::jsonb, ${jsonOrNull(plan.verification)}::jsonb, ${plan.state ?? 'draft'},
+      ${as ? sql`${as.planVersion}::int` : sql`coalesce(max(plan_version), 0) + 1`}, ${json(plan.outputs)}::jsonb, ${jsonOrNull(plan.windows)}::jsonb,
+      ${a.interval_starts}::timestamptz[], ${a.charge_kw}::float8[], ${a.discharge_kw}::float8[], ${a.grid_import_kw}::float8[], ${a.grid_export_kw}::float8[],
+      ${a.soc_kwh_end}::float8[], ${a.price_usd_per_mwh}::float8[]
+    ${as ? sql`` : sql`from plans where site_id = ${plan.siteId}`}`;
 }
 
 export async function setPlanWindows(db: Executor, planId: string, windows: unknown): Promise<void> {

@@ -6,6 +6,7 @@
  * transient → retried with backoff, never past the command's last send time; unknown outcome → stays `sending`
  * and is resolved by asking the channel (findSent) — never sent twice.
  */
+import type { RawBuilder } from 'kysely';
 import type { Decision } from '../../domain/dispatch/decide.js';
 import { lifecycleStateFor } from '../../domain/dispatch/lifecycle.js';
 import { ChannelError, type ChannelCommandRequest, type ChannelCommandState, type ChannelCommandStatus, type ControlChannel } from '../../domain/ports/control-channel.js';
@@ -31,6 +32,12 @@ export interface ApplyContext {
   throttledUntilMs: number | null;
   /** The site's commands as the cycle holds them (one read per cycle); default: straight to the store. */
   commands?: SiteCommands;
+  /**
+   * When given, the channel's reply to a send is not written at once but added here as a statement, which the cycle
+   * runs with the site's status record (one round trip fewer per send). The row stays `sending` in the store until
+   * then: a crash in between is a crash after the send, resolved by findSent, never by sending again.
+   */
+  deferredWrites?: RawBuilder<unknown>[];
 }
 
 /** The site's commands for a context: the cycle's snapshot, or the store. */
@@ -76,6 +83,7 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
     const request: ChannelCommandRequest | null = typeof startMs === 'number'
       ? { idempotencyKey: c.idempotencyKey, siteRef: ctx.siteRef, mode: c.mode as ChannelCommandRequest['mode'], powerKw: c.powerKw ?? 0, targetReservePercent: c.targetReservePercent ?? 10, startMs, endMs: c.endMs, supersede: true }
       : null;
+    // What the cycle has not written yet (its plan row) goes with the first row: one round trip fewer.
     const r = await cmds.insert({
       ...(request ? { sending: { atMs: ctx.nowMs, request } } : {}),
       siteId: ctx.siteId,
@@ -91,7 +99,7 @@ export async function applyDecision(ctx: ApplyContext, decision: Decision, plan:
       powerKw: c.powerKw,
       sendAtMs: c.sendAtMs,
       state: c.state,
-    });
+    }, ctx.deferredWrites?.splice(0));
     if (request && r.created) {
       claimed.push({ command: r.command, request });
       inFlight.add(r.command.commandId); // `sending` from its insert: a status refresh beside us leaves it alone
@@ -310,9 +318,13 @@ export function stateAfterSend(status: ChannelCommandStatus): CommandState {
 }
 
 /** Records the channel's reply: sending → accepted | scheduled | active … with the channel's id. */
-export async function recordSent(ctx: Pick<ApplyContext, 'db' | 'nowMs' | 'commands'> & { siteId?: string }, commandId: string, request: ChannelCommandRequest, state: ChannelCommandState): Promise<void> {
+export async function recordSent(ctx: Pick<ApplyContext, 'db' | 'nowMs' | 'commands' | 'deferredWrites'> & { siteId?: string }, commandId: string, request: ChannelCommandRequest, state: ChannelCommandState): Promise<void> {
   const to = stateAfterSend(state.status);
-  await commandsOf(ctx).transition(commandId, to, { from: 'sending', atMs: ctx.nowMs, externalId: state.externalId, channelResponse: { request, reply: state.raw ?? state }, error: to === 'failed' || to === 'rejected' ? (state.detail ?? state.status) : null });
+  const details = { from: 'sending' as const, atMs: ctx.nowMs, externalId: state.externalId, channelResponse: { request, reply: state.raw ?? state }, error: to === 'failed' || to === 'rejected' ? (state.detail ?? state.status) : null };
+  const cmds = commandsOf(ctx);
+  const later = ctx.deferredWrites && cmds.deferTransition ? cmds.deferTransition(commandId, to, details) : null;
+  if (later) ctx.deferredWrites!.push(later);
+  else await cmds.transition(commandId, to, details);
 }
 
 /** true: try again now (after the backoff wait). */

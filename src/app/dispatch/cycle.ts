@@ -115,20 +115,24 @@ export async function newCycleShared(db: Executor): Promise<CycleShared> {
 
 async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<SiteCycleResult> {
   const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 }, alsoWritten: false };
+  // The channel's replies to this cycle's sends, written with the site's status record (apply.ts, deferredWrites).
+  const deferred: RawBuilder<unknown>[] = [];
   try {
-    await runSite(deps, siteId, nowMs, result, shared, also);
+    await runSite(deps, siteId, nowMs, result, shared, also, deferred);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
     result.reason = `standing aside: ${message}`;
     result.problems.push(message);
     deps.logger?.warn({ siteId, err: message }, 'dispatch cycle failed for a site; it stands aside');
-    await patchSiteDispatch(deps.db, siteId, { status: 'standing_aside', reason: result.reason }).catch(() => undefined);
+    // Replies not written yet are written here; should this fail too, the rows stay `sending` and are resolved by findSent.
+    const pending = deferred.splice(0);
+    await patchSiteDispatch(deps.db, siteId, { status: 'standing_aside', reason: result.reason }, pending).catch(() => undefined);
   }
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also: DispatchRun['alsoOnRecord'] | undefined, deferred: RawBuilder<unknown>[]): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
   const devOpts = { ...DEVICE_DEFAULTS, ...o };
@@ -158,7 +162,8 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   const socAsOfMs = state.device.socAsOfMs;
   const knowledge: Partial<SiteKnowledge> = { homeHistory: known.homeHistory, calibration: known.calibration };
   if (socAsOfMs != null) knowledge.commands = await commands.list(knowledgeCommandWindow(socAsOfMs, nowMs));
-  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, socAsOfMs, nowMs, o, shared.prices, knowledge);
+  // The plan row is written with the site's next write (its first command row, or the status record).
+  const planned: PlannedSite = await planSite(db, deps.planner, site, caps, state.socPercent, socAsOfMs, nowMs, o, shared.prices, knowledge, { latestPlanVersion: known.latestPlanVersion, writes: deferred });
   result.planId = planned.plan?.planId ?? null;
   result.planVersion = planned.plan?.planVersion ?? null;
   result.timingsMs.plan = performance.now() - t;
@@ -168,14 +173,14 @@ async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, r
   t = performance.now();
   const leadMs = Math.max(o.leadMs ?? MINUTE_MS, caps.minLeadMs);
   const out = newOutcome(throttled ? sd!.throttledUntilMs : null);
-  const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs, commands };
+  const ctx = { db, channel, siteId, siteRef, nowMs, leadMs, maxAttempts: o.maxSendAttempts ?? 3, sleep: deps.sleep ?? realSleep, throttledUntilMs: out.throttledUntilMs, commands, deferredWrites: deferred };
   await applyDecision(ctx, decision, { planId: planned.plan?.planId ?? '', channel: site.controlChannel }, out);
   // Read back after writes only where a command acts on receipt (it changes the device's settings at once); a command
   // with its own start (≥ 1 min later) has changed nothing yet, and a second read in the same cycle would count one
   // odd reading twice against the manual-change rule.
   if (out.writes > 0 && !out.authFailed && !caps.scheduledStart) await readBack(db, site, channel, siteRef, nowMs, devOpts, sd, state.patch, decision, commands);
   result.timingsMs.apply = performance.now() - t;
-  await recordStatus(db, site, decision, out, state.patch, state.notes, result, also?.(siteId));
+  await recordStatus(db, site, decision, out, state.patch, state.notes, result, also?.(siteId), deferred);
 }
 
 async function decideSite(db: Executor, site: Site, caps: ReturnType<ControlChannel['capabilities']>, planned: PlannedSite, device: Parameters<typeof decide>[0]['device'], nowMs: number, o: DispatchOptions, mode: DispatchMode, commands: SiteCommands, overrides: WindowOverride[]): Promise<Decision> {
@@ -221,7 +226,7 @@ async function readBack(db: Executor, site: Site, channel: ControlChannel, siteR
   if (device.manualChange) decision.status = { kind: 'paused_manual_change', reason: `paused: a person changed the battery (${device.manualChange}); resume with \`sites resume\`` };
 }
 
-async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult, also?: RawBuilder<unknown>): Promise<void> {
+async function recordStatus(db: Executor, site: Site, decision: Decision, out: ApplyOutcome, patch: Record<string, unknown>, notes: string[], result: SiteCycleResult, also: RawBuilder<unknown> | undefined, deferred: RawBuilder<unknown>[]): Promise<void> {
   let { kind, reason } = decision.status;
   if (out.authFailed) {
     kind = 'needs_reauth';
@@ -230,7 +235,8 @@ async function recordStatus(db: Executor, site: Site, decision: Decision, out: A
   } else if (out.problems.length) {
     reason = `${reason}; ${out.problems[out.problems.length - 1]}`;
   }
-  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs }, also);
+  const pending = deferred.splice(0);
+  await patchSiteDispatch(db, site.siteId, { ...patch, status: kind, reason, throttledUntilMs: out.throttledUntilMs }, also ? [also, ...pending] : pending);
   result.alsoWritten = also !== undefined;
   result.status = kind;
   result.reason = reason;

@@ -8,7 +8,9 @@ import type { Plan } from '../../domain/optimizer/plan-types.js';
 import type { Planner } from '../../domain/ports/planner.js';
 import type { ChannelCapabilities } from '../../domain/ports/control-channel.js';
 import type { Executor } from '../../store/database.js';
-import { getPlanInputsOutputs, insertVersionedPlan } from '../../store/dispatch-repo.js';
+import { randomUUID } from 'node:crypto';
+import type { RawBuilder } from 'kysely';
+import { getPlanInputsOutputs, insertVersionedPlan, insertVersionedPlanSql } from '../../store/dispatch-repo.js';
 import { NotFound } from '../../store/errors.js';
 import type { Site } from '../../store/sites-repo.js';
 import { buildPlanInput, deserializePlanInput, planOutputs, storedPlanOutputs, siteBattery, type CyclePriceCache, type DispatchPlanInputs, type PlanningOptions, type PlanOutputs } from './plan-site.js';
@@ -32,6 +34,11 @@ export async function planSite(
   cache?: CyclePriceCache,
   /** Already-loaded planning knowledge (commands, home history, calibration); what is absent is read from the store. */
   known?: Partial<SiteKnowledge>,
+  /**
+   * Write the plan later: its insert is added to `writes` (the cycle runs it with the site's next write, the first
+   * command row or the status record) under a new id and the version after `latestPlanVersion`, both known now.
+   */
+  defer?: { latestPlanVersion: number | null; writes: RawBuilder<unknown>[] },
 ): Promise<PlannedSite> {
   if (socPercent === null || socAsOfMs === null) return { plan: null, problem: 'no usable state of charge' };
   let built;
@@ -59,7 +66,7 @@ export async function planSite(
     commandShiftMs: built.stored.commandLatency?.shiftMs ?? 0,
   };
   const windows = planWindows(draft, { battery: siteBattery(site), siteReservePercent: site.reservePercent, capabilities: caps });
-  const stored = await insertVersionedPlan(db, {
+  const row = {
     siteId: site.siteId,
     horizonStartMs: built.input.startMs,
     horizonEndMs: built.input.startMs + plan.chargeKw.length * INTERVAL_MS,
@@ -79,7 +86,13 @@ export async function planSite(
       socKwhEnd: plan.socKwh[i + 1],
       priceUsdPerMwh: built.input.priceUsdPerMwh[i],
     })),
-  });
+  };
+  if (defer) {
+    const as = { planId: randomUUID(), planVersion: (defer.latestPlanVersion ?? 0) + 1 };
+    defer.writes.push(insertVersionedPlanSql(row, as));
+    return { plan: { ...draft, ...as }, problem: null };
+  }
+  const stored = await insertVersionedPlan(db, row);
   return { plan: { ...draft, planId: stored.planId, planVersion: stored.planVersion }, problem: null };
 }
 

@@ -9,7 +9,9 @@
  * so another process moving a command in between is caught exactly as before: the update matches nothing and the
  * row is read again.
  */
+import type { RawBuilder } from 'kysely';
 import {
+  deferredTransition,
   getCommand,
   insertCommand,
   listCommands,
@@ -33,9 +35,15 @@ export interface CommandFilter {
 export interface SiteCommands {
   list(filter?: CommandFilter): Promise<Command[]>;
   get(commandId: string): Promise<Command | null>;
-  insert(command: NewCommand): Promise<{ command: Command; created: boolean }>;
+  /** `also`: statements to run with the insert (insertCommand). */
+  insert(command: NewCommand, also?: readonly RawBuilder<unknown>[]): Promise<{ command: Command; created: boolean }>;
   transition(commandId: string, to: CommandState, details?: TransitionDetails): Promise<Command>;
   note(commandId: string, details: { channelResponse?: unknown; error?: string | null; externalId?: string }): Promise<void>;
+  /**
+   * The snapshot only: the transition as a statement for the caller to run later (with the site's status record),
+   * the snapshot showing its result at once; null when the row is not in the snapshot (then transition now).
+   */
+  deferTransition?(commandId: string, to: CommandState, details: TransitionDetails & { from: CommandState; atMs: number }): RawBuilder<unknown> | null;
 }
 
 /** Straight to the store (every call a round trip): status jobs and callers without a snapshot. */
@@ -43,7 +51,7 @@ export function storeSiteCommands(db: Executor, siteId: string): SiteCommands {
   return {
     list: (filter = {}) => listCommands(db, siteId, filter),
     get: (id) => getCommand(db, id),
-    insert: (c) => insertCommand(db, c),
+    insert: (c, also) => insertCommand(db, c, also),
     transition: (id, to, details) => transitionCommand(db, id, to, details),
     note: (id, details) => noteCommand(db, id, details),
   };
@@ -86,8 +94,8 @@ export function cachedSiteCommands(db: Executor, siteId: string, rows: readonly 
     async get(id) {
       return byId.get(id) ?? getCommand(db, id);
     },
-    async insert(command) {
-      const r = await insertCommand(db, command);
+    async insert(command, also) {
+      const r = await insertCommand(db, command, also);
       put(r.command);
       return r;
     },
@@ -102,6 +110,13 @@ export function cachedSiteCommands(db: Executor, siteId: string, rows: readonly 
         if (now) put(now);
         throw e;
       }
+    },
+    deferTransition(id, to, details) {
+      const c = byId.get(id);
+      if (!c || c.state !== details.from) return null;
+      const { statement, after } = deferredTransition(c, to, details);
+      put(after);
+      return statement;
     },
     async note(id, details) {
       await noteCommand(db, id, details);

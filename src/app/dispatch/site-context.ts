@@ -31,6 +31,8 @@ export interface SiteContext {
   /** Every open command and every command whose window ends after `commandsFromMs`, by window start, planned time. */
   commands: Command[];
   commandsFromMs: number;
+  /** The site's newest plan version (null: none yet). */
+  latestPlanVersion: number | null;
 }
 
 /** How far back the cycle looks at commands: opted-out overrides (`optOutMs`), and an hour before the SoC measurement. */
@@ -71,6 +73,7 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
     home: { hour: number; load_wh: number | null; solar_wh: number | null }[];
     commands: Record<string, unknown>[];
     commands_from_ms: number | string;
+    latest_plan_version: number | null;
   }>`
     with soc as (select * from telemetry where site_id = ${siteId} and soc_percent is not null order by interval_end desc limit 1),
     bound as (select least(${optOutFrom}::timestamptz, (select interval_end from soc) - interval '1 hour') as from_at)
@@ -87,7 +90,8 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
         from telemetry where site_id = ${siteId} and interval_end > ${toDate(home.fromMs)} and interval_end <= ${toDate(home.toMs)} group by 1) h) as home,
       (select coalesce(jsonb_agg(to_jsonb(c) order by c.window_start, c.planned_at), '[]'::jsonb) from commands c
         where c.site_id = ${siteId} and (c.state in (${sql.join([...OPEN_COMMAND_STATES])}) or c.window_end > (select from_at from bound))) as commands,
-      (extract(epoch from (select from_at from bound)) * 1000)::float8 as commands_from_ms`.execute(db);
+      (extract(epoch from (select from_at from bound)) * 1000)::float8 as commands_from_ms,
+      (select max(plan_version) from plans where site_id = ${siteId}) as latest_plan_version`.execute(db);
   const row = r.rows[0];
   if (!row?.site) return null;
   const kw = (wh: number | null): number | null => (wh === null ? null : wh / 1000 / INTERVAL_HOURS);
@@ -101,5 +105,6 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
     homeHistory: row.home.map((h) => ({ hourStartMs: h.hour * HOUR_MS, loadKw: kw(h.load_wh), solarKw: kw(h.solar_wh) })),
     commands: row.commands.map((c) => commandFromRow(revive('commands', c)!)),
     commandsFromMs: Math.ceil(Number(row.commands_from_ms)),
+    latestPlanVersion: row.latest_plan_version === null ? null : Number(row.latest_plan_version),
   };
 }
