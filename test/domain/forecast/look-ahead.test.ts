@@ -4,6 +4,7 @@
  * not yet published) and require every forecaster's output to be unchanged; and they check the view itself.
  */
 import { describe, expect, it } from 'vitest';
+import { poisoned } from '../../support/poisoned-market.js';
 import { damPublishedMs, KnownAt, type MarketHistory, type SystemForecastPoint } from '../../../src/domain/forecast/known-at.js';
 import { LearnedForecaster } from '../../../src/domain/forecast/learned.js';
 import { MeanForecaster } from '../../../src/domain/forecast/mean-forecast.js';
@@ -33,15 +34,6 @@ function market(): MarketHistory {
     return 25 + 30 * Math.sin((h / 24) * 2 * Math.PI) + ((ms / Q) % 13) - (h < 5 ? 60 : 0) + spike;
   });
   const dam = series(from, to, (ms) => 30 + 25 * Math.sin(((ms / HOUR) % 24) / 24 * 2 * Math.PI) + Math.floor(ms / HOUR) % 3);
-  return { realTime: rt, dayAhead: dam };
-}
-
-/** The same market with everything published after `cutMs` replaced by `poison`. */
-function poisoned(m: MarketHistory, cutMs: number, poison: number): MarketHistory {
-  const rt = { ...m.realTime, pricesUsdPerMwh: Float64Array.from(m.realTime.pricesUsdPerMwh) };
-  for (let i = 0; i < rt.pricesUsdPerMwh.length; i++) if (rt.startMs + (i + 1) * Q > cutMs) rt.pricesUsdPerMwh[i] = poison;
-  const dam = { ...m.dayAhead!, pricesUsdPerMwh: Float64Array.from(m.dayAhead!.pricesUsdPerMwh) };
-  for (let i = 0; i < dam.pricesUsdPerMwh.length; i++) if (damPublishedMs(dam.startMs + i * Q) > cutMs) dam.pricesUsdPerMwh[i] = poison;
   return { realTime: rt, dayAhead: dam };
 }
 

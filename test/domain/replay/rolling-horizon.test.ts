@@ -5,8 +5,9 @@
  * Central on D−1), not computed by the code under test.
  */
 import { describe, expect, it } from 'vitest';
+import { poisoned } from '../../support/poisoned-market.js';
 import { createPlanner } from '../../../src/adapters/solvers/planner-factory.js';
-import { damPublishedMs, KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
+import { KnownAt, type MarketHistory } from '../../../src/domain/forecast/known-at.js';
 import { trainableForecaster } from '../../../src/domain/forecast/trainable.js';
 import type { PlanInput } from '../../../src/domain/optimizer/plan-types.js';
 import type { Planner } from '../../../src/domain/ports/planner.js';
@@ -31,15 +32,6 @@ function market(): MarketHistory {
     dam.pricesUsdPerMwh[i] = 30 + 25 * Math.sin((h / 24) * 2 * Math.PI) + (Math.floor((from + i * Q) / HOUR) % 3);
     rt.pricesUsdPerMwh[i] = dam.pricesUsdPerMwh[i] + ((i % 11) - 5) * 3;
   }
-  return { realTime: rt, dayAhead: dam };
-}
-
-/** Everything published after the cut replaced by `poison` (RT intervals not ended, DAM days not yet public). */
-function poisoned(m: MarketHistory, cutMs: number, poison: number): MarketHistory {
-  const rt = { ...m.realTime, pricesUsdPerMwh: Float64Array.from(m.realTime.pricesUsdPerMwh) };
-  for (let i = 0; i < rt.pricesUsdPerMwh.length; i++) if (rt.startMs + (i + 1) * Q > cutMs) rt.pricesUsdPerMwh[i] = poison;
-  const dam = { ...m.dayAhead!, pricesUsdPerMwh: Float64Array.from(m.dayAhead!.pricesUsdPerMwh) };
-  for (let i = 0; i < dam.pricesUsdPerMwh.length; i++) if (damPublishedMs(dam.startMs + i * Q) > cutMs) dam.pricesUsdPerMwh[i] = poison;
   return { realTime: rt, dayAhead: dam };
 }
 
