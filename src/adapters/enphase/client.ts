@@ -35,6 +35,10 @@ export interface CallBudget {
 export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+const MINUTE_MS = 60_000;
+/** How close to a minute's end a reservation of several calls waits for the next minute (the calls take ~1 s). */
+export const RESERVE_GUARD_MS = 5_000;
+
 export interface EnphaseClientOptions {
   baseUrl: string;
   apiKey: string;
@@ -76,6 +80,10 @@ export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   async withCallsReserved(calls: number): Promise<EnphaseClient> {
     const budget = this.opts.budget;
     if (!budget || calls <= 0) return this;
+    // Calls reserved in one minute but sent after it ends would count in the next minute on Enphase's side (it counts
+    // arrivals), on top of that minute's own reservations: near a minute's end, several calls wait for the next one.
+    const msLeft = MINUTE_MS - (this.opts.clock.nowMs() % MINUTE_MS);
+    if (calls > 1 && msLeft <= RESERVE_GUARD_MS) await this.sleep(msLeft + 1);
     await budget.reserve(this.opts.clock.nowMs(), calls);
     return new EnphaseClient({ ...this.opts, budget: new PrepaidCalls(budget, calls) });
   }
