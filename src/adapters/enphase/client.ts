@@ -36,7 +36,7 @@ export type Sleep = (ms: number) => Promise<void>;
 export const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const MINUTE_MS = 60_000;
-/** How close to a minute's end a reservation of several calls waits for the next minute (the calls take ~1 s). */
+/** How close to a minute's end a reservation of several calls is counted in the next minute too (the calls take ~1 s). */
 export const RESERVE_GUARD_MS = 5_000;
 
 export interface EnphaseClientOptions {
@@ -80,11 +80,13 @@ export class EnphaseClient implements TelemetrySource<WireTelemetry> {
   async withCallsReserved(calls: number): Promise<EnphaseClient> {
     const budget = this.opts.budget;
     if (!budget || calls <= 0) return this;
-    // Calls reserved in one minute but sent after it ends would count in the next minute on Enphase's side (it counts
-    // arrivals), on top of that minute's own reservations: near a minute's end, several calls wait for the next one.
-    const msLeft = MINUTE_MS - (this.opts.clock.nowMs() % MINUTE_MS);
-    if (calls > 1 && msLeft <= RESERVE_GUARD_MS) await this.sleep(msLeft + 1);
-    await budget.reserve(this.opts.clock.nowMs(), calls);
+    const nowMs = this.opts.clock.nowMs();
+    await budget.reserve(nowMs, calls);
+    // Calls reserved in one minute but sent after it ends count in the next minute on Enphase's side (it counts
+    // arrivals), on top of that minute's own reservations: near a minute's end, several calls are counted in the next
+    // minute too (without waiting; refused there, they are not sent).
+    const msLeft = MINUTE_MS - (nowMs % MINUTE_MS);
+    if (calls > 1 && msLeft <= RESERVE_GUARD_MS) await budget.reserve(nowMs + msLeft, calls);
     return new EnphaseClient({ ...this.opts, budget: new PrepaidCalls(budget, calls) });
   }
 

@@ -129,20 +129,22 @@ export async function budgetUsage(db: Executor, accountKey: string, limits: Budg
  * they send `blockCalls` fewer per process and minute. A 429 from the server empties the block.
  */
 export class BlockBudget implements CallBudget {
-  private stock = { minuteStartMs: -1, left: 0 };
+  /** Calls left per minute start: this minute's, and the next one's (near a minute's end calls count in both). */
+  private stock = new Map<number, number>();
   constructor(private readonly inner: AccountBudget, readonly blockCalls: number) {}
 
   async reserve(nowMs: number, calls = 1): Promise<void> {
     const minute = minuteStartMs(nowMs);
-    if (this.stock.minuteStartMs !== minute) this.stock = { minuteStartMs: minute, left: 0 };
-    if (this.stock.left >= calls) {
-      this.stock.left -= calls;
+    for (const m of this.stock.keys()) if (m < minute - 60_000) this.stock.delete(m);
+    const left = this.stock.get(minute) ?? 0;
+    if (left >= calls) {
+      this.stock.set(minute, left - calls);
       return;
     }
     if (this.blockCalls > calls) {
       try {
         await this.inner.reserve(nowMs, this.blockCalls);
-        if (this.stock.minuteStartMs === minute) this.stock.left += this.blockCalls - calls;
+        this.stock.set(minute, (this.stock.get(minute) ?? 0) + this.blockCalls - calls);
         return;
       } catch (error) {
         if (!(error instanceof BudgetExhausted)) throw error;
@@ -152,7 +154,7 @@ export class BlockBudget implements CallBudget {
   }
 
   async throttled(period: string, periodEndMs: number): Promise<void> {
-    this.stock.left = 0;
+    this.stock.clear();
     await this.inner.throttled(period, periodEndMs);
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EnphaseClient } from '../../../src/adapters/enphase/client.js';
-import { EnphaseRequestRejected, EnphaseThrottled, EnphaseUnavailable, SiteWithoutBattery } from '../../../src/adapters/enphase/errors.js';
+import { BudgetExhausted, EnphaseRequestRejected, EnphaseThrottled, EnphaseUnavailable, SiteWithoutBattery } from '../../../src/adapters/enphase/errors.js';
 import { checkBatteryIntervals, normaliseBatteryMode, parseFlag, normaliseGridState } from '../../../src/adapters/enphase/normalise.js';
 import { authorizeUrl, exchangeCode } from '../../../src/adapters/enphase/oauth.js';
 import { FakeEnphase, startFakeEnphase, type FakeEnphaseOptions } from '../../../src/adapters/fakes/enphase/server.js';
@@ -156,21 +156,29 @@ describe('EnphaseClient against the fake', () => {
 describe('Enphase calls reserved at once near a minute\'s end', () => {
   // Enphase counts a call in the minute it arrives: several calls reserved at 12:00:57 and sent over the next second
   // or two would land partly in 12:01, on top of 12:01's own reservations.
-  it('wait for the next minute when fewer than 5 s are left, and reserve there; a single call or an early reservation does not wait', async () => {
+  it('are counted in the next minute too when fewer than 5 s are left, without waiting; a single call or an earlier reservation only in its own', async () => {
     const reserved: { atMs: number; calls: number }[] = [];
     const budget = { reserve: async (nowMs: number, calls = 1) => void reserved.push({ atMs: nowMs, calls }), throttled: async () => undefined };
     const waits: number[] = [];
     const c = new FixedClock(T0 + 57_000);
     const client = new EnphaseClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', clock: c, tokens: { accessToken: async () => 't' }, budget, sleep: async (ms) => { waits.push(ms); c.advance(ms); } });
     await client.withCallsReserved(6);
-    expect(waits).toEqual([3_001]);
-    expect(reserved).toEqual([{ atMs: T0 + 60_001, calls: 6 }]);
-    await client.withCallsReserved(1); // at 12:01:00.001
-    c.set(T0 + 2 * 60_000 + 54_000); // 6 s left: no wait
+    expect(reserved).toEqual([{ atMs: T0 + 57_000, calls: 6 }, { atMs: T0 + 60_000, calls: 6 }]);
+    c.set(T0 + 2 * 60_000 + 54_000); // 6 s left: its own minute only
     await client.withCallsReserved(6);
-    c.set(T0 + 3 * 60_000 + 58_000); // a single call never waits
+    c.set(T0 + 3 * 60_000 + 58_000); // a single call: its own minute only
     await client.withCallsReserved(1);
-    expect(waits).toEqual([3_001]);
-    expect(reserved.map((r) => r.atMs - T0)).toEqual([60_001, 60_001, 174_000, 238_000]);
+    expect(reserved.map((r) => r.atMs - T0)).toEqual([57_000, 60_000, 174_000, 238_000]);
+    expect(waits).toEqual([]);
+  });
+
+  it('refused in the next minute, the calls are not given (what the first minute counted stays counted)', async () => {
+    const c = new FixedClock(T0 + 58_000);
+    const budget = {
+      reserve: async (nowMs: number) => { if (nowMs >= T0 + 60_000) throw new BudgetExhausted('minute', T0 + 120_000); },
+      throttled: async () => undefined,
+    };
+    const client = new EnphaseClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'k', clock: c, tokens: { accessToken: async () => 't' }, budget });
+    await expect(client.withCallsReserved(6)).rejects.toBeInstanceOf(BudgetExhausted);
   });
 });
