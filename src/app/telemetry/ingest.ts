@@ -12,7 +12,7 @@ import type { Clock } from '../../domain/time/clock.js';
 import { isoUtc } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { withAccountLock } from '../../store/credentials-repo.js';
-import { upsertTelemetry, upsertTelemetryMerged, type TelemetryColumn, type TelemetryRecord } from '../../store/telemetry-repo.js';
+import { upsertTelemetryMerged, type TelemetryRecord } from '../../store/telemetry-repo.js';
 import type { RawBuilder } from 'kysely';
 import type { Logger } from '../logger.js';
 import { recordQuarantine } from './enphase-tables.js';
@@ -48,13 +48,6 @@ function check(product: TelemetryProduct, response: WireTelemetry): Checked<Read
   return checkProductionIntervals(response.intervals);
 }
 
-/** The telemetry columns each product fills. */
-const PRODUCT_COLUMNS: Record<TelemetryProduct, readonly TelemetryColumn[]> = {
-  battery: ['soc_percent', 'charge_wh', 'discharge_wh'],
-  consumption: ['consumption_wh'],
-  production: ['production_wh'],
-};
-
 /** A row with this product's readings (the other columns null: on an existing row they are left as stored). */
 function record(product: TelemetryProduct, siteId: string, r: Reading): TelemetryRecord {
   const base: TelemetryRecord = { siteId, intervalEndMs: r.endMs, socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: null };
@@ -64,24 +57,10 @@ function record(product: TelemetryProduct, siteId: string, r: Reading): Telemetr
 }
 
 export async function ingestResponse(opts: { db: Executor; clock: Clock; logger?: Logger; siteId: string; product: TelemetryProduct; response: WireTelemetry }): Promise<IngestResult> {
-  const { db, siteId, product } = opts;
-  const checked = check(product, opts.response);
-  for (const q of checked.quarantined) {
-    opts.logger?.warn({ siteId, product, interval: q.endMs !== undefined ? isoUtc(q.endMs) : null, reason: q.reason }, 'telemetry interval quarantined');
-  }
-  let stored = 0;
-  // The product's columns merge into the stored rows inside the upsert itself (one statement, atomic per row), so
-  // the poll and the backfill may run at once without a lock or a read-modify-write.
-  if (checked.ok.length) {
-    stored = (await upsertTelemetry(db, checked.ok.map((r) => record(product, siteId, r)), { columns: PRODUCT_COLUMNS[product] })).written;
-  }
-  if (checked.quarantined.length) {
-    // Per-site lock: recording a quarantined interval is read-then-insert, and the poll and the backfill may run at once.
-    await withAccountLock(db, `telemetry-site:${siteId}`, (trx) =>
-      recordQuarantine(trx, checked.quarantined.map((q) => ({ siteId, product, intervalEndMs: q.endMs ?? null, reason: q.reason, raw: q.raw })), opts.clock.nowMs()));
-  }
-  const newest = checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null;
-  return { product, received: opts.response.intervals.length, stored, quarantined: checked.quarantined.length, pending: checked.pending, newestEndMs: newest };
+  // One product is the poll's write with one response: its columns merge into the stored rows (nulls keep what is
+  // stored), so the poll and the backfill may run at once without a lock or a read-modify-write.
+  const [result] = await ingestResponses({ ...opts, responses: [{ product: opts.product, response: opts.response }] });
+  return result!;
 }
 
 /**
