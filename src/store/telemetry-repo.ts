@@ -121,6 +121,25 @@ export interface MergedTelemetryCounts {
  * data-modifying statement run in the same statement (the site's Enphase state from the same poll).
  */
 export async function upsertTelemetryMerged(db: Executor, records: readonly TelemetryRecord[], also?: RawBuilder<unknown>): Promise<MergedTelemetryCounts> {
+  const w = mergedTelemetryWrite(records, also);
+  if (!w.records) {
+    if (also) await sql`with also as (${also}) select 1`.execute(db);
+    return { ...ZERO_COUNTS };
+  }
+  const result = await sql<{ written: MergedTelemetryCounts }>`with ${w.ctes} select ${w.counts} as written`.execute(db);
+  return result.rows[0]?.written ?? { ...ZERO_COUNTS };
+}
+
+const ZERO_COUNTS: MergedTelemetryCounts = { written: 0, battery: 0, consumption: 0, production: 0 };
+
+/**
+ * `upsertTelemetryMerged` as common table expressions, to run inside another statement (the fleet writes a site's
+ * poll in the statement that reads the site's context). The CTEs are `also` (the extra statement, or no rows),
+ * `input`, `before` and `up`: `up` returns every row written (inserted or changed, as stored after the statement; a
+ * row the statement left unchanged is not in it), which the rest of the statement overlays on its snapshot (it cannot
+ * see its own writes). `counts`: a jsonb expression with the MergedTelemetryCounts.
+ */
+export function mergedTelemetryWrite(records: readonly TelemetryRecord[], also?: RawBuilder<unknown>): { ctes: RawBuilder<unknown>; counts: RawBuilder<unknown>; records: number } {
   const byKey = new Map<string, TelemetryRecord>();
   for (const r of records) {
     if (!Number.isInteger(r.intervalEndMs)) throw new RangeError(`telemetry for site ${r.siteId}: interval end is not an integer epoch ms`);
@@ -128,17 +147,11 @@ export async function upsertTelemetryMerged(db: Executor, records: readonly Tele
     const had = byKey.get(key);
     byKey.set(key, had ? mergeRecords(had, r) : r);
   }
-  const zero: MergedTelemetryCounts = { written: 0, battery: 0, consumption: 0, production: 0 };
-  if (!byKey.size) {
-    if (also) await sql`with also as (${also}) select 1`.execute(db);
-    return zero;
-  }
   const payload = telemetryPayload([...byKey.values()]);
   const merged = sql.raw(ALL_COLUMNS.map((c) => `coalesce(excluded.${c}, telemetry.${c})`).join(', '));
   const setList = sql.raw([...ALL_COLUMNS.map((c) => `${c} = coalesce(excluded.${c}, telemetry.${c})`), 'received_at = excluded.received_at'].join(', '));
   const stored = sql.raw(ALL_COLUMNS.map((c) => `telemetry.${c}`).join(', '));
-  const result = await sql<{ n: number; battery: number; consumption: number; production: number }>`
-    with ${also ? sql`also as (${also}), ` : sql``}input as (${inputRows(payload)}), before as (
+  const ctes = sql`also as (${also ?? sql`select 1 where false`}), input as (${inputRows(payload)}), before as (
       select i.soc_percent is not null and (t.site_id is null or (t.soc_percent, t.charge_wh, t.discharge_wh) is distinct from
                (i.soc_percent, coalesce(i.charge_wh, t.charge_wh), coalesce(i.discharge_wh, t.discharge_wh))) as battery,
              i.consumption_wh is not null and (t.site_id is null or t.consumption_wh is distinct from i.consumption_wh) as consumption,
@@ -149,12 +162,11 @@ export async function upsertTelemetryMerged(db: Executor, records: readonly Tele
       select site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at from input
       on conflict (site_id, interval_end) do update set ${setList}
       where (${stored}) is distinct from (${merged})
-      returning 1
-    )
-    select (select count(*) from up)::int as n, count(*) filter (where battery)::int as battery,
-      count(*) filter (where consumption)::int as consumption, count(*) filter (where production)::int as production from before`.execute(db);
-  const row = result.rows[0];
-  return row ? { written: row.n, battery: row.battery, consumption: row.consumption, production: row.production } : zero;
+      returning *
+    )`;
+  const counts = sql`(select jsonb_build_object('written', (select count(*) from up)::int, 'battery', count(*) filter (where battery)::int,
+      'consumption', count(*) filter (where consumption)::int, 'production', count(*) filter (where production)::int) from before)`;
+  return { ctes, counts, records: byKey.size };
 }
 
 function mergeRecords(a: TelemetryRecord, b: TelemetryRecord): TelemetryRecord {

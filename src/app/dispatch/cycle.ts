@@ -23,6 +23,7 @@ import type { CyclePriceCache, PlanningOptions } from './plan-site.js';
 import { knowledgeCommandWindow, type SiteKnowledge } from './plan-knowledge.js';
 import { cachedSiteCommands, type SiteCommands } from './site-commands.js';
 import { loadSiteContext } from './site-context.js';
+import type { PendingPollWrite } from '../telemetry/ingest.js';
 import type { WindowOverride } from '../../domain/dispatch/window-overrides.js';
 import { refreshStatuses, resolveSending, SENDING_GRACE_MS } from './status.js';
 
@@ -86,6 +87,11 @@ export interface DispatchRun {
   shared?: CycleShared;
   /** A data-modifying statement to run in the same statement as a site's status record (the fleet ends its site run there). */
   alsoOnRecord?: (siteId: string) => RawBuilder<unknown>;
+  /**
+   * Telemetry polls not written yet, by site: each is written in the statement that reads its site's context (the
+   * fleet's poll). The caller writes on its own (`flushPollWrite`) any that is still unsettled after the run.
+   */
+  pollWrites?: ReadonlyMap<string, PendingPollWrite>;
 }
 
 export async function runDispatchCycle(deps: DispatchCycleDeps, run: DispatchRun): Promise<DispatchCycleResult> {
@@ -96,7 +102,7 @@ export async function runDispatchCycle(deps: DispatchCycleDeps, run: DispatchRun
   const worker = async (): Promise<void> => {
     while (next < sites.length) {
       const i = next++;
-      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared, run.alsoOnRecord);
+      results[i] = await runSiteIsolated(deps, sites[i], run.nowMs, shared, run.alsoOnRecord, run.pollWrites?.get(sites[i]!));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(run.concurrency ?? 1, sites.length)) }, worker));
@@ -113,12 +119,12 @@ export async function newCycleShared(db: Executor): Promise<CycleShared> {
   return { prices: new Map(), fleetMode: await getFleetDispatchMode(db) };
 }
 
-async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared, also?: DispatchRun['alsoOnRecord']): Promise<SiteCycleResult> {
+async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: number, shared: CycleShared, also?: DispatchRun['alsoOnRecord'], pollWrite?: PendingPollWrite): Promise<SiteCycleResult> {
   const result: SiteCycleResult = { siteId, status: 'standing_aside', reason: '', planId: null, planVersion: null, created: 0, sent: 0, stopped: 0, problems: [], timingsMs: { refresh: 0, plan: 0, decide: 0, apply: 0 }, alsoWritten: false };
   // The channel's replies to this cycle's sends, written with the site's status record (apply.ts, deferredWrites).
   const deferred: RawBuilder<unknown>[] = [];
   try {
-    await runSite(deps, siteId, nowMs, result, shared, also, deferred);
+    await runSite(deps, siteId, nowMs, result, shared, also, deferred, pollWrite);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     result.status = 'standing_aside';
@@ -132,13 +138,14 @@ async function runSiteIsolated(deps: DispatchCycleDeps, siteId: string, nowMs: n
   return result;
 }
 
-async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also: DispatchRun['alsoOnRecord'] | undefined, deferred: RawBuilder<unknown>[]): Promise<void> {
+async function runSite(deps: DispatchCycleDeps, siteId: string, nowMs: number, result: SiteCycleResult, shared: CycleShared, also: DispatchRun['alsoOnRecord'] | undefined, deferred: RawBuilder<unknown>[], pollWrite?: PendingPollWrite): Promise<void> {
   const o = deps.options ?? {};
   const db = deps.db;
   const devOpts = { ...DEVICE_DEFAULTS, ...o };
   let t = performance.now(); // the refresh stage includes the site's one read
-  // One read of everything the site's cycle needs (site, dispatch row, SoC, commands, calibration, history, overrides).
-  const known = await loadSiteContext(db, siteId, nowMs, { optOutMs: devOpts.optOutStandAsideMs });
+  // One read of everything the site's cycle needs (site, dispatch row, SoC, commands, calibration, history, overrides),
+  // with the site's telemetry poll written in the same statement when there is one.
+  const known = await loadSiteContext(db, siteId, nowMs, { optOutMs: devOpts.optOutStandAsideMs }, pollWrite);
   if (!known) throw new Error(`site ${siteId} is not configured`);
   const site = known.site;
   const commands = cachedSiteCommands(db, siteId, known.commands, known.commandsFromMs);

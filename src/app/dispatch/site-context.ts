@@ -15,7 +15,8 @@ import { siteDispatchFromRow, type SiteDispatch } from '../../store/dispatch-rep
 import { toDate } from '../../store/mappers.js';
 import { calibrationFromRow, type StoredSiteCalibration } from '../../store/reconcile-repo.js';
 import { siteFromRow, type Site } from '../../store/sites-repo.js';
-import { telemetryFromRow, type StoredTelemetry } from '../../store/telemetry-repo.js';
+import { mergedTelemetryWrite, telemetryFromRow, type MergedTelemetryCounts, type StoredTelemetry } from '../../store/telemetry-repo.js';
+import type { PendingPollWrite } from '../telemetry/ingest.js';
 import { siteStateFromRow, type SiteState } from '../telemetry/enphase-tables.js';
 import { homeHistoryWindow } from './plan-knowledge.js';
 
@@ -59,10 +60,33 @@ function revive<T>(table: string, row: Record<string, unknown> | null): T | null
   return row as T;
 }
 
-/** One round trip; null when the site does not exist. */
-export async function loadSiteContext(db: Executor, siteId: string, nowMs: number, w: SiteContextWindow): Promise<SiteContext | null> {
+/**
+ * One round trip; null when the site does not exist. `write`: the site's telemetry poll, written in the same statement
+ * (the fleet: one statement per site fewer). A statement does not see its own writes, so the read overlays the rows
+ * the write returns (`up`: every row it inserted or changed, as stored) and the Enphase state it returns (`also`) on
+ * its snapshot: the context is what a read after the write would return. The write is settled with its counts.
+ */
+export async function loadSiteContext(db: Executor, siteId: string, nowMs: number, w: SiteContextWindow, write?: PendingPollWrite): Promise<SiteContext | null> {
   const home = homeHistoryWindow(nowMs);
   const optOutFrom = toDate(nowMs - w.optOutMs);
+  const homeFrom = toDate(home.fromMs);
+  const homeTo = toDate(home.toMs);
+  if (write && write.records.some((r) => r.siteId !== siteId)) throw new RangeError(`site ${siteId}: its context read can only write its own telemetry`);
+  const pending = write ? mergedTelemetryWrite(write.records, write.also) : null;
+  // Without a write: the stored rows. With one: the rows written, and the stored rows it did not rewrite.
+  const socSql = pending
+    ? sql`select x.* from ((select u.*, 0 as src from up u where u.soc_percent is not null order by u.interval_end desc limit 1)
+        union all (select t.*, 1 as src from telemetry t where t.site_id = ${siteId} and t.soc_percent is not null order by t.interval_end desc limit 1)) x
+        order by x.interval_end desc, x.src limit 1`
+    : sql`select * from telemetry where site_id = ${siteId} and soc_percent is not null order by interval_end desc limit 1`;
+  const homeRows = pending
+    ? sql`select interval_end, consumption_wh, production_wh from up where interval_end > ${homeFrom} and interval_end <= ${homeTo}
+        union all select t.interval_end, t.consumption_wh, t.production_wh from telemetry t where t.site_id = ${siteId} and t.interval_end > ${homeFrom} and t.interval_end <= ${homeTo}
+          and not exists (select 1 from up u where u.interval_end = t.interval_end)`
+    : sql`select interval_end, consumption_wh, production_wh from telemetry where site_id = ${siteId} and interval_end > ${homeFrom} and interval_end <= ${homeTo}`;
+  const siteState = pending
+    ? sql`coalesce((select to_jsonb(a) from also a), (select to_jsonb(e) from enphase_site_state e where e.site_id = ${siteId}))`
+    : sql`(select to_jsonb(e) from enphase_site_state e where e.site_id = ${siteId})`;
   const r = await sql<{
     site: Record<string, unknown> | null;
     dispatch: Record<string, unknown> | null;
@@ -74,25 +98,28 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
     commands: Record<string, unknown>[];
     commands_from_ms: number | string;
     latest_plan_version: number | null;
+    written: MergedTelemetryCounts | null;
   }>`
-    with soc as (select * from telemetry where site_id = ${siteId} and soc_percent is not null order by interval_end desc limit 1),
+    with ${pending ? sql`${pending.ctes}, ` : sql``}soc as (${socSql}),
     bound as (select least(${optOutFrom}::timestamptz, (select interval_end from soc) - interval '1 hour') as from_at)
     select
       (select to_jsonb(s) from sites s where s.site_id = ${siteId}) as site,
       (select to_jsonb(d) from site_dispatch d where d.site_id = ${siteId}) as dispatch,
-      (select to_jsonb(soc) from soc) as soc,
-      (select to_jsonb(e) from enphase_site_state e where e.site_id = ${siteId}) as site_state,
+      (select to_jsonb(soc) - 'src' from soc) as soc,
+      ${siteState} as site_state,
       (select to_jsonb(k) from site_calibration k where k.site_id = ${siteId}) as calibration,
       (select coalesce(jsonb_agg(jsonb_build_object('window_start', o.window_start, 'window_end', o.window_end, 'mode', o.mode, 'power_kw', o.power_kw, 'set_by', o.set_by) order by o.window_start), '[]'::jsonb)
         from window_overrides o where o.site_id = ${siteId} and o.window_start < ${toDate(nowMs + 3 * 24 * HOUR_MS)} and o.window_end > ${toDate(nowMs - 6 * HOUR_MS)}) as overrides,
       (select coalesce(jsonb_agg(jsonb_build_object('hour', h.hour, 'load_wh', h.load_wh, 'solar_wh', h.solar_wh) order by h.hour), '[]'::jsonb) from (
         select floor((extract(epoch from interval_end) - 900) / 3600)::float8 as hour, avg(consumption_wh)::float8 as load_wh, avg(production_wh)::float8 as solar_wh
-        from telemetry where site_id = ${siteId} and interval_end > ${toDate(home.fromMs)} and interval_end <= ${toDate(home.toMs)} group by 1) h) as home,
+        from (${homeRows}) rows group by 1) h) as home,
       (select coalesce(jsonb_agg(to_jsonb(c) order by c.window_start, c.planned_at), '[]'::jsonb) from commands c
         where c.site_id = ${siteId} and (c.state in (${sql.join([...OPEN_COMMAND_STATES])}) or c.window_end > (select from_at from bound))) as commands,
       (extract(epoch from (select from_at from bound)) * 1000)::float8 as commands_from_ms,
-      (select max(plan_version) from plans where site_id = ${siteId}) as latest_plan_version`.execute(db);
+      (select max(plan_version) from plans where site_id = ${siteId}) as latest_plan_version,
+      ${pending ? pending.counts : sql`null::jsonb`} as written`.execute(db);
   const row = r.rows[0];
+  if (write && row?.written) write.settle(row.written);
   if (!row?.site) return null;
   const kw = (wh: number | null): number | null => (wh === null ? null : wh / 1000 / INTERVAL_HOURS);
   return {

@@ -14,6 +14,7 @@ import { getSite } from '../../store/sites-repo.js';
 import type { FleetTelemetry, SiteTelemetryOutcome } from './site-telemetry.js';
 import { acquireTokens, takeToken, type RateLimit } from './rate-limit.js';
 import { sitePollStateFromRow, sitePollStateSql, type SitePollState } from '../telemetry/poll-state.js';
+import { flushPollWrite, type PendingPollWrite } from '../telemetry/ingest.js';
 import { claimSiteRun, claimSiteRunWithRead, finishSiteRun, finishSiteRunSql, markFannedOut, sitesNeedingRun, sitesWithLiveCommands, slotOf } from './site-runs.js';
 
 export const TICK = 'fleet.tick';
@@ -122,6 +123,7 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
   const claim = { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), leaseMs: deps.leaseMs ?? 120_000 };
   // With telemetry, the claim also reads what the site's poll starts from (one statement, not two).
   let read: SitePollState | undefined;
+  let pollWrite: PendingPollWrite | undefined;
   let claimed: boolean;
   if (deps.telemetry) {
     const r = await claimSiteRunWithRead(deps.db, claim, sitePollStateSql(siteId));
@@ -138,26 +140,38 @@ export async function runSiteSlot(deps: FleetJobDeps, siteId: string, slotMs: nu
     const limits = deps.rateLimitsFor?.(siteId) ?? [];
     if (limits.length) await acquireTokens(deps.db, limits, deps.now, deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))));
     const nowMs = deps.cycleNowMs?.(slotMs) ?? deps.now();
-    // Telemetry first (never throws): refused or failed, the cycle plans on the stored readings or stands aside.
+    // Telemetry first (never throws): refused or failed, the cycle plans on the stored readings or stands aside. What
+    // the poll read is written in the statement that reads the site's context (one statement fewer); should that
+    // read not run, it is written on its own below.
     const t0 = performance.now();
-    if (deps.telemetry) {
-      const outcome = await deps.telemetry.poll(siteId, nowMs, read);
-      deps.onTelemetry?.(siteId, outcome);
-    }
+    let outcome: SiteTelemetryOutcome | undefined;
+    if (deps.telemetry) outcome = await deps.telemetry.poll(siteId, nowMs, read, (w) => void (pollWrite = w));
     const telemetryMs = performance.now() - t0;
     const shared = await deps.shared?.get(slotMs, deps.now());
     // The run ends in the same statement as the site's status record (one round trip and one commit fewer).
-    const result = await runDispatchCycle(deps, { nowMs, siteIds: [siteId], shared, alsoOnRecord: () => finishSiteRunSql({ siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() }) });
+    const result = await runDispatchCycle(deps, {
+      nowMs, siteIds: [siteId], shared, alsoOnRecord: () => finishSiteRunSql({ siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() }),
+      pollWrites: pollWrite ? new Map([[siteId, pollWrite]]) : undefined,
+    });
+    await settlePoll(deps, siteId, pollWrite, outcome);
     if (result.sites.some((s) => s.planId === null)) deps.shared?.drop(); // e.g. no prices yet: read again next time
     if (result.sites[0]) deps.onStages?.({ telemetry: telemetryMs, ...result.sites[0].timingsMs });
     if (!result.sites[0]?.alsoWritten) await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now() });
   } catch (e) {
     deps.shared?.drop();
+    await settlePoll(deps, siteId, pollWrite, undefined).catch(() => undefined);
     await finishSiteRun(deps.db, { siteId, slotMs, workerId: deps.workerId, nowMs: deps.now(), error: e instanceof Error ? e.message : String(e) });
     throw e;
   }
   deps.onSiteDone?.(siteId, true);
   return true;
+}
+
+/** Writes the poll on its own if the site's context read did not, and reports the outcome with what was stored. */
+async function settlePoll(deps: FleetJobDeps, siteId: string, write: PendingPollWrite | undefined, outcome: SiteTelemetryOutcome | undefined): Promise<void> {
+  if (write) await flushPollWrite(deps.db, write);
+  if (outcome?.kind === 'polled' && write?.results) outcome.stored = write.results.reduce((n, x) => n + x.stored, 0);
+  if (outcome) deps.onTelemetry?.(siteId, outcome);
 }
 
 export function fleetHandlers(deps: FleetJobDeps): Record<string, JobHandler> {

@@ -33,8 +33,10 @@ export interface FleetTelemetry {
   /**
    * Never throws: a failure is an outcome (the site's cycle goes on with the stored readings). `read`: the site's
    * poll state when the caller read it already (the fleet reads it in the statement that claims the site's run).
+   * `deferWrite`: receives the poll's write instead of it being run (also when the poll then failed); the outcome's
+   * `stored` is 0 until the caller settles the write and counts it.
    */
-  poll(siteId: string, nowMs: number, read?: SitePollState): Promise<SiteTelemetryOutcome>;
+  poll(siteId: string, nowMs: number, read?: SitePollState, deferWrite?: TelemetryRunContext['deferWrite']): Promise<SiteTelemetryOutcome>;
 }
 
 export interface FleetTelemetryOptions {
@@ -77,7 +79,7 @@ export function fleetTelemetry(o: FleetTelemetryOptions): FleetTelemetry {
     return c;
   };
   return {
-    async poll(siteId, nowMs, known) {
+    async poll(siteId, nowMs, known, deferWrite) {
       try {
         const read = known ?? (await sitePollState(o.db, siteId)); // the site, its Enphase state, its newest intervals: one statement
         const site = read.site;
@@ -85,7 +87,7 @@ export function fleetTelemetry(o: FleetTelemetryOptions): FleetTelemetry {
         if (site.status !== 'active') return { kind: 'not_polled', reason: `site ${site.status}` };
         const accountKey = await accountOf(site.enphaseSystemId);
         if (!accountKey) return { kind: 'not_polled', reason: 'no connected, active account lists the system' };
-        const ctx: TelemetryRunContext = { db: o.db, client: clientOf(accountKey), clock: { nowMs: () => nowMs }, accountKey, settings, logger: o.logger, reservePerSite: true };
+        const ctx: TelemetryRunContext = { db: o.db, client: clientOf(accountKey), clock: { nowMs: () => nowMs }, accountKey, settings, logger: o.logger, reservePerSite: true, deferWrite };
         const r = await pollSite(ctx, site, undefined, read);
         return { kind: 'polled', requests: r.requests, stored: r.results.reduce((n, x) => n + x.stored, 0) };
       } catch (e) {

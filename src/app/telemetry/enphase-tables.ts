@@ -138,7 +138,7 @@ export async function patchSiteState(db: Executor, siteId: string, patch: SiteSt
   await patchSiteStateSql(siteId, patch).execute(db);
 }
 
-/** The patch as one upsert statement, to run on its own or inside another (the poll's telemetry write). */
+/** The patch as one upsert statement returning the row as stored, to run on its own or inside another (the poll's telemetry write). */
 export function patchSiteStateSql(siteId: string, patch: SiteStatePatch): RawBuilder<unknown> {
   const cols: Record<string, unknown> = {};
   if (patch.hasBattery !== undefined) cols.has_battery = patch.hasBattery;
@@ -156,5 +156,6 @@ export function patchSiteStateSql(siteId: string, patch: SiteStatePatch): RawBui
   const names = Object.keys(cols);
   return sql`insert into enphase_site_state (site_id, ${sql.join(names.map((c) => sql.ref(c)))})
     values (${siteId}, ${sql.join(names.map((c) => sql`${cols[c]}`))})
-    on conflict (site_id) do update set ${sql.join(names.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))}`;
+    on conflict (site_id) do update set ${sql.join(names.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))}
+    returning *`;
 }

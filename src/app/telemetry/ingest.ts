@@ -12,7 +12,7 @@ import type { Clock } from '../../domain/time/clock.js';
 import { isoUtc } from '../../domain/time/interval.js';
 import type { Executor } from '../../store/database.js';
 import { withAccountLock } from '../../store/credentials-repo.js';
-import { upsertTelemetryMerged, type TelemetryRecord } from '../../store/telemetry-repo.js';
+import { upsertTelemetryMerged, type MergedTelemetryCounts, type TelemetryRecord } from '../../store/telemetry-repo.js';
 import type { RawBuilder } from 'kysely';
 import type { Logger } from '../logger.js';
 import { recordQuarantine } from './enphase-tables.js';
@@ -68,11 +68,54 @@ export async function ingestResponse(opts: { db: Executor; clock: Clock; logger?
  * poll's Enphase state) in the same statement; quarantined intervals as `ingestResponse` records them. The results
  * per product are those `ingestResponse` gives one product at a time. With no response, `also` still runs.
  */
-export async function ingestResponses(opts: { db: Executor; clock: Clock; logger?: Logger; siteId: string; responses: readonly { product: TelemetryProduct; response: WireTelemetry }[]; also?: RawBuilder<unknown> }): Promise<IngestResult[]> {
-  const { db, siteId } = opts;
+export async function ingestResponses(opts: IngestOptions): Promise<IngestResult[]> {
+  const p = prepareIngest(opts);
+  const counts = p.records.length || opts.also ? await upsertTelemetryMerged(opts.db, p.records, opts.also) : null;
+  await recordQuarantined(opts, p.quarantined);
+  return p.results(counts);
+}
+
+type IngestOptions = { db: Executor; clock: Clock; logger?: Logger; siteId: string; responses: readonly { product: TelemetryProduct; response: WireTelemetry }[]; also?: RawBuilder<unknown> };
+type Quarantined = Parameters<typeof recordQuarantine>[1][number];
+
+/**
+ * A site poll's write, not run yet: the fleet runs it inside the statement that reads the site's context
+ * (`loadSiteContext`, one round trip fewer per site), or on its own (`flushPollWrite`) when that read did not run.
+ * Quarantined intervals are already recorded.
+ */
+export interface PendingPollWrite {
+  siteId: string;
+  /** The readings (every product, merged per interval end: `mergedTelemetryWrite`). */
+  records: readonly TelemetryRecord[];
+  /** The poll's Enphase state (`patchSiteStateSql`, returning the row), in the same statement. */
+  also?: RawBuilder<unknown>;
+  /** Set by `settle` once the statement that wrote it returned: what `ingestResponses` would have returned. */
+  results: IngestResult[] | null;
+  settle(counts: MergedTelemetryCounts): void;
+}
+
+/** `ingestResponses` without its write: checks and quarantines now, and returns the write for a later statement. */
+export async function deferIngest(opts: IngestOptions): Promise<PendingPollWrite> {
+  const p = prepareIngest(opts);
+  await recordQuarantined(opts, p.quarantined);
+  const w: PendingPollWrite = {
+    siteId: opts.siteId, records: p.records, also: opts.also, results: null,
+    settle: (counts) => void (w.results = p.results(counts)),
+  };
+  return w;
+}
+
+/** Writes a pending poll on its own (one statement) unless a context read already wrote it. */
+export async function flushPollWrite(db: Executor, w: PendingPollWrite): Promise<void> {
+  if (w.results) return;
+  w.settle(await upsertTelemetryMerged(db, w.records, w.also));
+}
+
+function prepareIngest(opts: IngestOptions): { records: TelemetryRecord[]; quarantined: Quarantined[]; results(counts: MergedTelemetryCounts | null): IngestResult[] } {
+  const { siteId } = opts;
   const checkedAll = opts.responses.map(({ product, response }) => ({ product, response, checked: check(product, response) }));
   const records: TelemetryRecord[] = [];
-  const quarantined: Parameters<typeof recordQuarantine>[1][number][] = [];
+  const quarantined: Quarantined[] = [];
   for (const { product, checked } of checkedAll) {
     for (const q of checked.quarantined) {
       opts.logger?.warn({ siteId, product, interval: q.endMs !== undefined ? isoUtc(q.endMs) : null, reason: q.reason }, 'telemetry interval quarantined');
@@ -80,12 +123,15 @@ export async function ingestResponses(opts: { db: Executor; clock: Clock; logger
     }
     for (const r of checked.ok) records.push(record(product, siteId, r));
   }
-  const counts = records.length || opts.also ? await upsertTelemetryMerged(db, records, opts.also) : null;
-  if (quarantined.length) {
-    await withAccountLock(db, `telemetry-site:${siteId}`, (trx) => recordQuarantine(trx, quarantined, opts.clock.nowMs()));
-  }
-  return checkedAll.map(({ product, response, checked }) => ({
-    product, received: response.intervals.length, stored: counts?.[product] ?? 0, quarantined: checked.quarantined.length, pending: checked.pending,
-    newestEndMs: checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null,
-  }));
+  return {
+    records, quarantined,
+    results: (counts) => checkedAll.map(({ product, response, checked }) => ({
+      product, received: response.intervals.length, stored: counts?.[product] ?? 0, quarantined: checked.quarantined.length, pending: checked.pending,
+      newestEndMs: checked.ok.length ? Math.max(...checked.ok.map((r) => r.endMs)) : null,
+    })),
+  };
+}
+
+async function recordQuarantined(opts: IngestOptions, quarantined: Quarantined[]): Promise<void> {
+  if (quarantined.length) await withAccountLock(opts.db, `telemetry-site:${opts.siteId}`, (trx) => recordQuarantine(trx, quarantined, opts.clock.nowMs()));
 }

@@ -18,7 +18,7 @@ import { getAccount } from '../enphase/tokens.js';
 import { getSiteState, patchSiteState, patchSiteStateSql, type SiteState } from './enphase-tables.js';
 import { productCoverage } from './coverage.js';
 import { sitePollState, type SitePollState } from './poll-state.js';
-import { fetchProduct, ingestResponse, ingestResponses, PRODUCTS, type IngestResult } from './ingest.js';
+import { deferIngest, fetchProduct, ingestResponse, ingestResponses, PRODUCTS, type IngestResult, type PendingPollWrite } from './ingest.js';
 import type { WireTelemetry } from '../../adapters/enphase/wire.js';
 import { readSiteStateInto, settingsCallsDue, type SiteStateRead } from './site-state.js';
 
@@ -44,6 +44,11 @@ export interface TelemetryRunContext {
    * site instead of one per call, and a site gets all its calls or none). Default: call by call.
    */
   reservePerSite?: boolean;
+  /**
+   * `pollSite` hands its write here instead of running it (also when a later call threw): the fleet writes it in the
+   * statement that reads the site's context. The report's `results` then stay empty; the write's own fill on settle.
+   */
+  deferWrite?: (write: PendingPollWrite) => void;
 }
 
 export interface SiteRunReport {
@@ -115,7 +120,8 @@ async function fetchAndIngest(ctx: TelemetryRunContext, site: Site, product: Tel
  * One site's poll: one request per product from (newest stored − trailing window), then the settings by TTL. The
  * daemon's poll runs it for every site of an account; a fleet worker runs it inside each site's cycle. Everything
  * the calls returned is stored in ONE statement at the end (every product's intervals and the Enphase state, see
- * `ingestResponses`), also when a later call threw (what was read is kept). Throws what the client throws (throttled,
+ * `ingestResponses`), also when a later call threw (what was read is kept); with `ctx.deferWrite` that statement is
+ * handed over instead (the fleet runs it inside the site's context read). Throws what the client throws (throttled,
  * budget used, re-authorisation, unavailable): the caller decides what stops. `read`: the site's poll state when the
  * caller already read it (sitePollState).
  */
@@ -147,7 +153,11 @@ export async function pollSite(ctx: TelemetryRunContext, site: Site, r: SiteRunR
   } finally {
     r.requests += state.calls;
     const also = Object.keys(state.patch).length ? patchSiteStateSql(site.siteId, state.patch) : undefined;
-    if (responses.length || also) r.results.push(...(await ingestResponses({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, siteId: site.siteId, responses, also })));
+    if (responses.length || also) {
+      const ingest = { db: ctx.db, clock: ctx.clock, logger: ctx.logger, siteId: site.siteId, responses, also };
+      if (ctx.deferWrite) ctx.deferWrite(await deferIngest(ingest));
+      else r.results.push(...(await ingestResponses(ingest)));
+    }
   }
   return r;
 }

@@ -15,7 +15,9 @@ import { getSiteDispatch, patchSiteDispatch } from '../../../src/store/dispatch-
 import { getSiteCalibration, upsertSiteCalibration } from '../../../src/store/reconcile-repo.js';
 import { setWindowOverride } from '../../../src/store/review-actions-repo.js';
 import { getSite, upsertSite } from '../../../src/store/sites-repo.js';
-import { upsertTelemetry } from '../../../src/store/telemetry-repo.js';
+import { upsertTelemetry, type MergedTelemetryCounts, type TelemetryRecord } from '../../../src/store/telemetry-repo.js';
+import { flushPollWrite, type PendingPollWrite } from '../../../src/app/telemetry/ingest.js';
+import { patchSiteState, patchSiteStateSql, type SiteStatePatch } from '../../../src/app/telemetry/enphase-tables.js';
 import { backends, useDatabase } from '../../store/harness.js';
 import { battery, POINT, T_1850 } from './fixture.js';
 
@@ -101,5 +103,64 @@ describe.each(backends())('site context and command snapshot on $name', (backend
     await expect(snap.transition(active.commandId, 'cancelled', { from: 'active', atMs: NOW })).rejects.toThrow();
     expect((await snap.get(active.commandId))!.state).toBe('completed');
     await same();
+  });
+  it('a poll written in the context read (the fleet) gives the context and counts a read after the write gives', async () => {
+    const d = db().db;
+    // Two sites with the same stored past: F's poll is written inside its context read, S's on its own before a read.
+    for (const id of ['F', 'S']) {
+      await upsertSite(d, { siteId: id, name: id, settlementPoint: POINT, battery, reservePercent: 20, controlChannel: 'simulator' });
+      const rows: TelemetryRecord[] = [];
+      for (let t = NOW - 3 * 24 * HOUR_MS; t <= NOW - HOUR_MS; t += INTERVAL_MS) {
+        rows.push({ siteId: id, intervalEndMs: t, socPercent: t >= NOW - 2 * HOUR_MS ? 40 : null, chargeWh: 0, dischargeWh: 0, consumptionWh: 300 + ((t / INTERVAL_MS) % 5) * 10, productionWh: 20, devicesReporting: 1, receivedAtMs: t + 60_000 });
+      }
+      await upsertTelemetry(d, rows);
+      await patchSiteState(d, id, { hasBattery: true, batteryMode: 'self-consumption', stormGuardEnabled: true, stormAlert: false, settingsFetchedAtMs: NOW - HOUR_MS });
+    }
+    const rec = (siteId: string, minutesBefore: number, cols: Partial<TelemetryRecord>): TelemetryRecord => ({
+      siteId, intervalEndMs: NOW - minutesBefore * MINUTE_MS, socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: null, receivedAtMs: NOW, ...cols,
+    });
+    const pending = (siteId: string, records: (id: string) => TelemetryRecord[], patch?: SiteStatePatch): PendingPollWrite & { counts?: MergedTelemetryCounts } => {
+      const w: PendingPollWrite & { counts?: MergedTelemetryCounts } = { siteId, records: records(siteId), also: patch ? patchSiteStateSql(siteId, patch) : undefined, results: null, settle: (c) => { w.counts = c; w.results = []; } };
+      return w;
+    };
+    const rounds: { name: string; records: (id: string) => TelemetryRecord[]; patch?: SiteStatePatch; soc: number; homeChanged: boolean }[] = [
+      // the newest stored SoC row (1 h ago) changes and a newer row without SoC arrives: the SoC is the changed row
+      { name: 'newest SoC row rewritten', records: (id) => [rec(id, 60, { socPercent: 47, chargeWh: 120 }), rec(id, 45, { consumptionWh: 900 })], soc: 47, homeChanged: true },
+      // a newer SoC, older rows' load revised (an hour's mean changes), the Enphase state patched
+      { name: 'newer SoC, revised load, state', records: (id) => [rec(id, 15, { socPercent: 52, chargeWh: 0, dischargeWh: 300 }), rec(id, 26 * 60, { consumptionWh: 5000 }), rec(id, 26 * 60 + 15, { consumptionWh: 4000 })], patch: { stormAlert: true, gridState: 'off-grid', gridFetchedAtMs: NOW }, soc: 52, homeChanged: true },
+      // the same readings again: nothing is written, the stored rows answer
+      { name: 'nothing new', records: (id) => [rec(id, 15, { socPercent: 52, chargeWh: 0, dischargeWh: 300 })], soc: 52, homeChanged: false },
+      // only the state (every call but the settings failed)
+      { name: 'state only', records: () => [], patch: { stormAlert: false, settingsFetchedAtMs: NOW }, soc: 52, homeChanged: false },
+    ];
+    for (const r of rounds) {
+      const before = (await loadSiteContext(d, 'S', NOW, { optOutMs: OPT_OUT_MS }))!;
+      const wf = pending('F', r.records, r.patch);
+      const fused = (await loadSiteContext(d, 'F', NOW, { optOutMs: OPT_OUT_MS }, wf))!;
+      const ws = pending('S', r.records, r.patch);
+      await flushPollWrite(d, ws);
+      const after = (await loadSiteContext(d, 'S', NOW, { optOutMs: OPT_OUT_MS }))!;
+      expect(wf.counts, r.name).toEqual(ws.counts);
+      expect(fused.soc?.socPercent, r.name).toBe(r.soc);
+      expect({ ...fused.soc, siteId: 'S' }, r.name).toEqual(after.soc);
+      expect({ ...fused.siteState, siteId: 'S' }, r.name).toEqual(after.siteState);
+      expect(fused.homeHistory, r.name).toEqual(after.homeHistory);
+      expect(fused.commandsFromMs, r.name).toBe(after.commandsFromMs);
+      // the rounds change what they say they change (so the comparison above compares something)
+      expect(JSON.stringify(after.homeHistory) !== JSON.stringify(before.homeHistory), r.name).toBe(r.homeChanged);
+      if (r.patch) expect(after.siteState, r.name).not.toEqual(before.siteState);
+      // and F's rows are what S's are: a read without a write sees the same
+      const plainF = (await loadSiteContext(d, 'F', NOW, { optOutMs: OPT_OUT_MS }))!;
+      expect({ ...plainF.soc, siteId: 'S' }, r.name).toEqual(after.soc);
+      expect(plainF.homeHistory, r.name).toEqual(after.homeHistory);
+    }
+    // a flush after the fused read writes nothing again; another site's rows are refused
+    const done = pending('F', () => [rec('F', 0, { socPercent: 60, chargeWh: 0, dischargeWh: 0 })]);
+    await loadSiteContext(d, 'F', NOW, { optOutMs: OPT_OUT_MS }, done);
+    expect(done.counts).toEqual({ written: 1, battery: 1, consumption: 0, production: 0 });
+    done.counts = undefined;
+    await flushPollWrite(d, done);
+    expect(done.counts).toBeUndefined();
+    await expect(loadSiteContext(d, 'F', NOW, { optOutMs: OPT_OUT_MS }, pending('F', () => [rec('S', 0, { socPercent: 1 })]))).rejects.toThrow(/its own telemetry/);
   });
 });
