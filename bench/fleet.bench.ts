@@ -86,7 +86,9 @@ async function benchSites(n: number): Promise<string> {
     await migrateToLatest(opened.db);
     const ts = performance.now();
     if (withFakes) fakes = await startSimulatedFakes(n);
-    await seedSimulatedFleet(opened.db, n, SIM_NOW_MS, withFakes ? { channel: 'enphase-vpp', telemetryAtMs: null } : {});
+    // FLEET_BENCH_HISTORY_DAYS=14: every site starts with 14 days of telemetry (a fleet in its steady state).
+    const historyDays = Number(process.env.FLEET_BENCH_HISTORY_DAYS ?? 0);
+    await seedSimulatedFleet(opened.db, n, SIM_NOW_MS, withFakes ? { channel: 'enphase-vpp', telemetryAtMs: null, historyDays } : { historyDays });
     if (fakes) await connectSimulatedAccount(opened.db, fakes, n);
     const seedMs = performance.now() - ts;
     await opened.close();

@@ -328,6 +328,17 @@ export interface ReviewSessionsTable {
   expires_at: Timestamp;
 }
 
+/** 0012: hourly sums of home load and solar per site, kept by triggers on `telemetry` (never written by the code). */
+export interface TelemetryHourlyTable {
+  site_id: string;
+  /** floor((epoch(interval_end) - 900) / 3600): the intervals ending in (h:00, h+1:00]. */
+  hour: EpochMs;
+  load_wh_sum: number;
+  load_n: number;
+  solar_wh_sum: number;
+  solar_n: number;
+}
+
 export interface Database {
   settlement_points: SettlementPointsTable;
   prices: PricesTable;
@@ -336,6 +347,7 @@ export interface Database {
   credentials: CredentialsTable;
   locks: LocksTable;
   telemetry: TelemetryTable;
+  telemetry_hourly: TelemetryHourlyTable;
   plans: PlansTable;
   commands: CommandsTable;
   reconciliations: ReconciliationsTable;

@@ -13,6 +13,7 @@ import { InputError } from '../../src/domain/errors.js';
 import { backends, DATABASE_URL, dropSchema, uniqueSchema } from './harness.js';
 import { openStore } from '../../src/store/open.js';
 import { getPlan } from '../../src/store/plans-repo.js';
+import { upsertTelemetry } from '../../src/store/telemetry-repo.js';
 import { upsertSite } from '../../src/store/sites-repo.js';
 import { INTERVAL_MS } from '../../src/domain/time/interval.js';
 import { testSite } from './fixtures.js';
@@ -112,7 +113,7 @@ describe.each(backends())('migrations on $name', (backend) => {
       // Arrays of different lengths are refused.
       await expect(sql`update plans set charge_kw = '{1}' where plan_id = ${ids[0]}`.execute(t.db)).rejects.toThrow(/plans_interval_arrays_same_length/);
 
-      const down = await createMigrator(t.db, { schema: t.schema }).migrateDown();
+      const down = await createMigrator(t.db, { schema: t.schema }).migrateTo(before.at(-1)!);
       expect(down.error).toBeUndefined();
       const back = await sql<{ plan_id: string; n: number; soc: number; price: number | null }>`select plan_id, count(*)::int as n, sum(soc_kwh_end) as soc, max(price_usd_per_mwh) as price
         from plan_intervals group by plan_id order by plan_id`.execute(t.db);
@@ -120,6 +121,65 @@ describe.each(backends())('migrations on $name', (backend) => {
       expect(back.rows.every((r) => r.n === 96)).toBe(true);
       const nulls = await sql<{ n: number }>`select count(*)::int as n from plan_intervals where price_usd_per_mwh is null`.execute(t.db);
       expect(nulls.rows[0]!.n).toBe(2);
+    } finally {
+      await t.dispose();
+    }
+  });
+  it('0012 sums the telemetry stored before it per site and hour, and its triggers follow every later write', async () => {
+    const t = await backend.open({ migrate: false });
+    try {
+      const before = ALL.filter((name) => name < '0012');
+      await migrateToLatest(t.db, { schema: t.schema, migrations: Object.fromEntries(before.map((name) => [name, MIGRATIONS[name]])) });
+      await upsertSite(t.db, testSite('h1'));
+      await upsertSite(t.db, testSite('h2'));
+      const h0 = Date.UTC(2024, 10, 3, 5); // 2024-11-03 00:00 CDT: the fall-back day
+      const row = (site: string, i: number, soc: number | null, load: number | null, solar: number | null) => ({ siteId: site, intervalEndMs: h0 + i * INTERVAL_MS, socPercent: soc, chargeWh: null, dischargeWh: null, consumptionWh: load, productionWh: solar, devicesReporting: 1 });
+      // h1: 30 hours with load and solar (an hour of nulls, an hour with only a SoC); h2: a few rows
+      const rows = [];
+      for (let i = 1; i <= 120; i++) rows.push(row('h1', i, 50, i >= 20 && i <= 23 ? null : 300 + (i % 9) * 1.1, i % 4 === 0 ? null : 10 * (i % 5)));
+      for (let i = 1; i <= 4; i++) rows.push(row('h1', 200 + i, 40, null, null));
+      for (let i = 1; i <= 6; i++) rows.push(row('h2', i, 60, 123.4, 0));
+      await upsertTelemetry(t.db, rows);
+      const raw = async (): Promise<unknown[]> => (await sql<{ site_id: string; hour: number; load: number | null; solar: number | null }>`
+        select site_id, floor((extract(epoch from interval_end) - 900) / 3600)::float8 as hour, avg(consumption_wh)::float8 as load, avg(production_wh)::float8 as solar
+        from telemetry group by 1, 2 order by 1, 2`.execute(t.db)).rows;
+      const sums = async (): Promise<unknown[]> => (await sql<{ site_id: string; hour: number; load: number | null; solar: number | null }>`
+        select site_id, hour::float8 as hour, load_wh_sum / nullif(load_n, 0) as load, solar_wh_sum / nullif(solar_n, 0) as solar
+        from telemetry_hourly order by 1, 2`.execute(t.db)).rows;
+      const close = (a: unknown[], b: unknown[]): void => {
+        expect(a.length).toBe(b.length);
+        a.forEach((x, i) => {
+          const [p, q] = [x as Record<string, number | string | null>, b[i] as Record<string, number | string | null>];
+          expect([p.site_id, p.hour]).toEqual([q.site_id, q.hour]);
+          for (const k of ['load', 'solar']) {
+            if (q[k] === null) expect(p[k], `${p.site_id} ${p.hour} ${k}`).toBeNull();
+            else expect(p[k] as number, `${p.site_id} ${p.hour} ${k}`).toBeCloseTo(q[k] as number, 9);
+          }
+        });
+      };
+      expect((await migrateToLatest(t.db, { schema: t.schema })).applied).toEqual(ALL.filter((name) => name >= '0012'));
+      const first = await raw();
+      expect(first.length).toBe(30 + 1 + 2);
+      close(await sums(), first);
+      // later writes: a revision of some loads (update), a product merged into existing rows (partial update), new
+      // rows, a SoC-only rewrite, the rows of one hour deleted (its group goes), half of another's, and a truncate
+      await upsertTelemetry(t.db, rows.filter((r) => r.siteId === 'h1' && r.intervalEndMs < h0 + 10 * INTERVAL_MS).map((r) => ({ ...r, consumptionWh: (r.consumptionWh ?? 0) * 3 })));
+      await upsertTelemetry(t.db, [row('h1', 21, null, null, 77), row('h1', 22, null, null, 55)], { columns: ['production_wh'] });
+      await upsertTelemetry(t.db, [row('h2', 7, 61, 500, 2), row('h2', 8, 62, null, null)]);
+      await upsertTelemetry(t.db, rows.filter((r) => r.siteId === 'h1').slice(40, 60).map((r) => ({ ...r, socPercent: 11 })), { columns: ['soc_percent'] });
+      await sql`delete from telemetry where site_id = 'h1' and interval_end > ${new Date(h0 + 200 * INTERVAL_MS)}`.execute(t.db);
+      await sql`delete from telemetry where site_id = 'h2' and interval_end in (${new Date(h0 + INTERVAL_MS)}, ${new Date(h0 + 2 * INTERVAL_MS)})`.execute(t.db);
+      const later = await raw();
+      expect(later).not.toEqual(first);
+      expect(later.length).toBe(30 + 2); // h1 lost its SoC-only hour; h2 kept both hours (half of one deleted)
+      close(await sums(), later);
+      await sql`truncate telemetry`.execute(t.db);
+      expect(await sums()).toEqual([]);
+
+      const down = await createMigrator(t.db, { schema: t.schema }).migrateDown();
+      expect(down.error).toBeUndefined();
+      expect(await tableNames(t.db, t.schema)).not.toContain('telemetry_hourly');
+      await upsertTelemetry(t.db, rows.slice(0, 3)); // no trigger left behind
     } finally {
       await t.dispose();
     }

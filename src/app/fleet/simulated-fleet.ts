@@ -11,6 +11,7 @@ import { FixedClock } from '../../domain/time/clock.js';
 import type { FakeVppSiteSpec } from '../../adapters/fakes/vpp/events.js';
 import { ercotLocalParts } from '../../domain/time/ercot-calendar.js';
 import { HOUR_MS, INTERVAL_MS } from '../../domain/time/interval.js';
+import { sql } from 'kysely';
 import type { Executor } from '../../store/database.js';
 import { upsertPrices, type PriceRecord } from '../../store/prices-repo.js';
 import { upsertSite } from '../../store/sites-repo.js';
@@ -39,9 +40,11 @@ export function simVppSites(n: number): FakeVppSiteSpec[] {
 
 /**
  * Prices, n sites and one telemetry row per site at `telemetryAtMs` (default the interval before `nowMs`; null = none:
- * the workers pull it from the Enphase fake, simulated-fakes.ts).
+ * the workers pull it from the Enphase fake, simulated-fakes.ts). `historyDays`: besides, every site's telemetry of
+ * that many days (all products, every 15 minutes, up to the interval before the one ending at `nowMs`), as a fleet
+ * that has run for a while has it: the cycle's context read then aggregates 14 days of home load.
  */
-export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS, o: { channel?: 'simulator' | 'enphase-vpp'; telemetryAtMs?: number | null } = {}): Promise<void> {
+export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NOW_MS, o: { channel?: 'simulator' | 'enphase-vpp'; telemetryAtMs?: number | null; historyDays?: number } = {}): Promise<void> {
   const records: PriceRecord[] = [];
   const from = Math.floor((nowMs - 8 * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS;
   POINTS.forEach((point, p) => {
@@ -54,6 +57,7 @@ export async function seedSimulatedFleet(db: Executor, n: number, nowMs = SIM_NO
     const vpp = o.channel === 'enphase-vpp';
     await upsertSite(db, { siteId, name: siteId, settlementPoint: POINTS[i % POINTS.length]!, battery: SIM_BATTERY, reservePercent: 20, controlChannel: vpp ? 'enphase-vpp' : 'simulator', enphaseSystemId: vpp ? String(simVppSiteId(i)) : undefined });
   }
+  if (o.historyDays) await seedTelemetryHistory(db, n, nowMs, o.historyDays);
   if (o.telemetryAtMs === null) return;
   const atMs = o.telemetryAtMs ?? nowMs - (nowMs % INTERVAL_MS);
   const rows = Array.from({ length: n }, (_, i) => ({ siteId: simSiteId(i), intervalEndMs: atMs, socPercent: simSocPercent(i), chargeWh: null, dischargeWh: null, consumptionWh: null, productionWh: null, devicesReporting: 1 }));
@@ -74,4 +78,21 @@ export function simulatedChannel(nowMs = SIM_NOW_MS, sendLog?: string): ControlC
     return state;
   };
   return channel;
+}
+
+/** `historyDays` of telemetry for sites 0..n-1 in a few set-based statements (10,000 sites x 14 days: 13.4 M rows). */
+async function seedTelemetryHistory(db: Executor, n: number, nowMs: number, days: number): Promise<void> {
+  const toMs = nowMs - (nowMs % INTERVAL_MS) - INTERVAL_MS;
+  const fromMs = toMs - days * 24 * HOUR_MS + INTERVAL_MS;
+  for (let i = 0; i < n; i += 500) {
+    const ids = Array.from({ length: Math.min(500, n - i) }, (_, k) => i + k);
+    // A home's load: a base with an evening peak and a little per-site spread; solar: a noon arc, none at night.
+    await sql`insert into telemetry (site_id, interval_end, soc_percent, charge_wh, discharge_wh, consumption_wh, production_wh, devices_reporting, received_at)
+      select s.site_id, e, s.soc, 0, 0,
+        250 + 120 * (1 + sin(2 * pi() * (date_part('epoch', e) / 86400.0 - 0.5))) + (s.k % 7) * 10,
+        greatest(0, 400 * sin(2 * pi() * (date_part('epoch', e) / 86400.0 - 0.5))), 1, e + interval '5 minutes'
+      from unnest(${ids.map(simSiteId)}::text[], ${ids.map(simSocPercent)}::float8[], ${ids}::int[]) as s(site_id, soc, k)
+      cross join generate_series(${new Date(fromMs)}::timestamptz, ${new Date(toMs)}::timestamptz, interval '15 minutes') as e
+      on conflict (site_id, interval_end) do nothing`.execute(db);
+  }
 }

@@ -42,7 +42,8 @@ export interface HomeLoadForecast {
 export const DEFAULT_HOME_LOAD_DAYS = 14;
 
 function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per pair (the values are finite and ≥ 0: `usable`).
+  const v = Float64Array.from(values).sort();
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
@@ -73,14 +74,14 @@ function forecastSeries(
     return { kw, hours: 0, fallback: n };
   }
   const perHour = byHour.map((v) => (v.length ? median(v) : null));
-  const overall = median(all);
+  let overall: number | null = null; // the median of every hour, needed only for an hour without history
   let fallback = 0;
   for (let i = 0; i < n; i++) {
     const m = perHour[ercotLocalHour(startMs + i * INTERVAL_MS)];
     if (m === null) fallback++;
-    kw[i] = m ?? overall;
+    kw[i] = m ?? (overall ??= median(all));
   }
-  if (fallback) notes.push(`${what}: ${fallback} interval(s) at local hours without history use the median of all hours (${overall.toFixed(2)} kW)`);
+  if (fallback) notes.push(`${what}: ${fallback} interval(s) at local hours without history use the median of all hours (${(overall ?? median(all)).toFixed(2)} kW)`);
   return { kw, hours: all.length, fallback };
 }
 

@@ -13,6 +13,7 @@ import * as m0007fleet from './0007_fleet.js';
 import * as m0009forecasts from './0009_system_forecasts.js';
 import * as m0010sessions from './0010_review_sessions.js';
 import * as m0011planArrays from './0011_plan_interval_arrays.js';
+import * as m0012telemetryHourly from './0012_telemetry_hourly.js';
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_initial': m0001,
@@ -24,4 +25,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0009_system_forecasts': m0009forecasts,
   '0010_review_sessions': m0010sessions,
   '0011_plan_interval_arrays': m0011planArrays,
+  '0012_telemetry_hourly': m0012telemetryHourly,
 });

@@ -110,9 +110,12 @@ describe.each(backends())('site context and command snapshot on $name', (backend
     for (const id of ['F', 'S']) {
       await upsertSite(d, { siteId: id, name: id, settlementPoint: POINT, battery, reservePercent: 20, controlChannel: 'simulator' });
       const rows: TelemetryRecord[] = [];
-      for (let t = NOW - 3 * 24 * HOUR_MS; t <= NOW - HOUR_MS; t += INTERVAL_MS) {
+      // 15 days back (past the 14-day window's start, which falls inside an hour), and rows after NOW (a replayed
+      // clock): the window's edge hours are partly outside it
+      for (let t = NOW - 15 * 24 * HOUR_MS; t <= NOW - HOUR_MS; t += INTERVAL_MS) {
         rows.push({ siteId: id, intervalEndMs: t, socPercent: t >= NOW - 2 * HOUR_MS ? 40 : null, chargeWh: 0, dischargeWh: 0, consumptionWh: 300 + ((t / INTERVAL_MS) % 5) * 10, productionWh: 20, devicesReporting: 1, receivedAtMs: t + 60_000 });
       }
+      for (let t = NOW + 10 * MINUTE_MS; t <= NOW + HOUR_MS; t += INTERVAL_MS) rows.push({ siteId: id, intervalEndMs: t, socPercent: null, chargeWh: null, dischargeWh: null, consumptionWh: 5000, productionWh: 900, devicesReporting: 1, receivedAtMs: t });
       await upsertTelemetry(d, rows);
       await patchSiteState(d, id, { hasBattery: true, batteryMode: 'self-consumption', stormGuardEnabled: true, stormAlert: false, settingsFetchedAtMs: NOW - HOUR_MS });
     }
@@ -145,6 +148,9 @@ describe.each(backends())('site context and command snapshot on $name', (backend
       expect({ ...fused.soc, siteId: 'S' }, r.name).toEqual(after.soc);
       expect({ ...fused.siteState, siteId: 'S' }, r.name).toEqual(after.siteState);
       expect(fused.homeHistory, r.name).toEqual(after.homeHistory);
+      // and both are the aggregation of every row of the window (the hourly sums are only a shortcut)
+      const w = homeHistoryWindow(NOW);
+      expect(after.homeHistory, r.name).toEqual(await readHomeEnergyHistory(d, 'S', w.fromMs, w.toMs));
       expect(fused.commandsFromMs, r.name).toBe(after.commandsFromMs);
       // the rounds change what they say they change (so the comparison above compares something)
       expect(JSON.stringify(after.homeHistory) !== JSON.stringify(before.homeHistory), r.name).toBe(r.homeChanged);
