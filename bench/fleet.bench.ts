@@ -3,6 +3,7 @@
  * simulated sites with 2 worker processes (graphile-worker, concurrency 4 each) on the local PostgreSQL, in a fresh
  * database (dropped afterwards). The fakes run on loopback in this process (they share the 2 cores with the workers
  * and PostgreSQL; their CPU is this process's user+sys during the cycle, reported on its own).
+ * FLEET_BENCH_HISTORY_DAYS=14: every site starts with 14 days of telemetry (a fleet in its steady state).
  * FLEET_BENCH_FAKES=none: the previous set-up (telemetry seeded in the store, the in-process simulator channel). Reports wall time (workers started -> last site done), time per site, rows written
  * per site (pg_stat_user_tables inserts+updates+deletes) and statements per site (pg_stat_database commits: each
  * autocommit statement is one transaction), and the load average. N list = FLEET_BENCH_SITES (default "1000,10000").
