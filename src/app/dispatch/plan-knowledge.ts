@@ -43,6 +43,9 @@ export function committedCommands(commands: readonly Command[]): CommittedComman
   return out;
 }
 
+/** The hour a telemetry row belongs to (hours since the epoch): its interval ends in (h:00, h+1:00]. Also in migration 0012. */
+export const HOUR_OF_INTERVAL_END = sql`floor((extract(epoch from interval_end) - 900) / 3600)`;
+
 /**
  * Hourly means (kW) of home consumption and solar production per UTC hour in [fromMs, toMs), from the 15-minute
  * telemetry rows (a row covers the 15 minutes before its interval end), for many sites in one aggregated read.
@@ -51,7 +54,7 @@ export async function readHomeEnergyHistories(db: Executor, siteIds: readonly st
   const out = new Map<string, HourlyHomeEnergy[]>(siteIds.map((id) => [id, []]));
   if (!siteIds.length) return out;
   const rows = await sql<{ site_id: string; hour: string | number; load_wh: number | string | null; solar_wh: number | string | null }>`
-    select site_id, floor((extract(epoch from interval_end) - 900) / 3600) as hour, avg(consumption_wh) as load_wh, avg(production_wh) as solar_wh
+    select site_id, ${HOUR_OF_INTERVAL_END} as hour, avg(consumption_wh) as load_wh, avg(production_wh) as solar_wh
     from telemetry
     where site_id in (${sql.join([...siteIds])}) and interval_end > ${toDate(fromMs)} and interval_end <= ${toDate(toMs)}
     group by 1, 2 order by 1, 2`.execute(db);

@@ -18,7 +18,7 @@ import { siteFromRow, type Site } from '../../store/sites-repo.js';
 import { mergedTelemetryWrite, telemetryFromRow, type MergedTelemetryCounts, type StoredTelemetry } from '../../store/telemetry-repo.js';
 import type { PendingPollWrite } from '../telemetry/ingest.js';
 import { siteStateFromRow, type SiteState } from '../telemetry/enphase-tables.js';
-import { homeHistoryWindow } from './plan-knowledge.js';
+import { homeHistoryWindow, HOUR_OF_INTERVAL_END } from './plan-knowledge.js';
 
 export interface SiteContext {
   site: Site;
@@ -100,7 +100,7 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
     ${pending ? sql`and not exists (select 1 from touched where h.hour between touched.lo and touched.hi)` : sql``}`;
   const touched = pending
     ? sql`touched as (select lo, hi, to_timestamp(lo * 3600 + 900) as from_at, to_timestamp(hi * 3600 + 4500) as to_at from (
-        select min(floor((extract(epoch from interval_end) - 900) / 3600))::bigint as lo, max(floor((extract(epoch from interval_end) - 900) / 3600))::bigint as hi from up) x
+        select min(${HOUR_OF_INTERVAL_END})::bigint as lo, max(${HOUR_OF_INTERVAL_END})::bigint as hi from up) x
         where lo is not null), `
     : sql``;
   const siteState = pending
@@ -133,7 +133,7 @@ export async function loadSiteContext(db: Executor, siteId: string, nowMs: numbe
       (select json_build_array(coalesce(json_agg(h.hour order by h.hour), '[]'), coalesce(json_agg(h.load_wh order by h.hour), '[]'), coalesce(json_agg(h.solar_wh order by h.hour), '[]')) from (
         ${homeSums}
         union all
-        select floor((extract(epoch from interval_end) - 900) / 3600)::float8 as hour, avg(consumption_wh)::float8 as load_wh, avg(production_wh)::float8 as solar_wh
+        select ${HOUR_OF_INTERVAL_END}::float8 as hour, avg(consumption_wh)::float8 as load_wh, avg(production_wh)::float8 as solar_wh
         from (${homeRows}) rows group by 1) h) as home,
       (select coalesce(jsonb_agg(to_jsonb(c) order by c.window_start, c.planned_at), '[]'::jsonb) from commands c
         where c.site_id = ${siteId} and (c.state in (${sql.join([...OPEN_COMMAND_STATES])}) or c.window_end > (select from_at from bound))) as commands,
